@@ -1,0 +1,55 @@
+# Two commands: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+# The first Python >= 3.12 found (pyenv versions too); Django 6.1 needs it.
+PYTHON_FOR_VENV := $(shell for c in python3.13 python3.12 \
+	$$HOME/.pyenv/versions/3.13*/bin/python3 $$HOME/.pyenv/versions/3.12*/bin/python3 \
+	/usr/local/bin/python3.13 /usr/local/bin/python3.12 python3; do \
+	p=$$(command -v $$c 2>/dev/null) || continue; \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
+
+TEST_DATABASE_URL := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/portal)
+TEST_BROKER_URL := $(or $(CELERY_BROKER_URL),redis://127.0.0.1:6379/0)
+
+.PHONY: run test install lint clean
+.DEFAULT_GOAL := run
+
+$(VENV)/.installed: pyproject.toml
+	@if [ -z "$(PYTHON_FOR_VENV)" ]; then \
+		echo "Python 3.12 or newer is needed (Django 6.1). Install python3.12, e.g. 'apt-get install python3.12 python3.12-venv' or 'pyenv install 3.12'."; \
+		exit 1; fi
+	@echo "Using $(PYTHON_FOR_VENV)"
+	$(PYTHON_FOR_VENV) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet ".[dev]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	@echo "Serving on http://127.0.0.1:8000/ with a task worker and scheduler (Ctrl-C stops all)."
+	@trap 'kill 0' EXIT INT TERM; \
+	$(VENV)/bin/celery -A portal worker -B -P solo --without-gossip --without-mingle \
+		--without-heartbeat --loglevel INFO & \
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+test: export DATABASE_URL := $(TEST_DATABASE_URL)
+test: export CELERY_BROKER_URL := $(TEST_BROKER_URL)
+test: $(VENV)/.installed
+	$(PY) -m tests.preflight
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+	@if command -v docker-compose >/dev/null 2>&1; then docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"; \
+	else echo "docker-compose not installed: docker-compose.yml not validated (apt-get install -y --no-install-recommends docker-compose)"; fi
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var static_root

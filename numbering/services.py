@@ -1,0 +1,202 @@
+"""Writes on contracts and numbers. Rule ids from domain.md in comments where enforced."""
+
+import datetime as dt
+import secrets
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models.functions import Length
+from django.utils.translation import gettext as _
+
+from numbering import phone
+from numbering.models import (
+    BaseNumber,
+    DialInNumber,
+    ReservationCode,
+    ReservedNumber,
+    StockNumber,
+    VoiceContract,
+)
+
+MAX_STOCK_RANGE = 100_000
+MAX_RESERVED_NUMBERS = 2_000
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def numbers_in_use(*, first: str, last: str) -> list[str]:
+    """Numbers between first and last (same length) already free, reserved, issued or base."""
+    found: list[str] = []
+    for model in (StockNumber, ReservedNumber, DialInNumber, BaseNumber):
+        found.extend(
+            model.objects.alias(width=Length("number"))
+            .filter(number__gte=first, number__lte=last, width=len(first))
+            .values_list("number", flat=True)
+        )
+    return sorted(found)
+
+
+def check_stock_range(*, first: str, last: str) -> tuple[str, str, str, int]:
+    """Validate a range for stock; return (first, last, kind, count)."""
+    errors: dict[str, list[ValidationError]] = {}
+    try:
+        first = phone.validate(first)
+    except ValidationError as exc:
+        errors["first"] = exc.error_list
+    try:
+        last = phone.validate(last)
+    except ValidationError as exc:
+        errors["last"] = exc.error_list
+    if errors:
+        raise ValidationError(errors)
+    kind = phone.kind_of(first)
+    if phone.kind_of(last) != kind:
+        raise ValidationError({"last": _("先頭番号と末尾番号の番号種別が異なります。")})
+    if int(last) < int(first):
+        raise ValidationError({"last": _("末尾番号は先頭番号以降の番号を指定してください。")})
+    count = int(last) - int(first) + 1
+    if count > MAX_STOCK_RANGE:
+        raise ValidationError(
+            {"last": _("一度に追加できるのは%(max)s件までです（指定: %(count)s件）。")
+             % {"max": f"{MAX_STOCK_RANGE:,}", "count": f"{count:,}"}}
+        )
+    area = phone.area_code(first)
+    if not last.startswith(area) or phone.area_code(last) != area:
+        raise ValidationError({"last": _("先頭番号と末尾番号の市外局番が異なります。")})
+    return first, last, kind, count
+
+
+@transaction.atomic
+def stock_add_range(*, first: str, last: str, skip_existing: bool = False) -> int:
+    """Add every number from first to last to the free stock in one statement.
+
+    Numbers already known (free, reserved, issued or base) are an error, or skipped with
+    skip_existing (used by the idempotent demo loader). Returns the count added.
+    """
+    first, last, kind, count = check_stock_range(first=first, last=last)
+    area = phone.area_code(first)
+    existing = numbers_in_use(first=first, last=last)
+    if existing and not skip_existing:
+        sample = "、".join(existing[:5])
+        raise ValidationError(
+            {"first": _("範囲内の%(count)s件の番号は既に登録されています（%(sample)s など）。")
+             % {"count": f"{len(existing):,}", "sample": sample}}
+        )
+    width = len(first)
+    if connection.vendor == "postgresql":
+        sql = (
+            f"INSERT INTO {StockNumber._meta.db_table} (number, kind, area_code) "
+            "SELECT num, %s, %s FROM (SELECT lpad(n::text, %s, '0') AS num "
+            "FROM generate_series(%s::bigint, %s::bigint) n) s"
+        )
+        params: list = [kind, area, width, int(first), int(last)]
+        if existing:
+            sql += " WHERE NOT (num = ANY(%s))"
+            params.append(existing)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+    skip = set(existing)
+    rows = (
+        StockNumber(number=str(n).zfill(width), kind=kind, area_code=area)
+        for n in range(int(first), int(last) + 1)
+        if str(n).zfill(width) not in skip
+    )
+    created = StockNumber.objects.bulk_create(rows, batch_size=2000)
+    return len(created)
+
+
+def new_reservation_code() -> str:
+    return "R" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(9))
+
+
+def parse_number_list(text: str) -> list[str]:
+    """Numbers one per line (or comma-separated); "first~last" gives a range."""
+    numbers: list[str] = []
+    for chunk in text.replace(",", "\n").replace("、", "\n").splitlines():
+        chunk = chunk.strip().replace("〜", "~").replace("～", "~")
+        if not chunk:
+            continue
+        if "~" in chunk:
+            first, last = (phone.normalise(part) for part in chunk.split("~", 1))
+            if not (first.isdigit() and last.isdigit()) or len(first) != len(last):
+                raise ValidationError(_("範囲「%(chunk)s」の形式が正しくありません。") % {"chunk": chunk})
+            if int(last) - int(first) >= MAX_RESERVED_NUMBERS:
+                raise ValidationError(_("範囲「%(chunk)s」が大きすぎます。") % {"chunk": chunk})
+            numbers.extend(str(n).zfill(len(first)) for n in range(int(first), int(last) + 1))
+        else:
+            numbers.append(phone.normalise(chunk))
+    return numbers
+
+
+def contract_area_codes(contract: VoiceContract) -> set[str]:
+    """Area codes 0AJ numbers of this contract come from: its 0AJ base numbers' and its own."""
+    areas = {
+        phone.area_code(n)
+        for n in contract.base_numbers.filter(kind=phone.KIND_0AJ).values_list("number", flat=True)
+    }
+    if contract.area_code:
+        areas.add(contract.area_code)
+    return areas
+
+
+def check_reservation_numbers(*, contract: VoiceContract, numbers: Iterable[str]) -> list[str]:
+    """Validate numbers for a new reservation code of this contract; return them sorted."""
+    wanted = sorted(set(numbers))
+    if not wanted:
+        raise ValidationError({"numbers": _("予約する番号を1件以上指定してください。")})
+    if len(wanted) > MAX_RESERVED_NUMBERS:
+        raise ValidationError({"numbers": _("1つの予約コードで予約できる番号は2,000件までです。")})
+    areas = contract_area_codes(contract)
+    problems: list[str] = []
+    for number in wanted:
+        try:
+            phone.validate(number)
+        except ValidationError as exc:
+            problems.extend(exc.messages)
+            continue
+        if phone.kind_of(number) == phone.KIND_0AJ and phone.area_code(number) not in areas:
+            problems.append(
+                _("%(number)s はこの契約の市外局番（%(areas)s）の番号ではありません。")
+                % {"number": number, "areas": "、".join(sorted(areas)) or "-"}
+            )
+    if problems:
+        raise ValidationError({"numbers": problems[:20]})
+    free = set(StockNumber.objects.filter(number__in=wanted).values_list("number", flat=True))
+    missing = [n for n in wanted if n not in free]
+    if missing:
+        raise ValidationError(
+            {"numbers": _("次の番号は空き番号ではありません: %(numbers)s")
+             % {"numbers": "、".join(missing[:20])}}
+        )
+    return wanted
+
+
+@transaction.atomic
+def reservation_code_issue(
+    *,
+    contract: VoiceContract,
+    numbers: Iterable[str],
+    expires_at: dt.datetime,
+    code: str | None = None,
+) -> ReservationCode:
+    """Set chosen free numbers aside for one contract under a new code."""
+    wanted = check_reservation_numbers(contract=contract, numbers=numbers)
+    reservation = ReservationCode.objects.create(
+        code=code or new_reservation_code(), contract=contract, expires_at=expires_at
+    )
+    # Move the rows out of stock in one statement; a number taken meanwhile fails the count.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {StockNumber._meta.db_table} WHERE number IN "
+            f"({', '.join(['%s'] * len(wanted))}) RETURNING number, kind, area_code",
+            wanted,
+        )
+        moved = cursor.fetchall()
+    if len(moved) != len(wanted):
+        raise ValidationError({"numbers": _("予約中に他で使用された番号があります。もう一度お試しください。")})
+    ReservedNumber.objects.bulk_create(
+        ReservedNumber(code=reservation, number=number, kind=kind, area_code=area)
+        for number, kind, area in moved
+    )
+    return reservation

@@ -1,0 +1,101 @@
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Count
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from numbering.admin import VoiceGroupInline
+from numbering.models import Organisation
+from portal.models import User, WorkerHeartbeat
+
+admin.site.site_header = _("ビジネスポータル（シミュレーター） 管理画面")
+admin.site.site_title = _("オペレーター管理画面")
+admin.site.index_title = _("バックオフィス")
+
+
+class OrganisationUserForm(forms.ModelForm):
+    """A customer user created with the organisation; the password is set, never shown."""
+
+    password = forms.CharField(
+        label=_("パスワード"), required=False, widget=forms.PasswordInput(render_value=False),
+        help_text=_("新規作成時は必須。変更するときのみ入力します。"),
+    )
+
+    class Meta:
+        model = User
+        fields = ["username", "last_name", "first_name", "email", "department", "phone", "is_active"]
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data.get("password", "")
+        if not self.instance.pk and not password and self.has_changed():
+            raise forms.ValidationError(_("新しい利用者にはパスワードを設定してください。"))
+        return password
+
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=False)
+        if self.cleaned_data.get("password"):
+            user.set_password(self.cleaned_data["password"])
+        if commit:
+            user.save()
+        return user
+
+
+class UserInline(admin.TabularInline):
+    model = User
+    form = OrganisationUserForm
+    fields = ["username", "password", "last_name", "first_name", "email", "department", "phone",
+              "is_active"]
+    extra = 1
+    verbose_name = _("ポータル利用者")
+    verbose_name_plural = _("ポータル利用者")
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "group_count", "user_count", "created_at"]
+    search_fields = ["code", "name", "users__username", "voice_groups__group_id"]
+    inlines = [UserInline, VoiceGroupInline]
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).annotate(
+            group_count=Count("voice_groups", distinct=True),
+            user_count=Count("users", distinct=True),
+        )
+
+    @admin.display(description=_("音声グループ数"), ordering="group_count")
+    def group_count(self, obj: Organisation) -> int:
+        return obj.group_count
+
+    @admin.display(description=_("利用者数"), ordering="user_count")
+    def user_count(self, obj: Organisation) -> int:
+        return obj.user_count
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "organisation", "last_name", "first_name", "email", "is_staff",
+                    "is_active", "last_login"]
+    list_filter = ["is_staff", "is_active", "organisation"]
+    list_select_related = ["organisation"]
+    search_fields = ["username", "email", "last_name", "first_name", "organisation__name"]
+    autocomplete_fields = ["organisation"]
+    fieldsets = [
+        *BaseUserAdmin.fieldsets,
+        (_("お客様"), {"fields": ["organisation", "department", "phone"]}),
+    ]
+    add_fieldsets = [
+        (None, {"classes": ["wide"],
+                "fields": ["username", "organisation", "password1", "password2"]}),
+    ]
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(admin.ModelAdmin):
+    list_display = ["name", "seen_at", "hostname"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -1,0 +1,48 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from numbering.models import Organisation
+
+
+class User(AbstractUser):
+    """A portal user. Customers belong to one organisation; operators (staff) to none."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="users", verbose_name=_("お客様"),
+    )
+    department = models.CharField(_("部署名"), max_length=100, blank=True)
+    phone = models.CharField(_("電話番号"), max_length=20, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("ポータル利用者")
+        verbose_name_plural = _("ポータル利用者")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(organisation__isnull=False) | models.Q(is_staff=True),
+                name="customer_user_has_organisation",
+                violation_error_message=_(
+                    "お客様の利用者にはお客様（組織）を設定してください（スタッフを除く）。"
+                ),
+            ),
+        ]
+
+    @property
+    def is_customer(self) -> bool:
+        return self.organisation_id is not None
+
+
+class WorkerHeartbeat(models.Model):
+    """Last sign of life from the task worker (the simulated carrier network)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    seen_at = models.DateTimeField()
+    hostname = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("ワーカー稼働状況")
+        verbose_name_plural = _("ワーカー稼働状況")
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,14 @@
+import socket
+
+from celery import shared_task
+
+from portal import clock
+from portal.models import WorkerHeartbeat
+
+
+@shared_task(name="portal.tasks.worker_heartbeat")
+def worker_heartbeat() -> None:
+    """Scheduled by beat: shows operators and the dashboard that the worker runs."""
+    WorkerHeartbeat.objects.update_or_create(
+        name="worker", defaults={"seen_at": clock.now(), "hostname": socket.gethostname()}
+    )

@@ -1,0 +1,82 @@
+import os
+
+import pytest
+
+from tests import factories
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # sync Playwright runs an event loop
+
+pytest_plugins = ("celery.contrib.pytest",)
+
+CHROMIUM = os.getenv("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+@pytest.fixture
+def alice(db):
+    """Owner organisation's user."""
+    return factories.customer("alice", factories.organisation("ORG-A", "アリス商事"))
+
+
+@pytest.fixture
+def bob(alice):
+    """A second user of alice's organisation."""
+    return factories.customer("bob", alice.organisation)
+
+
+@pytest.fixture
+def charlie(db):
+    """An outsider: another organisation."""
+    return factories.customer("charlie", factories.organisation("ORG-C", "チャーリー物産"))
+
+
+@pytest.fixture
+def operator(db):
+    return factories.operator("operator")
+
+
+@pytest.fixture
+def contract(alice):
+    return factories.contract(alice.organisation, "N100000001", base_numbers=["0312345678"])
+
+
+@pytest.fixture
+def outsider_contract(charlie):
+    return factories.contract(charlie.organisation, "N900000001", base_numbers=["0612345678"])
+
+
+# Celery: a real worker thread on the Redis broker, shared by the session.
+@pytest.fixture(scope="session")
+def celery_config():
+    return {
+        "broker_url": os.environ["CELERY_BROKER_URL"],
+        "result_backend": os.environ["CELERY_BROKER_URL"],
+        "task_ignore_result": False,
+    }
+
+
+@pytest.fixture(scope="session")
+def celery_worker_parameters():
+    return {"perform_ping_check": False, "queues": ("celery",)}
+
+
+@pytest.fixture(scope="session")
+def celery_enable_logging():
+    return True
+
+
+# Playwright drives Debian's Chromium; it cannot download its own browser here.
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "ja-JP", "timezone_id": "Asia/Tokyo"}

@@ -1,0 +1,47 @@
+"""Small builders for test data (plain functions, no magic)."""
+
+from numbering import phone
+from numbering.models import BaseNumber, Organisation, VoiceContract, VoiceGroup
+from portal.models import User
+
+PASSWORD = "correct-horse-battery"
+
+
+def organisation(code: str, name: str) -> Organisation:
+    return Organisation.objects.create(code=code, name=name)
+
+
+def customer(username: str, org: Organisation) -> User:
+    return User.objects.create_user(
+        username=username, password=PASSWORD, organisation=org, email=f"{username}@example.com"
+    )
+
+
+def operator(username: str) -> User:
+    return User.objects.create_user(
+        username=username, password=PASSWORD, is_staff=True, is_superuser=True
+    )
+
+
+def contract(
+    org: Organisation, number: str, *, base_numbers: list[str], group_id: str | None = None,
+    **fields,
+) -> VoiceContract:
+    group, _ = VoiceGroup.objects.get_or_create(
+        group_id=group_id or f"G{org.code}"[:20], defaults={"organisation": org}
+    )
+    fields.setdefault("holder_name", org.name)
+    fields.setdefault("installation_address", "東京都千代田区1-1")
+    voice_contract = VoiceContract.objects.create(voice_group=group, number=number, **fields)
+    for n in base_numbers:
+        BaseNumber.objects.create(contract=voice_contract, number=n, kind=phone.kind_of(n))
+    return voice_contract
+
+
+def screenshot_path(name: str):
+    """Screenshots from browser tests, to look at (var/screenshots/)."""
+    from django.conf import settings
+
+    folder = settings.VAR_DIR / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
