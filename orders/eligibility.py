@@ -1,0 +1,152 @@
+"""Which way of ordering a voice contract allows: the guide's flowchart (E1–E8) and B1/B2.
+
+Evaluated in the domain's order, first match wins: E1, E2, E3–E6, E8, E7. So "via sales"
+(E2) beats every "scheduled only". The portal decides from the contract data it holds plus what
+the customer says they want (number kinds, porting, special options, and after step 3 how many
+numbers go on which base number).
+"""
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from numbering import phone
+from numbering.models import BaseNumber, DialInNumber, ServiceType, VoiceContract
+from orders.models import OPEN_STATUSES, Channel, Flow, Order
+from portal import business_days
+
+REPRESENTATIVE_LIMIT = 1_000
+
+
+@dataclass(frozen=True)
+class Wish:
+    """What the customer wants; only what the portal cannot know from its data."""
+
+    kinds: frozenset[str] = frozenset()   # number kinds to add: "0AJ", "050"
+    porting: bool = False                 # E3: port numbers from another carrier
+    special_options: bool = False         # E5: 特定番号通知 or 転送先特定番号
+    additions: Mapping[str, int] = field(default_factory=dict)  # E8: base number → count
+
+
+@dataclass(frozen=True)
+class Block:
+    """B1: an open scheduled or sales-channel order keeps immediate orders off this N番."""
+
+    request_id: str
+    until: dt.date | None
+    reason: str
+    rule: str = "B1"
+
+
+@dataclass(frozen=True)
+class Decision:
+    flow: str
+    rule: str
+    reason: str
+    block: Block | None = None
+
+    @property
+    def immediate_allowed(self) -> bool:
+        return self.flow == Flow.IMMEDIATE and self.block is None
+
+
+def oaj_used_before(contract: VoiceContract) -> bool:
+    """The contract's flag, or any 0AJ number (base or dial-in) already on it."""
+    if contract.oaj_used:
+        return True
+    return (
+        BaseNumber.objects.filter(contract=contract, kind=phone.KIND_0AJ).exists()
+        or DialInNumber.objects.filter(base_number__contract=contract, kind=phone.KIND_0AJ).exists()
+    )
+
+
+def representative_overflow(contract: VoiceContract, additions: Mapping[str, int]) -> list[BaseNumber]:
+    """E8: base numbers whose representative group would exceed 1,000 numbers."""
+    if not additions:
+        return []
+    bases = BaseNumber.objects.filter(contract=contract, number__in=list(additions))
+    return [b for b in bases if b.representative_size + additions[b.number] > REPRESENTATIVE_LIMIT]
+
+
+def _expected_completion(order: Order) -> dt.date | None:
+    if order.completion_due_on:
+        return order.completion_due_on
+    day = order.activated_on or order.scheduled_on
+    return business_days.add_business_days(day, 2) if day else None
+
+
+def blocking_order(contract: VoiceContract) -> Block | None:
+    """B1 (B2: immediate orders complete at activation and never block)."""
+    blockers = Order.objects.filter(contract=contract, status__in=OPEN_STATUSES).filter(
+        Q(channel=Channel.SALES) | Q(flow=Flow.SCHEDULED)
+    )
+    latest: tuple[dt.date | None, Order] | None = None
+    for order in blockers:
+        until = _expected_completion(order)
+        if latest is None or (until is None) or (latest[0] is not None and until > latest[0]):
+            latest = (until, order)
+            if until is None:
+                break
+    if latest is None:
+        return None
+    until, order = latest
+    if until is None:
+        reason = _(
+            "この音声契約番号（%(contract)s）には、竣工前の営業経由変更申込または工事日指定申込"
+            "（リクエストID %(request_id)s）があるため、竣工までは「お申し込み直後に開通するお申し込み」を"
+            "行えません。竣工後にお申し込みをお願いいたします。"
+        ) % {"contract": contract.number, "request_id": order.request_id}
+    else:
+        reason = _(
+            "この音声契約番号（%(contract)s）には、竣工前の営業経由変更申込または工事日指定申込"
+            "（リクエストID %(request_id)s）があるため、%(until)s（竣工予定日）までは"
+            "「お申し込み直後に開通するお申し込み」を行えません。竣工後にお申し込みをお願いいたします。"
+        ) % {"contract": contract.number, "request_id": order.request_id,
+             "until": date_format(until, "Y年m月d日")}
+    return Block(request_id=order.request_id, until=until, reason=reason)
+
+
+def eligibility_check(*, contract: VoiceContract, wish: Wish) -> Decision:
+    """The allowed flow for this contract and wish, the rule that decided it and why."""
+    wants_oaj = phone.KIND_0AJ in wish.kinds
+    scheduled = Flow.SCHEDULED
+    if contract.members_net:
+        return Decision(scheduled, "E1", _(
+            "メンバーズネットを契約中のため、事前にメンバーズネット工事の手配が必要です。"
+            "「工事日を指定するお申し込み」でお申し込みください。"))
+    if contract.service_type == ServiceType.SMART_PBX and wants_oaj and not oaj_used_before(contract):
+        return Decision(Flow.SALES, "E2", _(
+            "IP Voice(Smart PBX)をご利用中で、0AJ番号を使うのは初めてのため、"
+            "弊社営業担当経由でお申し込みください。ビジネスポータルではお申し込みできません。"))
+    if wish.porting:
+        return Decision(scheduled, "E3", _(
+            "番号ポータビリティで他社で利用中の番号を追加するため、"
+            "「工事日を指定するお申し込み」でお申し込みください。"))
+    if wants_oaj and (contract.is_cloud or contract.service_type in (
+            ServiceType.WIRELESS, ServiceType.SMART_PBX)):
+        return Decision(scheduled, "E4", _(
+            "IP Voice(Universal One)のクラウドプラン、IP Voiceワイヤレス、IP Voice(Smart PBX)で"
+            "0AJダイヤルイン番号を追加するため、「工事日を指定するお申し込み」でお申し込みください。"))
+    if wish.special_options:
+        return Decision(scheduled, "E5", _(
+            "追加するダイヤルイン番号で特定番号通知または転送先特定番号を利用するため、"
+            "「工事日を指定するお申し込み」でお申し込みください。"))
+    if wants_oaj and not oaj_used_before(contract):
+        return Decision(scheduled, "E6", _(
+            "この音声契約番号（N番）で0AJ番号を使うのは初めてのため、"
+            "「工事日を指定するお申し込み」でお申し込みください。"))
+    overflow = representative_overflow(contract, wish.additions)
+    if overflow:
+        numbers = "、".join(b.number for b in overflow)
+        return Decision(scheduled, "E8", _(
+            "基本契約番号 %(numbers)s の代表が1,000番号を越えるため、"
+            "「工事日を指定するお申し込み」でお申し込みください。") % {"numbers": numbers})
+    return Decision(
+        Flow.IMMEDIATE, "E7",
+        _("「お申し込み直後に開通するお申し込み」でお申し込みいただけます（工事費無料・申込当日開通）。"),
+        block=blocking_order(contract),
+    )
