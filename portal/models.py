@@ -28,6 +28,10 @@ class User(AbstractUser):
             ),
         ]
 
+    def get_full_name(self) -> str:
+        """Japanese order: family name first."""
+        return f"{self.last_name} {self.first_name}".strip()
+
     @property
     def is_customer(self) -> bool:
         return self.organisation_id is not None

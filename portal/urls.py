@@ -4,5 +4,6 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("ipvoice/orders/", include("orders.urls")),
     path("", include("portal.portal_urls")),
 ]

@@ -1,0 +1,58 @@
+"""Customer order screens."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from orders.eligibility import eligibility_check
+from orders.forms import PrecheckForm
+from orders.models import Flow
+from portal.views import customer_required
+
+FLOWCHART = [
+    ("E1", "メンバーズネットを契約中である。"),
+    ("E2", "IP Voice(Smart PBX)をご利用中で、0AJ番号を使うのは初めてですか。"),
+    ("E3", "番号ポータビリティで、他社で利用中の番号をダイヤルイン番号に追加したい。"),
+    ("E4", "IP Voice(Universal One)のクラウドプラン、IP Voiceワイヤレス、IP Voice(Smart PBX)を"
+           "ご利用中で、0AJダイヤルイン番号を追加したい。"),
+    ("E5", "追加するダイヤルイン番号で、特定番号通知または転送先特定番号を利用したい。"),
+    ("E6", "申込契約番号(N番)で0AJ番号を使うのは初めてですか。"),
+    ("E8", "選択した基本契約番号の代表が1,000番号を越える。"),
+]
+
+
+@require_GET
+@customer_required
+def change_menu(request: HttpRequest) -> HttpResponse:
+    """追加/変更のお申し込み: the two ways to order, and the check before ordering."""
+    return render(request, "orders/change_menu.html", {"nav": "ipvoice"})
+
+
+def _precheck_context(request: HttpRequest) -> dict:
+    form = PrecheckForm(request.GET or None, organisation=request.user.organisation)
+    decision = None
+    steps: list[tuple[str, str, bool]] = []
+    if form.is_bound and form.is_valid():
+        decision = eligibility_check(contract=form.cleaned_data["contract"], wish=form.wish())
+        # The flowchart as the customer walks it: "いいえ" until the rule that decided.
+        for rule, question in FLOWCHART:
+            steps.append((rule, question, rule == decision.rule))
+            if rule == decision.rule:
+                break
+    return {"form": form, "decision": decision, "steps": steps, "Flow": Flow, "nav": "ipvoice"}
+
+
+@require_GET
+@customer_required
+def precheck(request: HttpRequest) -> HttpResponse:
+    """お申し込みの前にご確認ください: the flowchart, answered from contract data and the form."""
+    return render(request, "orders/precheck.html", _precheck_context(request))
+
+
+@require_GET
+@customer_required
+def precheck_decision(request: HttpRequest) -> HttpResponse:
+    """The decision alone, for htmx; a plain GET of the full page gives the same answer."""
+    context = _precheck_context(request)
+    status = 422 if context["form"].is_bound and not context["form"].is_valid() else 200
+    return render(request, "orders/precheck.html#decision", context, status=status)
