@@ -1,8 +1,11 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from orders.models import Order, OrderEvent
+from orders import services
+from orders.models import Order, OrderEvent, Status
 
 
 class OrderEventInline(admin.TabularInline):
@@ -15,6 +18,47 @@ class OrderEventInline(admin.TabularInline):
         return False
 
 
+class SalesOrderForm(forms.ModelForm):
+    """営業経由変更申込: what an operator enters on a customer's behalf."""
+
+    class Meta:
+        model = Order
+        fields = ["contract", "kind_label", "scheduled_on", "contact_name", "contact_department",
+                  "contact_phone", "contact_email"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["scheduled_on"].required = True
+        self.fields["scheduled_on"].help_text = _(
+            "竣工（開通日の2営業日後）まで、この音声契約番号の即時開通申込は行えません（B1）。")
+
+
+def _move(to: str, label: str):
+    @admin.action(description=label)
+    def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        moved, refused = 0, []
+        for order in queryset:
+            try:
+                changed = services.order_set_status(order=order, to=to, actor=OrderEvent.Actor.OPERATOR,
+                                                    user=request.user, note=str(label))
+            except services.InvalidTransition:
+                refused.append(f"{order.request_id}（{order.get_status_display()}）")
+                continue
+            moved += changed
+        if moved:
+            modeladmin.message_user(request, _("%(count)s件のステータスを変更しました。") % {"count": moved},
+                                    messages.SUCCESS)
+        if refused:
+            modeladmin.message_user(
+                request,
+                _("次のお申し込みはこのステータスに変更できません: %(orders)s") % {"orders": "、".join(refused)},
+                messages.ERROR,
+            )
+
+    action.__name__ = f"move_to_{to}"
+    return action
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ["request_id", "submitted_at", "organisation", "contract", "channel", "flow",
@@ -22,11 +66,49 @@ class OrderAdmin(admin.ModelAdmin):
     list_filter = ["status", "channel", "flow", "submitted_at"]
     search_fields = ["request_id", "contract__number", "organisation__name", "contact_email"]
     list_select_related = ["organisation", "contract"]
-    readonly_fields = ["request_id", "status", "draft_id", "created_by"]
-    autocomplete_fields = ["organisation", "contract"]
+    autocomplete_fields = ["contract"]
     inlines = [OrderEventInline]
     date_hierarchy = "submitted_at"
+    actions = [
+        _move(Status.IN_CONSTRUCTION, _("工事中にする")),
+        _move(Status.ACTIVATED, _("工事了にする")),
+        _move(Status.COMPLETED, _("竣工にする")),
+        _move(Status.CANCELLED, _("キャンセルする")),
+    ]
 
-    @admin.display(description=_("ステータス"))
-    def status_label(self, obj: Order) -> str:
-        return obj.get_status_display()
+    def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = SalesOrderForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        if obj is None:
+            return SalesOrderForm.Meta.fields
+        return super().get_fields(request, obj)
+
+    def get_inlines(self, request: HttpRequest, obj=None):
+        return self.inlines if obj is not None else []
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        if obj is None:
+            return []
+        return [f.name for f in Order._meta.fields if f.name not in (
+            "contact_name", "contact_department", "contact_phone", "contact_email")]
+
+    def save_model(self, request: HttpRequest, obj: Order, form, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        order = services.order_sales_create(
+            contract=form.cleaned_data["contract"], scheduled_on=form.cleaned_data["scheduled_on"],
+            operator=request.user, kind_label=form.cleaned_data["kind_label"],
+        )
+        Order.objects.filter(pk=order.pk).update(**{
+            f: form.cleaned_data[f] for f in ("contact_name", "contact_department", "contact_phone", "contact_email")})
+        form.instance = order
+        obj.pk = order.pk
+        obj.request_id = order.request_id
+
+    def save_related(self, request, form, formsets, change) -> None:
+        if change:
+            super().save_related(request, form, formsets, change)

@@ -1,9 +1,12 @@
 """Order writes: request IDs and the status table."""
 
+import datetime as dt
+
 from django.db import transaction
 
-from orders.models import TRANSITIONS, Order, OrderEvent, RequestIdSequence
-from portal import clock
+from numbering.models import VoiceContract
+from orders.models import TRANSITIONS, Channel, Flow, Order, OrderEvent, RequestIdSequence, Status
+from portal import business_days, clock
 
 
 class InvalidTransition(Exception):
@@ -36,3 +39,27 @@ def order_set_status(
     )
     order.status = to
     return True
+
+
+@transaction.atomic
+def order_sales_create(
+    *, contract: VoiceContract, scheduled_on: dt.date, operator, kind_label: str = "ダイヤルイン番号の追加",
+    note: str = "",
+) -> Order:
+    """A sales-channel order (営業経由変更申込) entered by an operator; it blocks immediate
+    orders on its N番 until 竣工 (B1)."""
+    order = Order.objects.create(
+        request_id=request_id_new(),
+        organisation=contract.voice_group.organisation,
+        contract=contract,
+        channel=Channel.SALES,
+        flow=Flow.SALES,
+        kind_label=kind_label,
+        submitted_at=clock.now(),
+        scheduled_on=scheduled_on,
+        completion_due_on=business_days.add_business_days(scheduled_on, 2),
+        created_by=operator,
+    )
+    OrderEvent.objects.create(order=order, at=order.submitted_at, to_status=Status.ACCEPTED,
+                              actor=OrderEvent.Actor.OPERATOR, user=operator, note=note or "営業経由変更申込")
+    return order

@@ -23,7 +23,7 @@ from numbering.models import (
     VoiceContract,
     VoiceGroup,
 )
-from portal import clock
+from portal import business_days, clock
 from portal.models import User
 
 OPERATOR = ("operator", "operator-2026")
@@ -102,6 +102,11 @@ ORGANISATIONS = (
                 "N140000007", "YZ0000001", "E8",
                 "E8: 代表 999番号の基本契約番号 → 2番号以上の追加で工事日指定のみ",
                 (("0312340007", 999), ("0312340017", 10)), nw_addresses=(("10.1.7.0", 24),),
+            ),
+            DemoContract(
+                "N140000009", "YZ0000001", "B1",
+                "B1: 営業経由変更申込が竣工前 → 竣工予定日まで即時開通の申込不可",
+                (("0312340009", 10),), nw_addresses=(("10.1.9.0", 24),),
             ),
             DemoContract(
                 "N140000008", "YZ0000001", "E7",
@@ -219,6 +224,19 @@ def _reservation_codes_load() -> None:
             )
 
 
+def _sales_order_load() -> None:
+    """B1: an open sales-channel order on N140000009, completing a few business days ahead."""
+    from orders.models import Order
+    from orders.services import order_sales_create
+
+    contract = VoiceContract.objects.get(number="N140000009")
+    if Order.objects.filter(contract=contract).exists():
+        return
+    scheduled_on = business_days.add_business_days(clock.today(), 5)
+    order_sales_create(contract=contract, scheduled_on=scheduled_on, operator=operator_get_or_create(),
+                       note="デモ: 営業経由変更申込（B1）")
+
+
 @transaction.atomic
 def demo_load() -> list[dict[str, str]]:
     """Create or complete the demo data set; return the demo accounts as table rows."""
@@ -259,6 +277,7 @@ def demo_load() -> list[dict[str, str]]:
         contract=VoiceContract.objects.get(number="N140000005"), number="0570123456",
         defaults={"kind": FreephoneLink.Kind.NAVI_DIAL, "completed_on": None},
     )
+    _sales_order_load()
     for first, last in STOCK_RANGES:
         services.stock_add_range(first=first, last=last, skip_existing=True)
     _reservation_codes_load()
@@ -268,6 +287,10 @@ def demo_load() -> list[dict[str, str]]:
 @transaction.atomic
 def demo_reset() -> None:
     """Remove every customer, contract, number and code, so the demo starts afresh."""
+    from orders.models import Order, RequestIdSequence
+
+    Order.objects.all().delete()
+    RequestIdSequence.objects.all().delete()
     DialInNumber.objects.all().delete()
     ReservedNumber.objects.all().delete()
     ReservationCode.objects.all().delete()

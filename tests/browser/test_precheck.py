@@ -6,14 +6,8 @@ from tests import factories
 pytestmark = [pytest.mark.browser]
 
 
-def test_a_customer_finds_the_right_way_to_order(live_server, page: Page, transactional_db):
-    from portal import demo
-
-    demo.demo_load()
-    page.goto(live_server.url + "/login/")
-    page.get_by_label("ユーザー名").fill("demo")
-    page.get_by_label("パスワード").fill("demo-2026")
-    page.get_by_role("button", name="ログイン").click()
+def test_a_customer_finds_the_right_way_to_order(demo_page: Page):
+    page = demo_page
     page.get_by_role("link", name="Arcstar IP Voice").first.click()
     page.get_by_role("link", name="追加/変更のお申し込み").click()
     page.get_by_role("link", name="フローチャートで申込方法を確認する").click()

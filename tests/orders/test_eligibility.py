@@ -119,4 +119,10 @@ def test_every_demo_contract_gets_the_decision_its_rule_prescribes(db):
     }
     for spec in (c for o in demo.ORGANISATIONS for c in o.contracts):
         contract = VoiceContract.objects.get(number=spec.number)
-        assert eligibility_check(contract=contract, wish=answers[spec.rule]).rule == spec.rule, spec.number
+        if spec.rule == "B1":
+            decision = eligibility_check(contract=contract, wish=Wish(kinds=BOTH))
+            assert decision.rule == "E7" and decision.block.rule == "B1", spec.number
+            assert decision.block.until > clock.today()
+            continue
+        decision = eligibility_check(contract=contract, wish=answers[spec.rule])
+        assert decision.rule == spec.rule and decision.block is None, spec.number

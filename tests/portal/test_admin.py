@@ -17,10 +17,11 @@ from numbering.models import (
     VoiceContract,
     VoiceGroup,
 )
+from orders.models import Order
 from portal.models import User
 
 MODELS = [Organisation, VoiceGroup, VoiceContract, BaseNumber, DialInNumber, StockNumber,
-          ReservationCode, ReservedNumber, NetworkAddress, FreephoneLink, User]
+          ReservationCode, ReservedNumber, NetworkAddress, FreephoneLink, User, Order]
 
 
 def admin_url(model, action: str, *args) -> str:

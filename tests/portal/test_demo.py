@@ -8,6 +8,7 @@ from numbering.models import (
     StockNumber,
     VoiceContract,
 )
+from orders.models import Order
 from portal import demo
 from portal.models import User
 
@@ -22,6 +23,7 @@ def snapshot() -> dict:
         "codes": sorted(ReservationCode.objects.values_list("code", "status", "expires_at")),
         "reserved": sorted(ReservedNumber.objects.values_list("number", "code__code")),
         "stock": StockNumber.objects.count(),
+        "orders": sorted(Order.objects.values_list("request_id", "contract__number", "status", "scheduled_on")),
     }
 
 

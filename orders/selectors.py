@@ -1,0 +1,18 @@
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from numbering.models import Organisation
+from orders.models import Order
+
+
+def orders_for(*, organisation: Organisation) -> QuerySet[Order]:
+    return Order.objects.filter(organisation=organisation).select_related("contract").order_by(
+        "-submitted_at", "-request_id"
+    )
+
+
+def order_get(*, organisation: Organisation, request_id: str) -> Order:
+    return get_object_or_404(
+        Order.objects.select_related("contract__voice_group"),
+        organisation=organisation, request_id=request_id,
+    )
