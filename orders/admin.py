@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from orders import services
 from orders.models import Order, OrderEvent, Status
 
+CONTACT_FIELDS = ("contact_name", "contact_department", "contact_phone", "contact_email")
+
 
 class OrderEventInline(admin.TabularInline):
     model = OrderEvent
@@ -23,8 +25,7 @@ class SalesOrderForm(forms.ModelForm):
 
     class Meta:
         model = Order
-        fields = ["contract", "kind_label", "scheduled_on", "contact_name", "contact_department",
-                  "contact_phone", "contact_email"]
+        fields = ["contract", "kind_label", "scheduled_on", *CONTACT_FIELDS]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -92,8 +93,7 @@ class OrderAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         if obj is None:
             return []
-        return [f.name for f in Order._meta.fields if f.name not in (
-            "contact_name", "contact_department", "contact_phone", "contact_email")]
+        return [f.name for f in Order._meta.fields if f.name not in CONTACT_FIELDS]
 
     def save_model(self, request: HttpRequest, obj: Order, form, change: bool) -> None:
         if change:
@@ -102,9 +102,8 @@ class OrderAdmin(admin.ModelAdmin):
         order = services.order_sales_create(
             contract=form.cleaned_data["contract"], scheduled_on=form.cleaned_data["scheduled_on"],
             operator=request.user, kind_label=form.cleaned_data["kind_label"],
+            contact={f: form.cleaned_data[f] for f in CONTACT_FIELDS},
         )
-        Order.objects.filter(pk=order.pk).update(**{
-            f: form.cleaned_data[f] for f in ("contact_name", "contact_department", "contact_phone", "contact_email")})
         form.instance = order
         obj.pk = order.pk
         obj.request_id = order.request_id

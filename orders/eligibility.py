@@ -84,16 +84,12 @@ def blocking_order(contract: VoiceContract) -> Block | None:
     blockers = Order.objects.filter(contract=contract, status__in=OPEN_STATUSES).filter(
         Q(channel=Channel.SALES) | Q(flow=Flow.SCHEDULED)
     )
-    latest: tuple[dt.date | None, Order] | None = None
-    for order in blockers:
-        until = _expected_completion(order)
-        if latest is None or (until is None) or (latest[0] is not None and until > latest[0]):
-            latest = (until, order)
-            if until is None:
-                break
-    if latest is None:
+    dated = [(_expected_completion(order), order) for order in blockers]
+    if not dated:
         return None
-    until, order = latest
+    # A blocker with no known date blocks until its 竣工, whenever that is; else the latest date.
+    undated = [order for until, order in dated if until is None]
+    until, order = (None, undated[0]) if undated else max(dated, key=lambda pair: pair[0])
     if until is None:
         reason = _(
             "この音声契約番号（%(contract)s）には、竣工前の営業経由変更申込または工事日指定申込"
@@ -113,12 +109,13 @@ def blocking_order(contract: VoiceContract) -> Block | None:
 def eligibility_check(*, contract: VoiceContract, wish: Wish) -> Decision:
     """The allowed flow for this contract and wish, the rule that decided it and why."""
     wants_oaj = phone.KIND_0AJ in wish.kinds
+    first_oaj = wants_oaj and not oaj_used_before(contract)
     scheduled = Flow.SCHEDULED
     if contract.members_net:
         return Decision(scheduled, "E1", _(
             "メンバーズネットを契約中のため、事前にメンバーズネット工事の手配が必要です。"
             "「工事日を指定するお申し込み」でお申し込みください。"))
-    if contract.service_type == ServiceType.SMART_PBX and wants_oaj and not oaj_used_before(contract):
+    if contract.service_type == ServiceType.SMART_PBX and first_oaj:
         return Decision(Flow.SALES, "E2", _(
             "IP Voice(Smart PBX)をご利用中で、0AJ番号を使うのは初めてのため、"
             "弊社営業担当経由でお申し込みください。ビジネスポータルではお申し込みできません。"))
@@ -135,7 +132,7 @@ def eligibility_check(*, contract: VoiceContract, wish: Wish) -> Decision:
         return Decision(scheduled, "E5", _(
             "追加するダイヤルイン番号で特定番号通知または転送先特定番号を利用するため、"
             "「工事日を指定するお申し込み」でお申し込みください。"))
-    if wants_oaj and not oaj_used_before(contract):
+    if first_oaj:
         return Decision(scheduled, "E6", _(
             "この音声契約番号（N番）で0AJ番号を使うのは初めてのため、"
             "「工事日を指定するお申し込み」でお申し込みください。"))

@@ -45,6 +45,7 @@ def order_set_status(
 def order_sales_create(
     *, contract: VoiceContract, scheduled_on: dt.date, operator, kind_label: str = "ダイヤルイン番号の追加",
     note: str = "",
+    contact: dict[str, str] | None = None,
 ) -> Order:
     """A sales-channel order (営業経由変更申込) entered by an operator; it blocks immediate
     orders on its N番 until 竣工 (B1)."""
@@ -59,6 +60,7 @@ def order_sales_create(
         scheduled_on=scheduled_on,
         completion_due_on=business_days.add_business_days(scheduled_on, 2),
         created_by=operator,
+        **(contact or {}),
     )
     OrderEvent.objects.create(order=order, at=order.submitted_at, to_status=Status.ACCEPTED,
                               actor=OrderEvent.Actor.OPERATOR, user=operator, note=note or "営業経由変更申込")
