@@ -227,7 +227,10 @@ class DialInNumber(models.Model):
         verbose_name = _("ダイヤルイン番号")
         verbose_name_plural = _("ダイヤルイン番号")
         ordering = ["number"]
-        indexes = [models.Index(fields=["base_number", "number"], name="dialin_base_number_idx")]
+        indexes = [
+            models.Index(fields=["base_number", "number"], name="dialin_base_number_idx"),
+            models.Index(fields=["source", "number"], name="dialin_source_idx"),  # issued per request
+        ]
         constraints = [
             number_format_check("dialin_number_format"),
             # O1, O2, O3 also hold in the database.

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.db.models.functions import Length
 from django.utils.translation import gettext as _
 
@@ -18,6 +19,7 @@ from numbering.models import (
     StockNumber,
     VoiceContract,
 )
+from portal import clock
 
 MAX_STOCK_RANGE = 100_000
 MAX_RESERVED_NUMBERS = 2_000
@@ -200,3 +202,137 @@ def reservation_code_issue(
         for number, kind, area in moved
     )
     return reservation
+
+
+# --- Issuance: free or reserved numbers become dial-in numbers, set-based -------------------
+
+class InsufficientStock(Exception):
+    """Fewer free numbers than asked for in a pool (kind, area code)."""
+
+    def __init__(self, *, kind: str, area: str, wanted: int, got: int) -> None:
+        super().__init__(f"{kind}/{area}: wanted {wanted}, got {got}")
+        self.kind, self.area, self.wanted, self.got = kind, area, wanted, got
+
+
+def issue_area_code(base_number: BaseNumber) -> str:
+    """New 0AJ numbers come from the base number's area; a 050 base carries its contract's."""
+    if base_number.kind == phone.KIND_0AJ:
+        return phone.area_code(base_number.number)
+    return base_number.contract.area_code
+
+
+def stock_pool(*, base_number: BaseNumber, kind: str) -> tuple[str, str]:
+    """The (kind, area code) pool new numbers of this kind for this base number come from."""
+    return (kind, issue_area_code(base_number) if kind == phone.KIND_0AJ else "050")
+
+
+def stock_free_counts(pools: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Free numbers per pool, in one query."""
+    pools = set(pools)
+    if not pools:
+        return {}
+    q = None
+    for kind, area in pools:
+        part = Q(kind=kind, area_code=area)
+        q = part if q is None else q | part
+    rows = (StockNumber.objects.filter(q).values_list("kind", "area_code").annotate(n=Count("id")))
+    counts = {(kind, area): n for kind, area, n in rows}
+    return {pool: counts.get(pool, 0) for pool in pools}
+
+
+_DIALIN_COLUMNS = (
+    "number, kind, base_number_id, status, activated_on, source, message_box, "
+    "anonymous_call_rejection, nuisance_call_rejection, specific_number_notification, "
+    "forwarding_specific_number"
+)
+
+
+def numbers_issue(*, base_number: BaseNumber, kind: str, count: int, source: str, day: dt.date) -> list[str]:
+    """Move `count` free numbers of the base number's pool into its dial-in numbers.
+
+    On PostgreSQL one statement does it: free rows picked lowest first with FOR UPDATE SKIP
+    LOCKED (concurrent issuers take different rows, never wait on each other), deleted from stock
+    and inserted as dial-ins, all in the caller's transaction. The unique constraint and the
+    cross-table guard are the last word against a duplicate. Raises InsufficientStock (the caller
+    rolls back) when the pool has fewer free rows than asked.
+    """
+    kind_, area = stock_pool(base_number=base_number, kind=kind)
+    stock, dialin = StockNumber._meta.db_table, DialInNumber._meta.db_table
+    values = "%s, 'active', %s, %s, false, false, false, '', ''"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"""WITH picked AS (
+                        SELECT id FROM {stock} WHERE kind = %s AND area_code = %s
+                        ORDER BY number LIMIT %s FOR UPDATE SKIP LOCKED),
+                    moved AS (
+                        DELETE FROM {stock} s USING picked WHERE s.id = picked.id RETURNING s.number, s.kind)
+                    INSERT INTO {dialin} ({_DIALIN_COLUMNS})
+                    SELECT number, kind, {values} FROM moved RETURNING number""",
+                [kind_, area, count, base_number.pk, day, source],
+            )
+            issued = [row[0] for row in cursor.fetchall()]
+        else:  # SQLite (embedded default): one writer at a time, so no locking clause is needed.
+            cursor.execute(
+                f"""DELETE FROM {stock} WHERE id IN (
+                        SELECT id FROM {stock} WHERE kind = %s AND area_code = %s ORDER BY number LIMIT %s)
+                    RETURNING number, kind""",
+                [kind_, area, count],
+            )
+            moved = cursor.fetchall()
+            cursor.executemany(
+                f"INSERT INTO {dialin} ({_DIALIN_COLUMNS}) VALUES (%s, %s, {values})",
+                [(number, k, base_number.pk, day, source) for number, k in moved],
+            )
+            issued = [number for number, _k in moved]
+    if len(issued) != count:
+        raise InsufficientStock(kind=kind_, area=area, wanted=count, got=len(issued))
+    return issued
+
+
+def reserved_numbers_issue(
+    *, code: ReservationCode, numbers: dict[str, BaseNumber], source: str, day: dt.date,
+) -> list[str]:
+    """A held reservation code yields exactly its numbers, on the base numbers given, and is used up."""
+    changed = ReservationCode.objects.filter(
+        pk=code.pk, status=ReservationCode.Status.HELD, held_by=source
+    ).update(status=ReservationCode.Status.USED, used_at=clock.now(), used_by=source, held_by="")
+    if not changed:
+        raise ValidationError(_("番号予約コード %(code)s はこのお申し込みで保留されていません。") % {"code": code.code})
+    reserved, dialin = ReservedNumber._meta.db_table, DialInNumber._meta.db_table
+    by_base: dict[int, list[str]] = {}
+    for number, base in numbers.items():
+        by_base.setdefault(base.pk, []).append(number)
+    issued: list[str] = []
+    with connection.cursor() as cursor:
+        for base_id, wanted in by_base.items():
+            cursor.execute(
+                f"DELETE FROM {reserved} WHERE code_id = %s AND number IN ({', '.join(['%s'] * len(wanted))}) "
+                "RETURNING number, kind",
+                [code.pk, *wanted],
+            )
+            moved = cursor.fetchall()
+            cursor.executemany(
+                f"INSERT INTO {dialin} ({_DIALIN_COLUMNS}) VALUES (%s, %s, %s, 'active', %s, %s, "
+                "false, false, false, '', '')",
+                [(number, kind, base_id, day, source) for number, kind in moved],
+            )
+            issued.extend(number for number, _kind in moved)
+    left = ReservedNumber.objects.filter(code=code).count()
+    if len(issued) != len(numbers) or left:
+        raise ValidationError(
+            _("番号予約コード %(code)s の番号が予約内容と一致しません。") % {"code": code.code})
+    return issued
+
+
+def reservation_code_hold(*, code: ReservationCode, holder: str) -> bool:
+    """Held at submit: only an available, unexpired code is taken, and by one order only."""
+    return bool(ReservationCode.objects.filter(
+        pk=code.pk, status=ReservationCode.Status.AVAILABLE, expires_at__gt=clock.now()
+    ).update(status=ReservationCode.Status.HELD, held_by=holder))
+
+
+def reservation_code_release(*, holder: str) -> int:
+    """A cancelled order gives its held codes back."""
+    return ReservationCode.objects.filter(status=ReservationCode.Status.HELD, held_by=holder).update(
+        status=ReservationCode.Status.AVAILABLE, held_by="")

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from numbering.models import Organisation, VoiceContract
+from numbering.models import BaseNumber, NumberKind, Organisation, ReservationCode, VoiceContract, VoiceGroup
 
 
 class Channel(models.TextChoices):
@@ -68,8 +68,8 @@ class Order(models.Model):
     status = models.CharField(_("ステータス"), max_length=20, choices=Status.choices,
                               default=Status.ACCEPTED)
     draft_id = models.UUIDField(
-        _("下書きID"), null=True, blank=True, unique=True,
-        help_text=_("同じ下書きからの二重申込を防ぎます。"),
+        _("下書きID"), null=True, blank=True,
+        help_text=_("同じ下書きからの二重申込を防ぎます（下書き・音声契約番号ごとに1件）。"),
     )
     submitted_at = models.DateTimeField(_("申し込み日時"))
     scheduled_on = models.DateField(_("開通予定日"), null=True, blank=True)
@@ -97,10 +97,123 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=Q(channel=Channel.PORTAL) | Q(flow=Flow.SALES), name="sales_channel_is_sales_flow"
             ),
+            # A draft becomes one order per N番, never two: submitting twice creates nothing more.
+            models.UniqueConstraint(fields=["draft_id", "contract"], name="one_order_per_draft_and_contract"),
         ]
 
     def __str__(self) -> str:
         return self.request_id
+
+    @property
+    def status_label(self) -> str:
+        """The status as the history shows it: an immediate order's 竣工 is its activation,
+        so the guide's same-day immediate orders read 工事了."""
+        if self.flow == Flow.IMMEDIATE and self.status == Status.COMPLETED:
+            return str(Status.ACTIVATED.label)
+        return self.get_status_display()
+
+    @property
+    def is_immediate(self) -> bool:
+        return self.flow == Flow.IMMEDIATE
+
+
+class OrderItem(models.Model):
+    """One row of the order content: a quantity of new numbers of a kind (red box), or one
+    reserved number with its reservation code (blue box)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField(_("No."))
+    base_number = models.ForeignKey(BaseNumber, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("基本契約番号"))
+    kind = models.CharField(_("追加する電話番号"), max_length=3, choices=NumberKind.choices)
+    quantity = models.PositiveIntegerField(_("追加番号数"), default=1)
+    reservation_code = models.ForeignKey(
+        ReservationCode, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("番号予約コード"),
+    )
+    reserved_number = models.CharField(_("予約番号"), max_length=11, blank=True)
+
+    class Meta:
+        verbose_name = _("お申し込み内容")
+        verbose_name_plural = _("お申し込み内容")
+        ordering = ["order", "position"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1) & Q(quantity__lte=2000), name="item_quantity_range"),
+            models.CheckConstraint(
+                condition=Q(reservation_code__isnull=True, reserved_number="")
+                | Q(reservation_code__isnull=False, quantity=1) & ~Q(reserved_number=""),
+                name="item_reserved_number_with_code",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} #{self.position}"
+
+
+class Draft(models.Model):
+    """A wizard in progress (作成中): a row of its own, so two tabs or two drafts never clash."""
+
+    class Method(models.TextChoices):
+        SCREEN = "screen", _("画面から入力してお申し込み")
+        CSV = "csv", _("CSVファイルを使用してお申し込み")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="drafts")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts")
+    flow = models.CharField(_("申込方法"), max_length=10, choices=Flow.choices, default=Flow.IMMEDIATE)
+    voice_group = models.ForeignKey(VoiceGroup, on_delete=models.CASCADE, related_name="+",
+                                    verbose_name=_("音声グループID"))
+    step_done = models.PositiveSmallIntegerField(_("完了した手順"), default=0)
+    agreed = models.BooleanField(default=False)
+    method = models.CharField(max_length=10, choices=Method.choices, blank=True)
+    base_numbers = models.JSONField(default=list, blank=True)   # chosen base numbers, in order
+    red_rows = models.JSONField(default=list, blank=True)       # [{"base", "kind", "quantity"}]
+    blue_rows = models.JSONField(default=list, blank=True)      # [{"base", "number", "code"}]
+    contact = models.JSONField(default=dict, blank=True)
+    csv_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(_("作成日時"))
+    updated_at = models.DateTimeField(_("更新日時"))
+    submitted_at = models.DateTimeField(_("申し込み日時"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("作成中のお申し込み")
+        verbose_name_plural = _("作成中のお申し込み")
+        ordering = ["-updated_at"]
+        indexes = [models.Index(fields=["organisation", "-updated_at"], name="draft_list_idx")]
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+
+class SentMail(models.Model):
+    """Every e-mail the simulator sends, stored (an outbox): operators read it in admin and, in
+    the demo, customers in their own "sent mail" view, so no mail server is needed."""
+
+    class Kind(models.TextChoices):
+        ACCEPTED = "accepted", _("申し込み完了通知メール")
+        COMPLETED = "completed", _("工事完了通知メール")
+        CANCELLED = "cancelled", _("キャンセル通知メール")
+        OPTION_CANCELLED = "option_cancelled", _("特定番号通知キャンセルのお知らせ")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="mails")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="mails")
+    kind = models.CharField(_("種類"), max_length=20, choices=Kind.choices)
+    to = models.EmailField(_("宛先"))
+    subject = models.CharField(_("件名"), max_length=200)
+    body_text = models.TextField(_("本文（テキスト）"))
+    body_html = models.TextField(_("本文（HTML）"))
+    created_at = models.DateTimeField(_("作成日時"))
+    delivered_at = models.DateTimeField(_("送信日時"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("送信メール")
+        verbose_name_plural = _("送信メール")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["order", "kind"], name="one_mail_per_order_and_kind")]
+        indexes = [models.Index(fields=["organisation", "-created_at"], name="mail_list_idx")]
+
+    def __str__(self) -> str:
+        return self.subject
 
 
 class OrderEvent(models.Model):

@@ -1,7 +1,7 @@
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from numbering.models import Organisation
+from numbering.models import DialInNumber, Organisation
 from orders.models import Order
 
 
@@ -16,3 +16,10 @@ def order_get(*, organisation: Organisation, request_id: str) -> Order:
         Order.objects.select_related("contract__voice_group"),
         organisation=organisation, request_id=request_id,
     )
+
+
+def issued_numbers(*, order: Order) -> QuerySet[DialInNumber]:
+    """The numbers this order issued (払い出し番号), by the request ID they carry."""
+    return DialInNumber.objects.filter(
+        source=order.request_id, base_number__contract__voice_group__organisation=order.organisation
+    ).order_by("number")

@@ -1,12 +1,40 @@
-"""Order writes: request IDs and the status table."""
+"""Order writes: drafts, submit, activation (issuance), cancel, request IDs and the status table."""
 
 import datetime as dt
+import logging
+from collections import defaultdict
 
-from django.db import transaction
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
-from numbering.models import VoiceContract
-from orders.models import TRANSITIONS, Channel, Flow, Order, OrderEvent, RequestIdSequence, Status
+from numbering import phone
+from numbering.models import BaseNumber, VoiceContract, VoiceGroup
+from numbering.services import (
+    InsufficientStock,
+    numbers_issue,
+    reservation_code_hold,
+    reservation_code_release,
+    reserved_numbers_issue,
+)
+from orders.content import Content, content_check
+from orders.mail import mail_compose
+from orders.models import (
+    TRANSITIONS,
+    Channel,
+    Draft,
+    Flow,
+    Order,
+    OrderEvent,
+    OrderItem,
+    RequestIdSequence,
+    SentMail,
+    Status,
+)
 from portal import business_days, clock
+
+logger = logging.getLogger(__name__)
 
 
 class InvalidTransition(Exception):
@@ -65,3 +93,209 @@ def order_sales_create(
     OrderEvent.objects.create(order=order, at=order.submitted_at, to_status=Status.ACCEPTED,
                               actor=OrderEvent.Actor.OPERATOR, user=operator, note=note or "営業経由変更申込")
     return order
+
+
+# --- Drafts (作成中) --------------------------------------------------------------------------
+
+def draft_create(*, user, voice_group: VoiceGroup, flow: str = Flow.IMMEDIATE) -> Draft:
+    now = clock.now()
+    return Draft.objects.create(
+        organisation=user.organisation, created_by=user, voice_group=voice_group, flow=flow,
+        created_at=now, updated_at=now,
+        contact={
+            "contact_name": user.get_full_name(), "contact_department": user.department,
+            "contact_phone": user.phone, "contact_email": user.email,
+        },
+    )
+
+
+def draft_save(*, draft: Draft, finished: int | None = None, **fields) -> None:
+    """Save what a step holds; `finished` marks that step done. The confirm step re-checks
+    everything, so a change in an earlier step can never slip through unchecked."""
+    for name, value in fields.items():
+        setattr(draft, name, value)
+    if finished is not None:
+        draft.step_done = max(draft.step_done, finished)
+    draft.updated_at = clock.now()
+    draft.save()
+
+
+def draft_expiry() -> dt.datetime:
+    return clock.now() - dt.timedelta(days=settings.PORTAL_DRAFT_DAYS)
+
+
+def drafts_expire() -> int:
+    """Old unfinished drafts go away (a beat task runs this)."""
+    deleted, _ = Draft.objects.filter(submitted_at__isnull=True, updated_at__lt=draft_expiry()).delete()
+    return deleted
+
+
+# --- Submit -----------------------------------------------------------------------------------
+
+class ContentInvalid(Exception):
+    def __init__(self, content: Content) -> None:
+        super().__init__("order content is invalid")
+        self.content = content
+
+
+CONTACT_KEYS = ("contact_name", "contact_department", "contact_phone", "contact_email")
+
+
+def draft_content_check(*, draft: Draft) -> Content:
+    return content_check(
+        organisation=draft.organisation, voice_group=draft.voice_group,
+        red_rows=draft.red_rows, blue_rows=draft.blue_rows,
+        chosen=draft.base_numbers if draft.method == Draft.Method.SCREEN else None,
+        immediate=draft.flow == Flow.IMMEDIATE,
+    )
+
+
+@transaction.atomic
+def draft_submit(*, draft_id, user) -> list[Order]:
+    """申し込む: one order per N番 of the draft, all or nothing, at most once per draft.
+
+    The draft row is locked, so a double click, a reload or a second tab waits for the first
+    submit and then gets its orders back; the (draft, N番) unique constraint is the last guard.
+    """
+    draft = Draft.objects.select_for_update().select_related("organisation", "voice_group").get(
+        pk=draft_id, organisation=user.organisation)
+    if draft.submitted_at:
+        return list(Order.objects.filter(draft_id=draft.pk).order_by("request_id"))
+    content = draft_content_check(draft=draft)
+    if not content.ok:
+        raise ContentInvalid(content)
+    now = clock.now()
+    contact = {key: draft.contact.get(key, "") for key in CONTACT_KEYS}
+    orders: list[Order] = []
+    mails: list[int] = []
+    for contract in content.contracts():
+        order = Order.objects.create(
+            request_id=request_id_new(), organisation=draft.organisation, contract=contract,
+            channel=Channel.PORTAL, flow=draft.flow, kind_label="ダイヤルイン番号の追加",
+            submitted_at=now, scheduled_on=clock.today(), draft_id=draft.pk, created_by=user, **contact,
+        )
+        position = 0
+        items = []
+        for line in content.red:
+            if line.base.contract_id == contract.pk:
+                position += 1
+                items.append(OrderItem(order=order, position=position, base_number=line.base, kind=line.kind,
+                                       quantity=line.quantity))
+        codes = {}
+        for line in content.blue:
+            if line.base.contract_id == contract.pk:
+                position += 1
+                items.append(OrderItem(order=order, position=position, base_number=line.base,
+                                       kind=phone.kind_of(line.number), quantity=1,
+                                       reservation_code=line.code, reserved_number=line.number))
+                codes[line.code.pk] = line.code
+        OrderItem.objects.bulk_create(items, batch_size=2000)
+        for code in codes.values():
+            if not reservation_code_hold(code=code, holder=order.request_id):
+                raise ContentInvalid(Content(non_field=[
+                    _("番号予約コード「%(code)s」は他のお申し込みで使用中か、有効期限が切れています。")
+                    % {"code": code.code}]))
+        OrderEvent.objects.create(order=order, at=now, to_status=Status.ACCEPTED, actor=OrderEvent.Actor.CUSTOMER,
+                                  user=user, note="お申し込みを受け付けました")
+        mail = mail_compose(order=order, kind=SentMail.Kind.ACCEPTED)
+        if mail:
+            mails.append(mail.pk)
+        orders.append(order)
+    draft.submitted_at = now
+    draft.updated_at = now
+    draft.save(update_fields=["submitted_at", "updated_at"])
+    transaction.on_commit(lambda: _after_submit([o.pk for o in orders], mails))
+    return orders
+
+
+def _after_submit(order_ids: list, mail_ids: list[int]) -> None:
+    from orders import tasks  # tasks import this module
+
+    for mail_id in mail_ids:
+        tasks.mail_deliver.delay(mail_id)
+    for order_id in order_ids:
+        tasks.order_activate.delay(str(order_id))
+
+
+# --- Activation: the network issues the numbers ------------------------------------------------
+
+def order_activate(*, order_id) -> bool:
+    """Activate an accepted order: issue its numbers, set 開通日, complete it and store the
+    completion e-mail. Claimed with a conditional update, so a task that runs twice does
+    nothing twice. A shortfall of stock puts the order in エラー with nothing issued."""
+    mail_ids: list[int] = []
+    with transaction.atomic():
+        order = Order.objects.select_related("contract").get(pk=order_id)
+        if not order_set_status(order=order, to=Status.IN_CONSTRUCTION, actor=OrderEvent.Actor.WORKER,
+                                expected=Status.ACCEPTED, note="開通工事を開始しました"):
+            return False
+        try:
+            with transaction.atomic():
+                issued = _issue_items(order)
+                mail_ids += _activated(order, issued)
+        except (InsufficientStock, ValidationError, IntegrityError) as exc:
+            logger.warning("order %s could not be activated: %s", order.request_id, exc)
+            note = ("空き番号が不足したため開通できませんでした。" if isinstance(exc, InsufficientStock)
+                    else "番号の払い出しに失敗しました。")
+            order_set_status(order=order, to=Status.ERROR, actor=OrderEvent.Actor.WORKER, note=note)
+    if mail_ids:
+        transaction.on_commit(lambda: _deliver(mail_ids))
+    return True
+
+
+def _issue_items(order: Order) -> int:
+    day = clock.today()
+    items = list(order.items.select_related("base_number", "base_number__contract", "reservation_code"))
+    issued = 0
+    by_code: dict[int, dict[str, BaseNumber]] = defaultdict(dict)
+    codes = {}
+    for item in items:
+        if item.reservation_code_id:
+            by_code[item.reservation_code_id][item.reserved_number] = item.base_number
+            codes[item.reservation_code_id] = item.reservation_code
+        else:
+            issued += len(numbers_issue(base_number=item.base_number, kind=item.kind, count=item.quantity,
+                                        source=order.request_id, day=day))
+    for code_id, numbers in by_code.items():
+        issued += len(reserved_numbers_issue(code=codes[code_id], numbers=numbers, source=order.request_id, day=day))
+    if any(item.kind == phone.KIND_0AJ for item in items) and not order.contract.oaj_used:
+        VoiceContract.objects.filter(pk=order.contract_id).update(oaj_used=True)
+    return issued
+
+
+def _activated(order: Order, issued: int) -> list[int]:
+    day = clock.today()
+    order.activated_on = day
+    if order.flow == Flow.IMMEDIATE:
+        order.completed_on = day  # B2: an immediate order completes (竣工) at activation
+        order.completion_due_on = day
+    else:
+        order.completion_due_on = business_days.add_business_days(day, 2)
+    order.save(update_fields=["activated_on", "completed_on", "completion_due_on"])
+    order_set_status(order=order, to=Status.ACTIVATED, actor=OrderEvent.Actor.WORKER,
+                     note=f"{issued:,}件の番号を払い出し、開通しました")
+    if order.flow == Flow.IMMEDIATE:
+        order_set_status(order=order, to=Status.COMPLETED, actor=OrderEvent.Actor.SYSTEM,
+                         note="開通と同時に竣工しました（B2）")
+    mail = mail_compose(order=order, kind=SentMail.Kind.COMPLETED, extra={"issued": issued})
+    return [mail.pk] if mail else []
+
+
+def _deliver(mail_ids: list[int]) -> None:
+    from orders import tasks
+
+    for mail_id in mail_ids:
+        tasks.mail_deliver.delay(mail_id)
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, actor: str, user=None, note: str = "") -> bool:
+    """Cancel an order before its activation; its held reservation codes are released."""
+    if not order_set_status(order=order, to=Status.CANCELLED, actor=actor, user=user,
+                            note=note or "お申し込みをキャンセルしました"):
+        return False
+    reservation_code_release(holder=order.request_id)
+    mail = mail_compose(order=order, kind=SentMail.Kind.CANCELLED)
+    if mail:
+        transaction.on_commit(lambda: _deliver([mail.pk]))
+    return True

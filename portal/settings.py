@@ -165,6 +165,8 @@ PORTAL_COMPANY = os.getenv("PORTAL_COMPANY", "サンプル通信株式会社")
 PORTAL_SUPPORT_EMAIL = os.getenv("PORTAL_SUPPORT_EMAIL", "ipv-web-change-order@example.com")
 PORTAL_BASE_URL = os.getenv("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 # The demo clock may be moved by operators only where this is on (never in production).
+PORTAL_DRAFT_DAYS = envint("PORTAL_DRAFT_DAYS", "7")  # unfinished drafts (作成中) expire after this
+PORTAL_DEMO_MAILBOX = envbool("PORTAL_DEMO_MAILBOX", "true")  # customers may read their sent mail
 PORTAL_DEMO_CLOCK = envbool("PORTAL_DEMO_CLOCK", "true" if DEBUG else "false")
 
 # Celery: Redis when CELERY_BROKER_URL is set, else kombu's filesystem transport.
@@ -191,6 +193,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.worker_heartbeat",
         "schedule": float(os.getenv("PORTAL_HEARTBEAT_SECONDS", "30")),
     },
+    "drafts-expire": {"task": "orders.tasks.drafts_expire", "schedule": 3600.0},
 }
 
 LOGGING = {

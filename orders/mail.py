@@ -1,0 +1,68 @@
+"""Order e-mails as an outbox: composed and stored in the order's transaction, delivered after
+commit by a task. Every mail stays readable in admin and, in the demo, in the customer's mailbox."""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from orders.models import Order, SentMail
+from portal import clock
+
+SUBJECTS = {
+    SentMail.Kind.ACCEPTED: "【{brand}】申し込み完了通知メール（リクエストID：{request_id}）",
+    SentMail.Kind.COMPLETED: "【{brand}】工事完了通知メール（リクエストID：{request_id}）",
+    SentMail.Kind.CANCELLED: "【{brand}】お申し込みキャンセルのお知らせ（リクエストID：{request_id}）",
+    SentMail.Kind.OPTION_CANCELLED: "【{brand}】特定番号通知キャンセルのお知らせ（リクエストID：{request_id}）",
+}
+
+
+def absolute_url(path: str) -> str:
+    return settings.PORTAL_BASE_URL.rstrip("/") + path
+
+
+def mail_compose(*, order: Order, kind: str, extra: dict | None = None) -> SentMail | None:
+    """Store the e-mail for this order and kind; None when it already exists (sent once only)."""
+    if not order.contact_email:
+        return None
+    context = {
+        "order": order,
+        "kind": kind,
+        "brand": settings.PORTAL_BRAND,
+        "company": settings.PORTAL_COMPANY,
+        "support_email": settings.PORTAL_SUPPORT_EMAIL,
+        "history_url": absolute_url(reverse("orders:history")),
+        "detail_url": absolute_url(reverse("orders:order_detail", args=[order.request_id])),
+        "numbers_url": absolute_url(reverse("orders:issued_numbers", args=[order.request_id])),
+        "items": list(order.items.select_related("base_number").order_by("position")[:50]),
+        "item_count": order.items.count(),
+        **(extra or {}),
+    }
+    mail, created = SentMail.objects.get_or_create(
+        order=order, kind=kind,
+        defaults={
+            "organisation_id": order.organisation_id,
+            "to": order.contact_email,
+            "subject": SUBJECTS[kind].format(brand=settings.PORTAL_BRAND, request_id=order.request_id),
+            "body_text": render_to_string(f"orders/mail/{kind}.txt", context),
+            "body_html": render_to_string(f"orders/mail/{kind}.html", context),
+            "created_at": clock.now(),
+        },
+    )
+    return mail if created else None
+
+
+def mail_deliver(*, mail_id: int) -> bool:
+    """Hand a stored mail to the mail backend once (locmem by default: nothing leaves)."""
+    claimed = SentMail.objects.filter(pk=mail_id, delivered_at__isnull=True).update(delivered_at=clock.now())
+    if not claimed:
+        return False
+    mail = SentMail.objects.get(pk=mail_id)
+    message = EmailMultiAlternatives(mail.subject, mail.body_text, settings.DEFAULT_FROM_EMAIL, [mail.to])
+    message.attach_alternative(mail.body_html, "text/html")
+    try:
+        message.send()
+    except Exception:
+        SentMail.objects.filter(pk=mail_id).update(delivered_at=None)  # the task retries
+        raise
+    return True

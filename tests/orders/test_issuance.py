@@ -1,0 +1,168 @@
+"""Submit and issuance services on PostgreSQL: one order per N番, at most once per draft;
+numbers moved from stock set-based; reservation codes held, then used up; a task that runs
+twice does nothing twice."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection
+
+from numbering.models import DialInNumber, ReservationCode, StockNumber, VoiceContract
+from numbering.services import reservation_code_issue, stock_add_range
+from orders.models import Draft, Order, OrderEvent, SentMail, Status
+from orders.services import ContentInvalid, draft_create, draft_save, draft_submit, order_activate, order_cancel
+from portal import clock
+from tests import factories
+
+
+def ready_draft(user, group, *, red=(), blue=(), bases=None) -> Draft:
+    draft = draft_create(user=user, voice_group=group)
+    draft_save(draft=draft, finished=5, agreed=True, method=Draft.Method.SCREEN,
+               base_numbers=bases or [], red_rows=list(red), blue_rows=list(blue))
+    return draft
+
+
+@pytest.fixture
+def stocked(contract):
+    stock_add_range(first="0312350000", last="0312350999")
+    stock_add_range(first="05012350000", last="05012350999")
+    return contract
+
+
+def test_submit_makes_one_order_per_contract_and_a_second_submit_makes_none(alice, stocked):
+    other = factories.contract(alice.organisation, "N100000002", base_numbers=["0312349999"])
+    draft = ready_draft(alice, stocked.voice_group, bases=["0312345678", "0312349999"], red=[
+        {"base": "0312345678", "kind": "0AJ", "quantity": "3"},
+        {"base": "0312349999", "kind": "050", "quantity": "2"},
+    ])
+    orders = draft_submit(draft_id=draft.pk, user=alice)
+    assert sorted(o.contract.number for o in orders) == ["N100000001", "N100000002"]
+    assert all(o.status == Status.ACCEPTED and o.request_id.startswith("2") for o in orders)
+    again = draft_submit(draft_id=draft.pk, user=alice)
+    assert {o.pk for o in again} == {o.pk for o in orders}
+    assert Order.objects.count() == 2
+    mail = SentMail.objects.get(order=orders[0], kind=SentMail.Kind.ACCEPTED)
+    assert mail.to == "alice@example.com"
+    assert "申し込み完了通知メール" in mail.subject
+    assert "http://127.0.0.1:8000/ipvoice/orders/history/" in mail.body_text
+    assert 'href="http://127.0.0.1:8000/ipvoice/orders/history/"' in mail.body_html
+    assert other.orders.get().items.get().quantity == 2
+
+
+def test_activation_issues_lowest_free_numbers_and_completes_at_once(alice, stocked):
+    draft = ready_draft(alice, stocked.voice_group, bases=["0312345678"], red=[
+        {"base": "0312345678", "kind": "0AJ", "quantity": "3"},
+        {"base": "0312345678", "kind": "050", "quantity": "2"},
+    ])
+    [order] = draft_submit(draft_id=draft.pk, user=alice)
+    assert order_activate(order_id=order.pk) is True
+    order.refresh_from_db()
+    assert order.status == Status.COMPLETED and order.status_label == "工事了"
+    assert order.activated_on == order.completed_on == clock.today()
+    issued = list(DialInNumber.objects.filter(source=order.request_id).values_list("number", flat=True))
+    assert issued == ["0312350000", "0312350001", "0312350002", "05012350000", "05012350001"]
+    assert not StockNumber.objects.filter(number__in=issued).exists()
+    assert [(e.to_status, e.actor) for e in order.events.all()] == [
+        (Status.ACCEPTED, OrderEvent.Actor.CUSTOMER), (Status.IN_CONSTRUCTION, OrderEvent.Actor.WORKER),
+        (Status.ACTIVATED, OrderEvent.Actor.WORKER), (Status.COMPLETED, OrderEvent.Actor.SYSTEM)]
+    completed = SentMail.objects.get(order=order, kind=SentMail.Kind.COMPLETED)
+    assert "工事完了通知メール" in completed.subject and "5件" in completed.body_text
+    # A duplicated task does nothing twice.
+    assert order_activate(order_id=order.pk) is False
+    assert DialInNumber.objects.filter(source=order.request_id).count() == 5
+    assert SentMail.objects.filter(order=order).count() == 2
+
+
+def test_a_reservation_code_yields_exactly_its_numbers_and_is_used_up(alice, stocked):
+    code = reservation_code_issue(contract=stocked, numbers=["0312350500", "0312350501"],
+                                  expires_at=clock.now() + dt.timedelta(days=30))
+    draft = ready_draft(alice, stocked.voice_group, bases=["0312345678"], blue=[
+        {"base": "0312345678", "number": "0312350500", "code": code.code},
+        {"base": "0312345678", "number": "03-1235-0501", "code": code.code.lower()},
+    ])
+    [order] = draft_submit(draft_id=draft.pk, user=alice)
+    code.refresh_from_db()
+    assert code.status == ReservationCode.Status.HELD and code.held_by == order.request_id
+    order_activate(order_id=order.pk)
+    code.refresh_from_db()
+    assert code.status == ReservationCode.Status.USED and code.used_by == order.request_id
+    assert sorted(DialInNumber.objects.filter(source=order.request_id).values_list("number", flat=True)) == [
+        "0312350500", "0312350501"]
+    assert not code.numbers.exists()
+
+
+def test_cancel_releases_the_held_code(alice, stocked):
+    code = reservation_code_issue(contract=stocked, numbers=["0312350600"],
+                                  expires_at=clock.now() + dt.timedelta(days=30))
+    draft = ready_draft(alice, stocked.voice_group, bases=["0312345678"], blue=[
+        {"base": "0312345678", "number": "0312350600", "code": code.code}])
+    [order] = draft_submit(draft_id=draft.pk, user=alice)
+    assert order_cancel(order=order, actor=OrderEvent.Actor.CUSTOMER, user=alice)
+    code.refresh_from_db()
+    assert code.status == ReservationCode.Status.AVAILABLE and code.held_by == ""
+    assert SentMail.objects.filter(order=order, kind=SentMail.Kind.CANCELLED).exists()
+
+
+def test_a_shortfall_at_activation_puts_the_order_in_error_with_nothing_issued(alice, stocked):
+    draft = ready_draft(alice, stocked.voice_group, bases=["0312345678"], red=[
+        {"base": "0312345678", "kind": "050", "quantity": "600"},
+        {"base": "0312345678", "kind": "0AJ", "quantity": "10"}])
+    [order] = draft_submit(draft_id=draft.pk, user=alice)
+    StockNumber.objects.filter(kind="0AJ").delete()  # taken elsewhere meanwhile
+    order_activate(order_id=order.pk)
+    order.refresh_from_db()
+    assert order.status == Status.ERROR
+    assert "空き番号が不足" in order.events.last().note
+    assert not DialInNumber.objects.filter(source=order.request_id).exists()
+    assert StockNumber.objects.filter(kind="050").count() == 1000
+
+
+def test_invalid_content_saves_nothing(alice, stocked):
+    draft = ready_draft(alice, stocked.voice_group, bases=["0312345678"], red=[
+        {"base": "0312345678", "kind": "0AJ", "quantity": "3"},
+        {"base": "0312345678", "kind": "050", "quantity": "600"}])
+    StockNumber.objects.filter(kind="050", number__gte="05012350500").delete()  # 500 free
+    with pytest.raises(ContentInvalid) as caught:
+        draft_submit(draft_id=draft.pk, user=alice)
+    [error] = caught.value.content.errors
+    assert (error.box, error.index, error.field) == ("red", 1, "quantity")
+    assert "空き番号が不足" in error.message
+    assert not Order.objects.exists()
+
+
+def _issue_in_thread(order_id, results, errors):
+    try:
+        results.append(order_activate(order_id=order_id))
+    except Exception as exc:  # pragma: no cover - reported by the assertion below
+        errors.append(exc)
+    finally:
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_orders_on_one_stock_never_share_a_number():
+    org = factories.organisation("ORG-P", "並列商事")
+    user = factories.customer("par", org)
+    contract = factories.contract(org, "N100000077", base_numbers=["0312345678"])
+    stock_add_range(first="0312350000", last="0312351999")
+    orders = []
+    for _ in range(6):
+        draft = ready_draft(user, contract.voice_group, bases=["0312345678"], red=[
+            {"base": "0312345678", "kind": "0AJ", "quantity": "300"}])
+        orders += draft_submit(draft_id=draft.pk, user=user)
+    results, errors = [], []
+    # Each order twice, as if a task were delivered twice, all at once.
+    threads = [threading.Thread(target=_issue_in_thread, args=(o.pk, results, errors)) for o in orders * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert sorted(results) == [False] * 6 + [True] * 6
+    numbers = list(DialInNumber.objects.values_list("number", flat=True))
+    assert len(numbers) == len(set(numbers)) == 1800
+    assert StockNumber.objects.count() == 200
+    for order in orders:
+        assert DialInNumber.objects.filter(source=order.request_id).count() == 300
+    assert VoiceContract.objects.get(pk=contract.pk).oaj_used
