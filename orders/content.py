@@ -72,7 +72,8 @@ def _clean(value) -> str:
 
 
 def is_blank(row: dict, fields: tuple[str, ...]) -> bool:
-    return not any(str(row.get(name) or "").strip() for name in fields)
+    """A row with nothing but its base number (preselected on screen) is an empty row."""
+    return not any(str(row.get(name) or "").strip() for name in fields if name != "base")
 
 
 def content_check(

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from numbering import phone
 from numbering.models import Organisation, VoiceContract
 from orders.eligibility import Wish
+from orders.models import Draft
 
 YES_NO = [("no", _("いいえ")), ("yes", _("はい"))]
 
@@ -44,3 +45,45 @@ class PrecheckForm(forms.Form):
             data["kinds"], {phone.KIND_0AJ, phone.KIND_050})
         return Wish(kinds=frozenset(kinds), porting=data["porting"] == "yes",
                     special_options=data["special_options"] == "yes")
+
+
+class AgreementForm(forms.Form):
+    agree = forms.BooleanField(
+        label=_("お申し込みにあたってのご確認内容（プライバシーポリシー）に同意する"),
+        error_messages={"required": _("お申し込みにあたってのご確認内容に同意してください。")},
+    )
+
+
+class MethodForm(forms.Form):
+    method = forms.ChoiceField(
+        label=_("お申し込み方法"), choices=Draft.Method.choices, widget=forms.RadioSelect,
+        error_messages={"required": _("お申し込み方法を選択してください。")},
+    )
+
+
+class ContactForm(forms.Form):
+    """お申し込みご担当者情報: the e-mails go to this person."""
+
+    contact_name = forms.CharField(label=_("ご担当者名"), max_length=100,
+                                   error_messages={"required": _("ご担当者名を入力してください。")})
+    contact_department = forms.CharField(label=_("部署名"), max_length=100, required=False)
+    contact_phone = forms.CharField(label=_("電話番号"), max_length=20, help_text=_("例: 03-1234-5678"),
+                                    error_messages={"required": _("電話番号を入力してください。")})
+    contact_email = forms.EmailField(
+        label=_("メールアドレス"), help_text=_("申し込み完了通知メール・工事完了通知メールの送付先です。"),
+        error_messages={"required": _("メールアドレスを入力してください。"),
+                        "invalid": _("メールアドレスの形式が正しくありません。")})
+
+    def clean_contact_phone(self) -> str:
+        number = phone.normalise(self.cleaned_data["contact_phone"])
+        if not number.isdigit() or not 10 <= len(number) <= 11 or not number.startswith("0"):
+            raise forms.ValidationError(
+                _("電話番号は0から始まる10桁または11桁の数字で入力してください（ハイフン可）。"))
+        return number
+
+
+class CsvUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSVファイル"), help_text=_("UTF-8（BOM付き・なし）またはShift_JISのCSVファイル、10,000行まで。"),
+        error_messages={"required": _("CSVファイルを選択してください。")},
+    )

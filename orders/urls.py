@@ -1,12 +1,26 @@
 from django.urls import path
 
-from orders import views
+from orders import views, wizard
 
 app_name = "orders"
 urlpatterns = [
     path("change/", views.change_menu, name="change_menu"),
     path("precheck/", views.precheck, name="precheck"),
     path("precheck/decision/", views.precheck_decision, name="precheck_decision"),
+    path("immediate/", wizard.immediate_start, name="immediate_start"),
+    path("immediate/group/<str:group_id>/", wizard.immediate_menu, name="immediate_menu"),
+    path("drafts/", wizard.draft_list, name="draft_list"),
+    path("drafts/<uuid:draft_id>/", wizard.draft_resume, name="draft_resume"),
+    path("drafts/<uuid:draft_id>/discard/", wizard.draft_discard, name="draft_discard"),
+    path("drafts/<uuid:draft_id>/step/<int:step>/", wizard.wizard_step, name="wizard_step"),
+    path("drafts/<uuid:draft_id>/bases/", wizard.wizard_bases, name="wizard_bases"),
+    path("drafts/<uuid:draft_id>/rows/", wizard.wizard_rows, name="wizard_rows"),
+    path("drafts/<uuid:draft_id>/template.csv", wizard.wizard_csv_template, name="wizard_csv_template"),
+    path("drafts/<uuid:draft_id>/accepted/", wizard.wizard_accepted, name="wizard_accepted"),
     path("history/", views.history, name="history"),
+    path("mail/", views.mailbox, name="mailbox"),
+    path("mail/<int:mail_id>/", views.mail_detail, name="mail_detail"),
     path("history/<str:request_id>/", views.order_detail, name="order_detail"),
+    path("history/<str:request_id>/numbers/", views.issued_numbers, name="issued_numbers"),
+    path("history/<str:request_id>/numbers.csv", views.issued_numbers_csv, name="issued_numbers_csv"),
 ]

@@ -1,14 +1,18 @@
 """Customer order screens."""
 
+import csv
+import io
+
+from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from orders import selectors
 from orders.eligibility import eligibility_check
 from orders.forms import PrecheckForm
-from orders.models import Flow
+from orders.models import Flow, SentMail
 from portal.views import customer_required, query_without_page
 
 FLOWCHART = [
@@ -61,6 +65,7 @@ def precheck_decision(request: HttpRequest) -> HttpResponse:
 
 
 HISTORY_PAGE_SIZE = 50
+ISSUED_PAGE_SIZE = 100
 SERVICE_FILTERS = {"": "全て", "ipvoice": "Arcstar IP Voice"}
 
 
@@ -84,6 +89,65 @@ def history(request: HttpRequest) -> HttpResponse:
 @customer_required
 def order_detail(request: HttpRequest, request_id: str) -> HttpResponse:
     order = selectors.order_get(organisation=request.user.organisation, request_id=request_id)
+    items = order.items.select_related("base_number", "reservation_code")
     return render(request, "orders/order_detail.html", {
         "order": order, "events": order.events.select_related("user"), "nav": "history",
+        "items": items[:100], "item_count": items.count(),
+        "issued_count": selectors.issued_numbers(order=order).count() if order.activated_on else 0,
     })
+
+
+@require_GET
+@customer_required
+def mailbox(request: HttpRequest) -> HttpResponse:
+    """送信メール (demo): what the simulator sent to this organisation's contacts."""
+    if not settings.PORTAL_DEMO_MAILBOX:
+        raise Http404
+    mails = SentMail.objects.filter(organisation=request.user.organisation).select_related("order")
+    page = Paginator(mails, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "orders/mailbox.html", {"page": page, "nav": "mail"})
+
+
+@require_GET
+@customer_required
+def mail_detail(request: HttpRequest, mail_id: int) -> HttpResponse:
+    if not settings.PORTAL_DEMO_MAILBOX:
+        raise Http404
+    mail = get_object_or_404(SentMail.objects.select_related("order"), pk=mail_id,
+                             organisation=request.user.organisation)
+    return render(request, "orders/mail_detail.html", {"mail": mail, "nav": "mail"})
+
+
+@require_GET
+@customer_required
+def issued_numbers(request: HttpRequest, request_id: str) -> HttpResponse:
+    """払い出し番号: an htmx modal (paged) or, without JavaScript, a page of its own."""
+    order = selectors.order_get(organisation=request.user.organisation, request_id=request_id)
+    page = Paginator(selectors.issued_numbers(order=order), ISSUED_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"order": order, "page": page, "nav": "history"}
+    if request.htmx:
+        return render(request, "orders/issued_numbers.html#modal", context)
+    return render(request, "orders/issued_numbers.html", context)
+
+
+@require_GET
+@customer_required
+def issued_numbers_csv(request: HttpRequest, request_id: str) -> StreamingHttpResponse:
+    """Every issued number of the order as CSV (UTF-8 with BOM, so Excel opens it)."""
+    order = selectors.order_get(organisation=request.user.organisation, request_id=request_id)
+    rows = selectors.issued_numbers(order=order).values_list("number", "kind", "base_number__number", "activated_on")
+
+    def lines():
+        yield "\ufeff" + _csv_line(["リクエストID", "ダイヤルイン番号", "番号種別", "基本契約番号", "開通日"])
+        for number, kind, base, day in rows.iterator(chunk_size=5000):
+            yield _csv_line([order.request_id, number, kind, base, day.isoformat() if day else ""])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="issued-numbers-{order.request_id}.csv"'
+    return response
+
+
+def _csv_line(values: list[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(values)
+    return buffer.getvalue()

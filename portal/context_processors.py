@@ -7,4 +7,5 @@ def brand(request: HttpRequest) -> dict:
         "PORTAL_BRAND": settings.PORTAL_BRAND,
         "PORTAL_COMPANY": settings.PORTAL_COMPANY,
         "PORTAL_SUPPORT_EMAIL": settings.PORTAL_SUPPORT_EMAIL,
+        "PORTAL_DEMO_MAILBOX": settings.PORTAL_DEMO_MAILBOX,
     }

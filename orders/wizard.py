@@ -1,0 +1,471 @@
+"""The immediate wizard (ダイヤルイン番号の追加申込【お申し込み直後に開通するお申し込み】).
+
+The draft is a database row keyed by its UUID, in the URL: two tabs or two drafts never clash,
+the browser's back button only re-shows a step, and a step reached out of order redirects to the
+first unfinished one. Every step is a plain form; htmx only makes the base-number search,
+paging and row add/remove instant, through fragment URLs of their own.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from numbering import phone
+from numbering import selectors as numbering_selectors
+from numbering.models import BaseNumber, VoiceContract
+from orders import csv_input, services
+from orders.content import BLUE_FIELDS, RED_FIELDS, content_check, emergency_notice_applies, is_blank
+from orders.eligibility import Wish, eligibility_check
+from orders.forms import AgreementForm, ContactForm, CsvUploadForm, MethodForm
+from orders.models import Draft, Flow, Order
+from portal.views import customer_required
+
+STEPS = [
+    (1, "お申し込みにあたってのご確認"),
+    (2, "お申し込み方法"),
+    (3, "番号の選択"),
+    (4, "お申し込み内容"),
+    (5, "お申し込みご担当者情報"),
+    (6, "お申し込み内容の確認"),
+]
+BASE_PAGE_SIZE = 100
+MAX_SCREEN_ROWS = 100  # more rows than this: the CSV method
+
+
+# --- Entry: voice group, order menu ----------------------------------------------------------
+
+@require_GET
+@customer_required
+def immediate_start(request: HttpRequest) -> HttpResponse:
+    """音声グループIDを選択してください."""
+    groups = numbering_selectors.voice_groups_for(organisation=request.user.organisation)
+    return render(request, "orders/wizard/group_select.html", {
+        "groups": groups, "selected": request.GET.get("group", ""), "nav": "ipvoice",
+    })
+
+
+def _entry_decisions(contracts) -> list[tuple[VoiceContract, object]]:
+    """Entry re-check per N番 with what is known before the content: E1 and B1."""
+    return [(c, eligibility_check(contract=c, wish=Wish())) for c in contracts]
+
+
+@require_http_methods(["GET", "POST"])
+@customer_required
+def immediate_menu(request: HttpRequest, group_id: str) -> HttpResponse:
+    """お申し込みメニュー: ダイヤルイン番号の追加申込 starts a new draft."""
+    group = numbering_selectors.voice_group_get(organisation=request.user.organisation, group_id=group_id)
+    if request.method == "POST":
+        draft = services.draft_create(user=request.user, voice_group=group)
+        return redirect("orders:wizard_step", draft_id=draft.pk, step=1)
+    decisions = _entry_decisions(group.contracts.order_by("number"))
+    return render(request, "orders/wizard/menu.html", {
+        "group": group, "decisions": decisions, "any_allowed": any(d.immediate_allowed for _c, d in decisions),
+        "drafts": _open_drafts(request).filter(voice_group=group), "nav": "ipvoice",
+    })
+
+
+# --- Drafts (作成中) ---------------------------------------------------------------------------
+
+def _open_drafts(request: HttpRequest):
+    return Draft.objects.filter(
+        organisation=request.user.organisation, submitted_at__isnull=True, updated_at__gte=services.draft_expiry(),
+    ).select_related("voice_group", "created_by")
+
+
+@require_GET
+@customer_required
+def draft_list(request: HttpRequest) -> HttpResponse:
+    drafts = list(_open_drafts(request))
+    for draft in drafts:
+        draft.resume_step = _first_unfinished(draft)
+    return render(request, "orders/wizard/drafts.html", {"drafts": drafts, "nav": "ipvoice",
+                                                         "days": settings.PORTAL_DRAFT_DAYS})
+
+
+@require_GET
+@customer_required
+def draft_resume(request: HttpRequest, draft_id) -> HttpResponse:
+    """再開: the first unfinished step of a draft."""
+    draft = _draft_get(request, draft_id)
+    if draft.submitted_at:
+        return redirect("orders:wizard_accepted", draft_id=draft.pk)
+    return redirect("orders:wizard_step", draft_id=draft.pk, step=_first_unfinished(draft))
+
+
+@require_POST
+@customer_required
+def draft_discard(request: HttpRequest, draft_id) -> HttpResponse:
+    draft = get_object_or_404(_open_drafts(request), pk=draft_id)
+    draft.delete()
+    messages.success(request, _("作成中のお申し込みを破棄しました。"))
+    return redirect("orders:draft_list")
+
+
+def _draft_get(request: HttpRequest, draft_id) -> Draft:
+    draft = Draft.objects.filter(pk=draft_id, organisation=request.user.organisation).select_related(
+        "voice_group", "organisation").first()
+    if draft is None:
+        raise Http404
+    return draft
+
+
+def _expired(draft: Draft) -> bool:
+    return draft.submitted_at is None and draft.updated_at < services.draft_expiry()
+
+
+def _first_unfinished(draft: Draft) -> int:
+    step = min(draft.step_done + 1, 6)
+    if draft.method == Draft.Method.CSV and step == 4:
+        return 3
+    return step
+
+
+def _wizard_context(draft: Draft, step: int, **extra) -> dict:
+    return {
+        "draft": draft, "step": step, "steps": STEPS, "step_title": dict(STEPS)[step],
+        "group": draft.voice_group, "nav": "ipvoice", "csv": draft.method == Draft.Method.CSV, **extra,
+    }
+
+
+# --- The steps ------------------------------------------------------------------------------
+
+@require_http_methods(["GET", "POST"])
+@customer_required
+def wizard_step(request: HttpRequest, draft_id, step: int) -> HttpResponse:
+    draft = _draft_get(request, draft_id)
+    if draft.submitted_at:
+        return redirect("orders:wizard_accepted", draft_id=draft.pk)
+    if _expired(draft):
+        draft.delete()
+        messages.error(request, _(
+            "作成中のお申し込みの保存期間が過ぎたため、破棄されました。最初からお申し込みください。"))
+        return redirect("orders:draft_list")
+    # Preconditions: no step before the one before it is finished; CSV replaces steps 3–4.
+    if step not in dict(STEPS) or step > _first_unfinished(draft) or (step == 4 and draft.method == Draft.Method.CSV):
+        return redirect("orders:wizard_step", draft_id=draft.pk, step=_first_unfinished(draft))
+    return STEP_VIEWS[step](request, draft)
+
+
+def _bound(request: HttpRequest, *, files: bool = False) -> tuple:
+    """Form data only on POST (an empty POST must still be validated)."""
+    if request.method != "POST":
+        return (None, None) if files else (None,)
+    return (request.POST, request.FILES) if files else (request.POST,)
+
+
+def _next(draft: Draft, step: int) -> HttpResponse:
+    return redirect("orders:wizard_step", draft_id=draft.pk, step=step)
+
+
+def _step_agreement(request: HttpRequest, draft: Draft) -> HttpResponse:
+    form = AgreementForm(*_bound(request), initial={"agree": draft.agreed})
+    if request.method == "POST" and form.is_valid():
+        services.draft_save(draft=draft, finished=1, agreed=True)
+        return _next(draft, 2)
+    return render(request, "orders/wizard/step1_agreement.html", _wizard_context(draft, 1, form=form),
+                  status=422 if form.errors else 200)
+
+
+def _step_method(request: HttpRequest, draft: Draft) -> HttpResponse:
+    form = MethodForm(*_bound(request), initial={"method": draft.method or Draft.Method.SCREEN})
+    if request.method == "POST" and form.is_valid():
+        method = form.cleaned_data["method"]
+        changes = {"method": method}
+        if method != draft.method and draft.step_done >= 2:
+            # Switching method starts the content again, so nothing of the other method lingers.
+            changes.update(step_done=2, base_numbers=[], red_rows=[], blue_rows=[], csv_name="")
+        services.draft_save(draft=draft, finished=2, **changes)
+        return _next(draft, 3)
+    return render(request, "orders/wizard/step2_method.html", _wizard_context(draft, 2, form=form),
+                  status=422 if form.errors else 200)
+
+
+# Step 3 (screen): choose base numbers.
+
+def _allowed_contracts(draft: Draft) -> tuple[list[VoiceContract], list[tuple[VoiceContract, object]]]:
+    decisions = _entry_decisions(draft.voice_group.contracts.order_by("number"))
+    allowed = [c for c, d in decisions if d.immediate_allowed]
+    refused = [(c, d) for c, d in decisions if not d.immediate_allowed]
+    return allowed, refused
+
+
+def _chooser_context(request: HttpRequest, draft: Draft, params) -> dict:
+    allowed, refused = _allowed_contracts(draft)
+    q = phone.normalise(params.get("q", ""))
+    n = params.get("n", "").strip().upper()
+    bases = BaseNumber.objects.filter(contract__in=allowed).select_related("contract").order_by(
+        "contract__number", "number")
+    if q:
+        bases = bases.filter(Q(number__contains=q) | Q(dial_ins__number__contains=q)).distinct()
+    if n:
+        bases = bases.filter(contract__number__icontains=n)
+    page = Paginator(bases, BASE_PAGE_SIZE).get_page(params.get("page"))
+    chosen = list(BaseNumber.objects.filter(number__in=draft.base_numbers, contract__in=allowed)
+                  .select_related("contract").order_by("contract__number", "number"))
+    return {"page": page, "q": params.get("q", ""), "n": n, "chosen": chosen,
+            "chosen_numbers": {b.number for b in chosen}, "refused": refused, "limit": 1000}
+
+
+def _chooser_apply(request: HttpRequest, draft: Draft) -> None:
+    """[→] 選択 adds the ticked base numbers; 選択解除 removes them. Saved at once."""
+    action = request.POST.get("action", "")
+    chosen = list(draft.base_numbers)
+    if action == "add":
+        allowed, _refused = _allowed_contracts(draft)
+        picked = BaseNumber.objects.filter(number__in=request.POST.getlist("pick"), contract__in=allowed,
+                                           representative_size__lt=1000)
+        chosen += [b.number for b in picked if b.number not in chosen]
+    elif action == "remove":
+        dropped = set(request.POST.getlist("unpick"))
+        chosen = [b for b in chosen if b not in dropped]
+    if chosen != draft.base_numbers:
+        services.draft_save(draft=draft, base_numbers=chosen, step_done=min(draft.step_done, 2))
+
+
+def _step_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
+    if draft.method == Draft.Method.CSV:
+        return _step_csv(request, draft)
+    error = ""
+    if request.method == "POST":
+        _chooser_apply(request, draft)
+        if request.POST.get("action") == "next":
+            allowed, _refused = _allowed_contracts(draft)
+            valid = set(BaseNumber.objects.filter(number__in=draft.base_numbers, contract__in=allowed)
+                        .values_list("number", flat=True))
+            if valid:
+                services.draft_save(draft=draft, finished=3,
+                                    base_numbers=[b for b in draft.base_numbers if b in valid])
+                return _next(draft, 4)
+            error = _("ダイヤルイン番号を追加する基本契約番号を選択し、[→] 選択ボタンを押してください。")
+        else:
+            return redirect(reverse("orders:wizard_step", args=[draft.pk, 3]) + _list_query(request.POST))
+    context = _wizard_context(draft, 3, error=error, **_chooser_context(request, draft, request.GET))
+    return render(request, "orders/wizard/step3_bases.html", context, status=422 if error else 200)
+
+
+def _list_query(params) -> str:
+    from urllib.parse import urlencode
+
+    query = {k: params.get(k) for k in ("q", "n", "page") if params.get(k)}
+    return "?" + urlencode(query) if query else ""
+
+
+@require_http_methods(["GET", "POST"])
+@customer_required
+def wizard_bases(request: HttpRequest, draft_id) -> HttpResponse:
+    """The chooser fragment (htmx): search, paging, [→] 選択 and 選択解除."""
+    draft = _draft_get(request, draft_id)
+    if draft.submitted_at or draft.step_done < 2 or draft.method != Draft.Method.SCREEN:
+        raise Http404
+    if request.method == "POST":
+        _chooser_apply(request, draft)
+    params = request.POST if request.method == "POST" else request.GET
+    context = _wizard_context(draft, 3, **_chooser_context(request, draft, params))
+    response = render(request, "orders/wizard/step3_bases.html#chooser", context)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+# Step 3 (CSV): upload the file instead of steps 3–4.
+
+def _step_csv(request: HttpRequest, draft: Draft) -> HttpResponse:
+    form = CsvUploadForm(*_bound(request, files=True))
+    errors: list = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        rows = csv_input.csv_read(upload.read())
+        if not rows.errors:
+            content = content_check(organisation=draft.organisation, voice_group=draft.voice_group,
+                                    red_rows=rows.red, blue_rows=rows.blue, chosen=None)
+            errors = csv_input.csv_errors(rows, content)
+        else:
+            errors = rows.errors
+        if not errors:
+            bases = list(dict.fromkeys(line.base.number for line in [*content.red, *content.blue]))
+            services.draft_save(
+                draft=draft, finished=4, base_numbers=bases, csv_name=upload.name[:200],
+                red_rows=[{"base": ln.base.number, "kind": ln.kind, "quantity": str(ln.quantity)}
+                          for ln in content.red],
+                blue_rows=[{"base": ln.base.number, "number": ln.number, "code": ln.code.code} for ln in content.blue],
+            )
+            messages.success(request, _("CSVファイル「%(name)s」の%(rows)s行を確認しました。") % {
+                "name": upload.name, "rows": f"{len(rows.red) + len(rows.blue):,}"})
+            if request.htmx:
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = reverse("orders:wizard_step", args=[draft.pk, 5])
+                return response
+            return _next(draft, 5)
+    context = _wizard_context(draft, 3, form=form, errors=errors[:1000], error_count=len(errors),
+                              columns=csv_input.COLUMNS)
+    status = 422 if (form.errors or errors) else 200
+    if request.htmx and request.method == "POST":
+        return render(request, "orders/wizard/step3_csv.html#upload", context, status=status)
+    return render(request, "orders/wizard/step3_csv.html", context, status=status)
+
+
+@require_GET
+@customer_required
+def wizard_csv_template(request: HttpRequest, draft_id) -> HttpResponse:
+    _draft_get(request, draft_id)
+    response = HttpResponse(csv_input.csv_template(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="dialin-order-template.csv"'
+    return response
+
+
+# Step 4: order content, the red box and the blue box.
+
+def _rows_from_post(post, box: str, fields: tuple[str, ...]) -> list[dict]:
+    columns = [post.getlist(f"{box}-{name}") for name in fields]
+    count = max((len(c) for c in columns), default=0)
+    return [{name: (col[i] if i < len(col) else "") for name, col in zip(fields, columns, strict=True)}
+            for i in range(count)][:MAX_SCREEN_ROWS]
+
+
+def _apply_row_action(action: str, red: list[dict], blue: list[dict]) -> tuple[list[dict], list[dict]]:
+    """[+] 追加 inserts an empty row after this one; [-] 削除 removes it (one row always stays)."""
+    box, _sep, rest = action.partition(":")
+    verb, _sep, index = rest.partition(":")
+    rows, fields = (red, RED_FIELDS) if box == "red" else (blue, BLUE_FIELDS)
+    if box not in ("red", "blue") or not index.isdigit():
+        return red, blue
+    i = int(index)
+    if verb == "add" and len(rows) < MAX_SCREEN_ROWS:
+        rows.insert(min(i + 1, len(rows)), dict.fromkeys(fields, ""))
+    elif verb == "del" and 0 <= i < len(rows):
+        rows.pop(i)
+        if not rows:
+            rows.append(dict.fromkeys(fields, ""))
+    return red, blue
+
+
+def _content_context(draft: Draft, red: list[dict], blue: list[dict], content=None) -> dict:
+    bases = list(BaseNumber.objects.filter(number__in=draft.base_numbers).select_related("contract"))
+    order = {n: i for i, n in enumerate(draft.base_numbers)}
+    bases.sort(key=lambda b: order.get(b.number, 0))
+    errors: dict[tuple[str, int, str], str] = {}
+    for error in (content.errors if content else []):
+        errors.setdefault((error.box, error.index, error.field), error.message)
+
+    def rows(box: str, data: list[dict], fields: tuple[str, ...]) -> list[dict]:
+        return [{"index": i, "no": i + 1, "values": row,
+                 "errors": {f: errors.get((box, i, f), "") for f in fields}} for i, row in enumerate(data)]
+
+    return {
+        "bases": bases, "red_rows": rows("red", red, RED_FIELDS), "blue_rows": rows("blue", blue, BLUE_FIELDS),
+        "non_field": content.non_field if content else [], "error_count": len(content.errors) if content else 0,
+        "emergency": emergency_notice_applies(bases), "kinds": [("0AJ", _("0AJ番号")), ("050", _("050番号"))],
+        "max_quantity": 2000,
+    }
+
+
+def _draft_rows(draft: Draft) -> tuple[list[dict], list[dict]]:
+    red = [dict(r) for r in draft.red_rows] or [dict.fromkeys(RED_FIELDS, "")]
+    blue = [dict(r) for r in draft.blue_rows] or [dict.fromkeys(BLUE_FIELDS, "")]
+    if len(draft.base_numbers) == 1:  # one base number: preselect it in empty rows
+        for row in [*red, *blue]:
+            row["base"] = row.get("base") or draft.base_numbers[0]
+    return red, blue
+
+
+def _step_content(request: HttpRequest, draft: Draft) -> HttpResponse:
+    if request.method == "GET":
+        red, blue = _draft_rows(draft)
+        return render(request, "orders/wizard/step4_content.html",
+                      _wizard_context(draft, 4, **_content_context(draft, red, blue)))
+    red = _rows_from_post(request.POST, "red", RED_FIELDS)
+    blue = _rows_from_post(request.POST, "blue", BLUE_FIELDS)
+    action = request.POST.get("action", "next")
+    if action != "next":
+        red, blue = _apply_row_action(action, red, blue)
+        services.draft_save(draft=draft, red_rows=red, blue_rows=blue)
+        return render(request, "orders/wizard/step4_content.html",
+                      _wizard_context(draft, 4, **_content_context(draft, red, blue)))
+    content = content_check(organisation=draft.organisation, voice_group=draft.voice_group,
+                            red_rows=red, blue_rows=blue, chosen=draft.base_numbers)
+    keep_red = [r for r in red if not is_blank(r, RED_FIELDS)]
+    keep_blue = [r for r in blue if not is_blank(r, BLUE_FIELDS)]
+    if content.ok:
+        services.draft_save(draft=draft, finished=4, red_rows=keep_red, blue_rows=keep_blue)
+        return _next(draft, 5)
+    services.draft_save(draft=draft, red_rows=red, blue_rows=blue, step_done=min(draft.step_done, 3))
+    return render(request, "orders/wizard/step4_content.html",
+                  _wizard_context(draft, 4, **_content_context(draft, red, blue, content)), status=422)
+
+
+@require_POST
+@customer_required
+def wizard_rows(request: HttpRequest, draft_id) -> HttpResponse:
+    """[+] 追加 / [-] 削除 for htmx: saves the rows as typed and returns both boxes."""
+    draft = _draft_get(request, draft_id)
+    if draft.submitted_at or draft.step_done < 3 or draft.method != Draft.Method.SCREEN:
+        raise Http404
+    red = _rows_from_post(request.POST, "red", RED_FIELDS)
+    blue = _rows_from_post(request.POST, "blue", BLUE_FIELDS)
+    red, blue = _apply_row_action(request.POST.get("action", ""), red, blue)
+    services.draft_save(draft=draft, red_rows=red, blue_rows=blue)
+    response = render(request, "orders/wizard/step4_content.html#boxes",
+                      _wizard_context(draft, 4, **_content_context(draft, red, blue)))
+    response["Vary"] = "HX-Request"
+    return response
+
+
+# Step 5: contact person.
+
+def _step_contact(request: HttpRequest, draft: Draft) -> HttpResponse:
+    form = ContactForm(*_bound(request), initial=draft.contact)
+    if request.method == "POST" and form.is_valid():
+        services.draft_save(draft=draft, finished=5, contact=form.cleaned_data)
+        return _next(draft, 6)
+    return render(request, "orders/wizard/step5_contact.html", _wizard_context(draft, 5, form=form),
+                  status=422 if form.errors else 200)
+
+
+# Step 6: confirm and submit.
+
+def _confirm_context(draft: Draft, content) -> dict:
+    groups = []
+    for contract in content.contracts():
+        red = [ln for ln in content.red if ln.base.contract_id == contract.pk]
+        blue = [ln for ln in content.blue if ln.base.contract_id == contract.pk]
+        groups.append({"contract": contract, "red": red[:200], "blue": blue[:200],
+                       "more": max(0, len(red) - 200) + max(0, len(blue) - 200),
+                       "total": sum(ln.quantity for ln in red) + len(blue)})
+    return {"content": content, "groups": groups, "contact": draft.contact,
+            "emergency": emergency_notice_applies([ln.base for ln in [*content.red, *content.blue]])}
+
+
+def _step_confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            services.draft_submit(draft_id=draft.pk, user=request.user)
+        except services.ContentInvalid as exc:
+            return render(request, "orders/wizard/step6_confirm.html",
+                          _wizard_context(draft, 6, **_confirm_context(draft, exc.content)), status=422)
+        return redirect("orders:wizard_accepted", draft_id=draft.pk)
+    content = services.draft_content_check(draft=draft)
+    return render(request, "orders/wizard/step6_confirm.html",
+                  _wizard_context(draft, 6, **_confirm_context(draft, content)))
+
+
+STEP_VIEWS = {1: _step_agreement, 2: _step_method, 3: _step_bases, 4: _step_content, 5: _step_contact,
+              6: _step_confirm}
+
+
+@require_GET
+@customer_required
+def wizard_accepted(request: HttpRequest, draft_id) -> HttpResponse:
+    """お申し込みを受け付けました."""
+    draft = _draft_get(request, draft_id)
+    if not draft.submitted_at:
+        return redirect("orders:wizard_step", draft_id=draft.pk, step=_first_unfinished(draft))
+    orders = Order.objects.filter(draft_id=draft.pk, organisation=request.user.organisation).select_related(
+        "contract").order_by("request_id")
+    return render(request, "orders/wizard/accepted.html", {
+        "draft": draft, "orders": orders, "group": draft.voice_group, "nav": "ipvoice", "Flow": Flow,
+    })
