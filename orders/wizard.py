@@ -348,6 +348,9 @@ def _content_context(draft: Draft, red: list[dict], blue: list[dict], content=No
     bases = list(BaseNumber.objects.filter(number__in=draft.base_numbers).select_related("contract"))
     order = {n: i for i, n in enumerate(draft.base_numbers)}
     bases.sort(key=lambda b: order.get(b.number, 0))
+    if len(bases) == 1:  # one base number: preselect it in every row
+        for row in [*red, *blue]:
+            row["base"] = row.get("base") or bases[0].number
     errors: dict[tuple[str, int, str], str] = {}
     for error in (content.errors if content else []):
         errors.setdefault((error.box, error.index, error.field), error.message)
@@ -367,9 +370,6 @@ def _content_context(draft: Draft, red: list[dict], blue: list[dict], content=No
 def _draft_rows(draft: Draft) -> tuple[list[dict], list[dict]]:
     red = [dict(r) for r in draft.red_rows] or [dict.fromkeys(RED_FIELDS, "")]
     blue = [dict(r) for r in draft.blue_rows] or [dict.fromkeys(BLUE_FIELDS, "")]
-    if len(draft.base_numbers) == 1:  # one base number: preselect it in empty rows
-        for row in [*red, *blue]:
-            row["base"] = row.get("base") or draft.base_numbers[0]
     return red, blue
 
 

@@ -55,6 +55,12 @@ def celery_config():
 
 
 @pytest.fixture(scope="session")
+def celery_includes():
+    """The worker knows our tasks whichever test starts it."""
+    return ["portal.tasks", "orders.tasks"]
+
+
+@pytest.fixture(scope="session")
 def celery_worker_parameters():
     return {"perform_ping_check": False, "queues": ("celery",)}
 
