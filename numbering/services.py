@@ -248,46 +248,75 @@ _DIALIN_COLUMNS = (
 
 
 def numbers_issue(*, base_number: BaseNumber, kind: str, count: int, source: str, day: dt.date) -> list[str]:
-    """Move `count` free numbers of the base number's pool into its dial-in numbers.
+    """Move `count` free numbers of the base number's pool into its dial-in numbers."""
+    return numbers_issue_many(allocations=[(base_number, kind, count)], source=source, day=day)
 
-    On PostgreSQL one statement does it: free rows picked lowest first with FOR UPDATE SKIP
-    LOCKED (concurrent issuers take different rows, never wait on each other), deleted from stock
-    and inserted as dial-ins, all in the caller's transaction. The unique constraint and the
-    cross-table guard are the last word against a duplicate. Raises InsufficientStock (the caller
-    rolls back) when the pool has fewer free rows than asked.
+
+def numbers_issue_many(
+    *, allocations: list[tuple[BaseNumber, str, int]], source: str, day: dt.date,
+) -> list[str]:
+    """Issue new numbers for several rows (base number, kind, count): one statement per pool.
+
+    On PostgreSQL one statement moves a pool's numbers: free rows picked lowest first with FOR
+    UPDATE SKIP LOCKED (concurrent issuers take different rows and never wait on each other),
+    deleted from stock, numbered, and inserted as dial-ins on their rows' base numbers (each row
+    takes its slice), all in the caller's transaction. The unique constraint and the cross-table
+    guard are the last word against a duplicate. Raises InsufficientStock (the caller rolls
+    back) when a pool has fewer free rows than asked.
     """
-    kind_, area = stock_pool(base_number=base_number, kind=kind)
+    pools: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for base_number, kind, count in allocations:
+        pools.setdefault(stock_pool(base_number=base_number, kind=kind), []).append((base_number.pk, count))
+    issued: list[str] = []
+    for (kind, area), rows in pools.items():
+        wanted = sum(count for _base, count in rows)
+        got = _issue_pool(kind=kind, area=area, rows=rows, source=source, day=day)
+        if len(got) != wanted:
+            raise InsufficientStock(kind=kind, area=area, wanted=wanted, got=len(got))
+        issued.extend(got)
+    return issued
+
+
+def _issue_pool(*, kind: str, area: str, rows: list[tuple[int, int]], source: str, day: dt.date) -> list[str]:
     stock, dialin = StockNumber._meta.db_table, DialInNumber._meta.db_table
-    values = "%s, 'active', %s, %s, false, false, false, '', ''"
+    values = "%s, %s, false, false, false, '', ''"
+    wanted = sum(count for _base, count in rows)
+    slots, low = [], 1
+    for base_id, count in rows:  # row i takes numbers low..high of the pool's picks, in order
+        slots.append((base_id, low, low + count - 1))
+        low += count
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            slot_sql = ", ".join(["(%s::bigint, %s::int, %s::int)"] * len(slots))
             cursor.execute(
                 f"""WITH picked AS (
                         SELECT id FROM {stock} WHERE kind = %s AND area_code = %s
                         ORDER BY number LIMIT %s FOR UPDATE SKIP LOCKED),
                     moved AS (
-                        DELETE FROM {stock} s USING picked WHERE s.id = picked.id RETURNING s.number, s.kind)
+                        DELETE FROM {stock} s USING picked WHERE s.id = picked.id RETURNING s.number, s.kind),
+                    numbered AS (
+                        SELECT number, kind, row_number() OVER (ORDER BY number) AS rn FROM moved),
+                    slots (base_id, lo, hi) AS (VALUES {slot_sql})
                     INSERT INTO {dialin} ({_DIALIN_COLUMNS})
-                    SELECT number, kind, {values} FROM moved RETURNING number""",
-                [kind_, area, count, base_number.pk, day, source],
+                    SELECT n.number, n.kind, s.base_id, 'active', {values}
+                    FROM numbered n JOIN slots s ON n.rn BETWEEN s.lo AND s.hi
+                    RETURNING number""",
+                [kind, area, wanted, *(v for slot in slots for v in slot), day, source],
             )
-            issued = [row[0] for row in cursor.fetchall()]
-        else:  # SQLite (embedded default): one writer at a time, so no locking clause is needed.
-            cursor.execute(
-                f"""DELETE FROM {stock} WHERE id IN (
-                        SELECT id FROM {stock} WHERE kind = %s AND area_code = %s ORDER BY number LIMIT %s)
-                    RETURNING number, kind""",
-                [kind_, area, count],
-            )
-            moved = cursor.fetchall()
-            cursor.executemany(
-                f"INSERT INTO {dialin} ({_DIALIN_COLUMNS}) VALUES (%s, %s, {values})",
-                [(number, k, base_number.pk, day, source) for number, k in moved],
-            )
-            issued = [number for number, _k in moved]
-    if len(issued) != count:
-        raise InsufficientStock(kind=kind_, area=area, wanted=count, got=len(issued))
-    return issued
+            return [row[0] for row in cursor.fetchall()]
+        # SQLite (embedded default): one writer at a time, so no locking clause is needed.
+        cursor.execute(
+            f"""DELETE FROM {stock} WHERE id IN (
+                    SELECT id FROM {stock} WHERE kind = %s AND area_code = %s ORDER BY number LIMIT %s)
+                RETURNING number, kind""",
+            [kind, area, wanted],
+        )
+        moved = sorted(cursor.fetchall())
+        params = []
+        for base_id, lo, hi in slots:
+            params += [(number, k, base_id, "active", day, source) for number, k in moved[lo - 1:hi]]
+        cursor.executemany(f"INSERT INTO {dialin} ({_DIALIN_COLUMNS}) VALUES (%s, %s, %s, %s, {values})", params)
+        return [number for number, _k in moved]
 
 
 def reserved_numbers_issue(

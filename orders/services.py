@@ -13,7 +13,7 @@ from numbering import phone
 from numbering.models import BaseNumber, VoiceContract, VoiceGroup
 from numbering.services import (
     InsufficientStock,
-    numbers_issue,
+    numbers_issue_many,
     reservation_code_hold,
     reservation_code_release,
     reserved_numbers_issue,
@@ -249,13 +249,15 @@ def _issue_items(order: Order) -> int:
     issued = 0
     by_code: dict[int, dict[str, BaseNumber]] = defaultdict(dict)
     codes = {}
+    allocations = []
     for item in items:
         if item.reservation_code_id:
             by_code[item.reservation_code_id][item.reserved_number] = item.base_number
             codes[item.reservation_code_id] = item.reservation_code
         else:
-            issued += len(numbers_issue(base_number=item.base_number, kind=item.kind, count=item.quantity,
-                                        source=order.request_id, day=day))
+            allocations.append((item.base_number, item.kind, item.quantity))
+    if allocations:
+        issued += len(numbers_issue_many(allocations=allocations, source=order.request_id, day=day))
     for code_id, numbers in by_code.items():
         issued += len(reserved_numbers_issue(code=codes[code_id], numbers=numbers, source=order.request_id, day=day))
     if any(item.kind == phone.KIND_0AJ for item in items) and not order.contract.oaj_used:
