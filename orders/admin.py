@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from orders import services
-from orders.models import Order, OrderEvent, Status
+from orders.models import Draft, Order, OrderEvent, OrderItem, SentMail, Status
 
 CONTACT_FIELDS = ("contact_name", "contact_department", "contact_phone", "contact_email")
 
@@ -17,6 +17,67 @@ class OrderEventInline(admin.TabularInline):
     readonly_fields = ["at", "from_status", "to_status", "actor", "user", "note"]
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class OrderItemInline(admin.TabularInline):
+    model = OrderItem
+    extra = 0
+    can_delete = False
+    readonly_fields = ["position", "base_number", "kind", "quantity", "reservation_code", "reserved_number"]
+    fields = readonly_fields
+    max_num = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("base_number", "reservation_code")
+
+
+class SentMailInline(admin.TabularInline):
+    model = SentMail
+    extra = 0
+    can_delete = False
+    readonly_fields = ["kind", "to", "subject", "created_at", "delivered_at"]
+    fields = readonly_fields
+    max_num = 0
+    show_change_link = True
+
+
+@admin.register(SentMail)
+class SentMailAdmin(admin.ModelAdmin):
+    """Every e-mail the simulator sent, readable by operators."""
+
+    list_display = ["created_at", "subject", "to", "kind", "delivered_at", "organisation"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["subject", "to", "order__request_id"]
+    list_select_related = ["organisation"]
+    readonly_fields = ["order", "organisation", "kind", "to", "subject", "created_at", "delivered_at",
+                       "body_text", "rendered_html"]
+    exclude = ["body_html"]
+
+    @admin.display(description=_("本文（HTML）"))
+    def rendered_html(self, obj: SentMail):
+        from django.utils.html import format_html
+
+        # Shown sandboxed: the mail's own HTML never runs in the admin page.
+        return format_html('<iframe sandbox srcdoc="{}" style="width:100%;height:32rem;border:1px solid #ccc">'
+                           "</iframe>", obj.body_html)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Draft)
+class DraftAdmin(admin.ModelAdmin):
+    list_display = ["id", "organisation", "voice_group", "flow", "step_done", "method", "updated_at",
+                    "submitted_at"]
+    list_filter = ["flow", "method", "updated_at"]
+    list_select_related = ["organisation", "voice_group"]
+    readonly_fields = [f.name for f in Draft._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 
@@ -40,8 +101,12 @@ def _move(to: str, label: str):
         moved, refused = 0, []
         for order in queryset:
             try:
-                changed = services.order_set_status(order=order, to=to, actor=OrderEvent.Actor.OPERATOR,
+                if to == Status.CANCELLED:  # releases held reservation codes and tells the customer
+                    changed = services.order_cancel(order=order, actor=OrderEvent.Actor.OPERATOR,
                                                     user=request.user, note=str(label))
+                else:
+                    changed = services.order_set_status(order=order, to=to, actor=OrderEvent.Actor.OPERATOR,
+                                                        user=request.user, note=str(label))
             except services.InvalidTransition:
                 refused.append(f"{order.request_id}（{order.get_status_display()}）")
                 continue
@@ -68,7 +133,7 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ["request_id", "contract__number", "organisation__name", "contact_email"]
     list_select_related = ["organisation", "contract"]
     autocomplete_fields = ["contract"]
-    inlines = [OrderEventInline]
+    inlines = [OrderItemInline, OrderEventInline, SentMailInline]
     date_hierarchy = "submitted_at"
     actions = [
         _move(Status.IN_CONSTRUCTION, _("工事中にする")),

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from orders import selectors
 from orders.eligibility import eligibility_check
@@ -119,6 +120,7 @@ def mail_detail(request: HttpRequest, mail_id: int) -> HttpResponse:
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 @customer_required
 def issued_numbers(request: HttpRequest, request_id: str) -> HttpResponse:
     """払い出し番号: an htmx modal (paged) or, without JavaScript, a page of its own."""

@@ -237,6 +237,68 @@ def _sales_order_load() -> None:
                        note="デモ: 営業経由変更申込（B1）")
 
 
+# A realistic order history for the demo customer: (days ago, time, base number, kind, quantity, status).
+HISTORY = [
+    (42, (10, 12, 5), "0312340008", "0AJ", 3, "completed"),
+    (35, (15, 40, 31), "05012340008", "050", 5, "completed"),
+    (28, (9, 5, 12), "05012340008", "050", 20, "completed"),
+    (21, (13, 26, 32), "0312340008", "0AJ", 2, "cancelled"),
+    (14, (16, 10, 48), "0312340008", "050", 10, "completed"),
+    (7, (11, 2, 9), "05012340008", "050", 1, "completed"),
+]
+
+
+def _order_history_load() -> None:
+    """Past immediate orders of DEMO001 on N140000008, issued from stock on their own dates."""
+    from orders.mail import mail_compose
+    from orders.models import Channel, Flow, Order, OrderEvent, OrderItem, SentMail, Status
+    from orders.services import request_id_new
+
+    contract = VoiceContract.objects.get(number="N140000008")
+    if Order.objects.filter(contract=contract, channel=Channel.PORTAL).exists():
+        return
+    user = User.objects.get(username="demo")
+    Actor = OrderEvent.Actor
+    for days, (hour, minute, second), base_number, kind, quantity, status in HISTORY:
+        day = clock.today() - dt.timedelta(days=days)
+        at = dt.datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=clock.JST)
+        base = BaseNumber.objects.get(number=base_number)
+        order = Order.objects.create(
+            request_id=request_id_new(), organisation=contract.voice_group.organisation, contract=contract,
+            channel=Channel.PORTAL, flow=Flow.IMMEDIATE, submitted_at=at, scheduled_on=day, created_by=user,
+            contact_name=user.get_full_name(), contact_department=user.department, contact_phone="0355550101",
+            contact_email=user.email,
+        )
+        OrderItem.objects.create(order=order, position=1, base_number=base, kind=kind, quantity=quantity)
+        events = [(at, "", Status.ACCEPTED, Actor.CUSTOMER, "お申し込みを受け付けました")]
+        if status == Status.CANCELLED:
+            events.append((at + dt.timedelta(minutes=1), Status.ACCEPTED, Status.CANCELLED, Actor.OPERATOR,
+                           "お客様のご依頼によりキャンセルしました"))
+        else:
+            services.numbers_issue_many(allocations=[(base, kind, quantity)], source=order.request_id, day=day)
+            done = at + dt.timedelta(seconds=40)
+            events += [
+                (at + dt.timedelta(seconds=5), Status.ACCEPTED, Status.IN_CONSTRUCTION, Actor.WORKER,
+                 "開通工事を開始しました"),
+                (done, Status.IN_CONSTRUCTION, Status.ACTIVATED, Actor.WORKER,
+                 f"{quantity:,}件の番号を払い出し、開通しました"),
+                (done, Status.ACTIVATED, Status.COMPLETED, Actor.SYSTEM, "開通と同時に竣工しました（B2）"),
+            ]
+            order.activated_on = order.completed_on = order.completion_due_on = day
+        order.status = events[-1][2]
+        order.save()
+        OrderEvent.objects.bulk_create(
+            OrderEvent(order=order, at=when, from_status=old, to_status=new, actor=actor, note=note,
+                       user=user if actor == Actor.CUSTOMER else None)
+            for when, old, new, actor, note in events)
+        kinds = [SentMail.Kind.ACCEPTED] + (
+            [SentMail.Kind.CANCELLED] if status == Status.CANCELLED else [SentMail.Kind.COMPLETED])
+        for mail_kind in kinds:
+            mail = mail_compose(order=order, kind=mail_kind, extra={"issued": quantity})
+            SentMail.objects.filter(pk=mail.pk).update(created_at=events[-1][0] if mail_kind != "accepted" else at,
+                                                       delivered_at=at)
+
+
 @transaction.atomic
 def demo_load() -> list[dict[str, str]]:
     """Create or complete the demo data set; return the demo accounts as table rows."""
@@ -281,6 +343,7 @@ def demo_load() -> list[dict[str, str]]:
     for first, last in STOCK_RANGES:
         services.stock_add_range(first=first, last=last, skip_existing=True)
     _reservation_codes_load()
+    _order_history_load()
     return rows
 
 

@@ -57,8 +57,8 @@ def test_screen_entry_from_the_pre_order_check_to_the_pop_up(demo_page: Page, ce
     page.get_by_label("050番号", exact=True).check()
     page.get_by_role("button", name="申込方法を確認する").click()
     page.get_by_role("link", name="お申し込み直後に開通するお申し込みへ").click()
-    expect(page.get_by_role("heading", name="音声グループIDを選択してください")).to_be_visible()
-    page.get_by_role("link", name="YZ0000001").click()
+    expect(page.get_by_role("heading", name="お申し込みメニュー")).to_be_visible()
+    expect(page.locator("main table")).to_contain_text("N140000008")
     page.get_by_role("button", name="ダイヤルイン番号の追加申込").click()
     _agree_and_choose(page, "画面から入力してお申し込み")
 
