@@ -116,6 +116,14 @@ class Order(models.Model):
     def is_immediate(self) -> bool:
         return self.flow == Flow.IMMEDIATE
 
+    @property
+    def customer_can_cancel(self) -> bool:
+        """A scheduled portal order, still 受付済, before its construction date (JST)."""
+        from portal import clock
+
+        return (self.channel == Channel.PORTAL and self.flow == Flow.SCHEDULED and self.status == Status.ACCEPTED
+                and self.scheduled_on is not None and self.scheduled_on > clock.today())
+
 
 class OrderItem(models.Model):
     """One row of the order content: a quantity of new numbers of a kind (red box), or one

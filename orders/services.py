@@ -243,8 +243,16 @@ def order_activate(*, order_id) -> bool:
     return True
 
 
+def _activation_day(order: Order) -> dt.date:
+    """開通日: today for an immediate order; a scheduled or sales order's own date (also when the
+    demo clock jumped past it)."""
+    if order.flow != Flow.IMMEDIATE and order.scheduled_on:
+        return min(order.scheduled_on, clock.today())
+    return clock.today()
+
+
 def _issue_items(order: Order) -> int:
-    day = clock.today()
+    day = _activation_day(order)
     items = list(order.items.select_related("base_number", "base_number__contract", "reservation_code"))
     issued = 0
     by_code: dict[int, dict[str, BaseNumber]] = defaultdict(dict)
@@ -266,7 +274,7 @@ def _issue_items(order: Order) -> int:
 
 
 def _activated(order: Order, issued: int) -> list[int]:
-    day = clock.today()
+    day = _activation_day(order)
     order.activated_on = day
     if order.flow == Flow.IMMEDIATE:
         order.completed_on = day  # B2: an immediate order completes (竣工) at activation
@@ -301,3 +309,28 @@ def order_cancel(*, order: Order, actor: str, user=None, note: str = "") -> bool
     if mail:
         transaction.on_commit(lambda: _deliver([mail.pk]))
     return True
+
+
+# --- Due work: scheduled activation and 竣工 (beat, or at once when the demo clock moves) -------
+
+def order_complete(*, order_id) -> bool:
+    """竣工: two business days after activation (scheduled and sales orders)."""
+    with transaction.atomic():
+        order = Order.objects.get(pk=order_id)
+        if not order_set_status(order=order, to=Status.COMPLETED, actor=OrderEvent.Actor.SYSTEM,
+                                expected=Status.ACTIVATED, note="竣工しました（開通日の2営業日後）"):
+            return False
+        Order.objects.filter(pk=order.pk).update(completed_on=order.completion_due_on or clock.today())
+    return True
+
+
+def orders_run_due() -> dict[str, int]:
+    """Activate every scheduled or sales order whose date has come (JST), then complete every
+    activated order whose 竣工 date has come. Each step claims its order, so two runs at once
+    (beat and a demo-clock move) never do anything twice."""
+    today = clock.today()
+    due = Order.objects.filter(status=Status.ACCEPTED, scheduled_on__lte=today).exclude(flow=Flow.IMMEDIATE)
+    activated = sum(order_activate(order_id=pk) for pk in due.order_by("scheduled_on").values_list("pk", flat=True))
+    done = Order.objects.filter(status=Status.ACTIVATED, completion_due_on__lte=today)
+    completed = sum(order_complete(order_id=pk) for pk in done.values_list("pk", flat=True))
+    return {"activated": activated, "completed": completed}

@@ -21,3 +21,9 @@ def mail_deliver(mail_id: int) -> bool:
 @shared_task(name="orders.tasks.drafts_expire")
 def drafts_expire() -> int:
     return services.drafts_expire()
+
+
+@shared_task(name="orders.tasks.orders_run_due")
+def orders_run_due() -> dict:
+    """Beat: scheduled activation on the date and 竣工 two business days later."""
+    return services.orders_run_due()

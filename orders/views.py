@@ -4,16 +4,18 @@ import csv
 import io
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from orders import selectors
+from orders import selectors, services
 from orders.eligibility import eligibility_check
 from orders.forms import PrecheckForm
-from orders.models import Flow, SentMail
+from orders.models import Flow, OrderEvent, SentMail
 from portal.views import customer_required, query_without_page
 
 FLOWCHART = [
@@ -153,3 +155,17 @@ def _csv_line(values: list[str]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerow(values)
     return buffer.getvalue()
+
+
+@require_POST
+@customer_required
+def order_cancel(request: HttpRequest, request_id: str) -> HttpResponse:
+    """A customer cancels a scheduled order before its construction date."""
+    order = selectors.order_get(organisation=request.user.organisation, request_id=request_id)
+    if not order.customer_can_cancel:
+        messages.error(request, _(
+            "このお申し込みはキャンセルできません（工事日指定のお申し込みを、工事日の前日までキャンセルできます）。"))
+    elif services.order_cancel(order=order, actor=OrderEvent.Actor.CUSTOMER, user=request.user):
+        messages.success(request, _("お申し込み（リクエストID %(id)s）をキャンセルしました。")
+                         % {"id": order.request_id})
+    return redirect("orders:order_detail", request_id=order.request_id)

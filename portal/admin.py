@@ -1,5 +1,6 @@
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Count
 from django.http import HttpRequest
@@ -7,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from numbering.admin import VoiceGroupInline
 from numbering.models import Organisation
-from portal.models import User, WorkerHeartbeat
+from portal.models import DemoClock, User, WorkerHeartbeat
 
 admin.site.site_header = _("ビジネスポータル（シミュレーター） 管理画面")
 admin.site.site_title = _("オペレーター管理画面")
@@ -99,3 +100,65 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+class DemoClockForm(forms.Form):
+    days = forms.IntegerField(label=_("進める日数"), min_value=0, max_value=366, initial=1, required=False)
+    hours = forms.IntegerField(label=_("進める時間数"), min_value=0, max_value=23, initial=0, required=False)
+    to_date = forms.DateField(label=_("この日付まで進める（JST）"), required=False,
+                              widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("to_date") and not (data.get("days") or data.get("hours")):
+            raise forms.ValidationError(_("進める日数・時間数か、日付を指定してください。"))
+        return data
+
+
+@admin.register(DemoClock)
+class DemoClockAdmin(admin.ModelAdmin):
+    """デモ時計: move the demo's time forward; the work that becomes due runs at once."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_staff
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        import datetime as dt
+
+        from django.core.exceptions import ValidationError
+        from django.shortcuts import redirect
+        from django.template.response import TemplateResponse
+
+        from portal import clock, services
+
+        form = DemoClockForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and request.POST.get("reset"):
+            services.demo_clock_reset()
+            self.message_user(request, _("デモ時計を現在時刻に戻しました。"), messages.SUCCESS)
+            return redirect(request.path)
+        if request.method == "POST" and form.is_valid():
+            try:
+                if form.cleaned_data["to_date"]:
+                    done = services.demo_clock_set_date(day=form.cleaned_data["to_date"])
+                else:
+                    done = services.demo_clock_advance(delta=dt.timedelta(
+                        days=form.cleaned_data["days"] or 0, hours=form.cleaned_data["hours"] or 0))
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                self.message_user(request, _(
+                    "デモ時計を進めました。開通 %(activated)s件、竣工 %(completed)s件を処理しました。") % done,
+                    messages.SUCCESS)
+                return redirect(request.path)
+        context = {
+            **self.admin_site.each_context(request), "title": _("デモ時計"), "form": form,
+            "now": clock.now(), "offset": clock.offset(), "enabled": settings.PORTAL_DEMO_CLOCK,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/portal/demo_clock.html", context)

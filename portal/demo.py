@@ -351,7 +351,9 @@ def demo_load() -> list[dict[str, str]]:
 def demo_reset() -> None:
     """Remove every customer, contract, number and code, so the demo starts afresh."""
     from orders.models import Order, RequestIdSequence
+    from portal.services import demo_clock_reset
 
+    demo_clock_reset()
     Order.objects.all().delete()
     RequestIdSequence.objects.all().delete()
     DialInNumber.objects.all().delete()

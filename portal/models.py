@@ -50,3 +50,21 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class DemoClock(models.Model):
+    """The demo environment's clock: an offset from real time that operators move forward, like
+    a test clock, so a scheduled order reaches activation and 竣工 in minutes. One row (pk 1).
+    Ignored unless PORTAL_DEMO_CLOCK is on (never in production settings)."""
+
+    offset_seconds = models.BigIntegerField(_("進めた秒数"), default=0)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("デモ時計")
+        verbose_name_plural = _("デモ時計")
+        constraints = [models.CheckConstraint(condition=models.Q(offset_seconds__gte=0),
+                                              name="demo_clock_only_forward")]
+
+    def __str__(self) -> str:
+        return f"+{self.offset_seconds}s"

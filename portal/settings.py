@@ -194,6 +194,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.getenv("PORTAL_HEARTBEAT_SECONDS", "30")),
     },
     "drafts-expire": {"task": "orders.tasks.drafts_expire", "schedule": 3600.0},
+    "orders-run-due": {"task": "orders.tasks.orders_run_due",
+                       "schedule": float(os.getenv("PORTAL_DUE_WORK_SECONDS", "30"))},
 }
 
 LOGGING = {

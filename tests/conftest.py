@@ -11,6 +11,16 @@ pytest_plugins = ("celery.contrib.pytest",)
 CHROMIUM = os.getenv("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_clock():
+    """The demo clock's offset is cached per process: forget it around every test."""
+    from portal import clock
+
+    clock.forget()
+    yield
+    clock.forget()
+
+
 @pytest.fixture
 def alice(db):
     """Owner organisation's user."""
