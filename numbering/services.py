@@ -252,8 +252,13 @@ def numbers_issue(*, base_number: BaseNumber, kind: str, count: int, source: str
     return numbers_issue_many(allocations=[(base_number, kind, count)], source=source, day=day)
 
 
+OPTION_DEFAULTS = {"message_box": False, "anonymous_call_rejection": False, "nuisance_call_rejection": False,
+                   "specific_number_notification": "", "forwarding_specific_number": ""}
+
+
 def numbers_issue_many(
-    *, allocations: list[tuple[BaseNumber, str, int]], source: str, day: dt.date,
+    *, allocations: list[tuple[BaseNumber, str, int] | tuple[BaseNumber, str, int, dict]], source: str,
+    day: dt.date,
 ) -> list[str]:
     """Issue new numbers for several rows (base number, kind, count): one statement per pool.
 
@@ -264,12 +269,13 @@ def numbers_issue_many(
     guard are the last word against a duplicate. Raises InsufficientStock (the caller rolls
     back) when a pool has fewer free rows than asked.
     """
-    pools: dict[tuple[str, str], list[tuple[int, int]]] = {}
-    for base_number, kind, count in allocations:
-        pools.setdefault(stock_pool(base_number=base_number, kind=kind), []).append((base_number.pk, count))
+    pools: dict[tuple[str, str], list[tuple[int, int, dict]]] = {}
+    for base_number, kind, count, *rest in allocations:
+        options = {**OPTION_DEFAULTS, **(rest[0] if rest else {})}
+        pools.setdefault(stock_pool(base_number=base_number, kind=kind), []).append((base_number.pk, count, options))
     issued: list[str] = []
     for (kind, area), rows in pools.items():
-        wanted = sum(count for _base, count in rows)
+        wanted = sum(row[1] for row in rows)
         got = _issue_pool(kind=kind, area=area, rows=rows, source=source, day=day)
         if len(got) != wanted:
             raise InsufficientStock(kind=kind, area=area, wanted=wanted, got=len(got))
@@ -277,17 +283,18 @@ def numbers_issue_many(
     return issued
 
 
-def _issue_pool(*, kind: str, area: str, rows: list[tuple[int, int]], source: str, day: dt.date) -> list[str]:
+def _issue_pool(*, kind: str, area: str, rows: list[tuple[int, int, dict]], source: str, day: dt.date) -> list[str]:
     stock, dialin = StockNumber._meta.db_table, DialInNumber._meta.db_table
-    values = "%s, %s, false, false, false, '', ''"
-    wanted = sum(count for _base, count in rows)
+    wanted = sum(count for _base, count, _options in rows)
     slots, low = [], 1
-    for base_id, count in rows:  # row i takes numbers low..high of the pool's picks, in order
-        slots.append((base_id, low, low + count - 1))
+    for base_id, count, o in rows:  # row i takes numbers low..high of the pool's picks, in order
+        slots.append((base_id, low, low + count - 1, o["message_box"], o["anonymous_call_rejection"],
+                      o["nuisance_call_rejection"], o["specific_number_notification"],
+                      o["forwarding_specific_number"]))
         low += count
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            slot_sql = ", ".join(["(%s::bigint, %s::int, %s::int)"] * len(slots))
+            slot_sql = ", ".join(["(%s::bigint, %s::int, %s::int, %s::bool, %s::bool, %s::bool, %s, %s)"] * len(slots))
             cursor.execute(
                 f"""WITH picked AS (
                         SELECT id FROM {stock} WHERE kind = %s AND area_code = %s
@@ -296,9 +303,9 @@ def _issue_pool(*, kind: str, area: str, rows: list[tuple[int, int]], source: st
                         DELETE FROM {stock} s USING picked WHERE s.id = picked.id RETURNING s.number, s.kind),
                     numbered AS (
                         SELECT number, kind, row_number() OVER (ORDER BY number) AS rn FROM moved),
-                    slots (base_id, lo, hi) AS (VALUES {slot_sql})
+                    slots (base_id, lo, hi, mb, acr, ncr, sn, fs) AS (VALUES {slot_sql})
                     INSERT INTO {dialin} ({_DIALIN_COLUMNS})
-                    SELECT n.number, n.kind, s.base_id, 'active', {values}
+                    SELECT n.number, n.kind, s.base_id, 'active', %s, %s, s.mb, s.acr, s.ncr, s.sn, s.fs
                     FROM numbered n JOIN slots s ON n.rn BETWEEN s.lo AND s.hi
                     RETURNING number""",
                 [kind, area, wanted, *(v for slot in slots for v in slot), day, source],
@@ -313,14 +320,16 @@ def _issue_pool(*, kind: str, area: str, rows: list[tuple[int, int]], source: st
         )
         moved = sorted(cursor.fetchall())
         params = []
-        for base_id, lo, hi in slots:
-            params += [(number, k, base_id, "active", day, source) for number, k in moved[lo - 1:hi]]
-        cursor.executemany(f"INSERT INTO {dialin} ({_DIALIN_COLUMNS}) VALUES (%s, %s, %s, %s, {values})", params)
+        for base_id, lo, hi, *options in slots:
+            params += [(number, k, base_id, "active", day, source, *options) for number, k in moved[lo - 1:hi]]
+        cursor.executemany(
+            f"INSERT INTO {dialin} ({_DIALIN_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", params)
         return [number for number, _k in moved]
 
 
 def reserved_numbers_issue(
-    *, code: ReservationCode, numbers: dict[str, BaseNumber], source: str, day: dt.date,
+    *, code: ReservationCode, numbers: dict[str, BaseNumber | tuple[BaseNumber, dict]], source: str,
+    day: dt.date,
 ) -> list[str]:
     """A held reservation code yields exactly its numbers, on the base numbers given, and is used up."""
     changed = ReservationCode.objects.filter(
@@ -329,24 +338,23 @@ def reserved_numbers_issue(
     if not changed:
         raise ValidationError(_("番号予約コード %(code)s はこのお申し込みで保留されていません。") % {"code": code.code})
     reserved, dialin = ReservedNumber._meta.db_table, DialInNumber._meta.db_table
-    by_base: dict[int, list[str]] = {}
-    for number, base in numbers.items():
-        by_base.setdefault(base.pk, []).append(number)
+    targets: dict[str, tuple[int, dict]] = {}
+    for number, target in numbers.items():
+        base, options = target if isinstance(target, tuple) else (target, {})
+        targets[number] = (base.pk, {**OPTION_DEFAULTS, **options})
     issued: list[str] = []
     with connection.cursor() as cursor:
-        for base_id, wanted in by_base.items():
-            cursor.execute(
-                f"DELETE FROM {reserved} WHERE code_id = %s AND number IN ({', '.join(['%s'] * len(wanted))}) "
-                "RETURNING number, kind",
-                [code.pk, *wanted],
-            )
-            moved = cursor.fetchall()
-            cursor.executemany(
-                f"INSERT INTO {dialin} ({_DIALIN_COLUMNS}) VALUES (%s, %s, %s, 'active', %s, %s, "
-                "false, false, false, '', '')",
-                [(number, kind, base_id, day, source) for number, kind in moved],
-            )
-            issued.extend(number for number, _kind in moved)
+        cursor.execute(
+            f"DELETE FROM {reserved} WHERE code_id = %s AND number IN ({', '.join(['%s'] * len(targets))}) "
+            "RETURNING number, kind",
+            [code.pk, *targets],
+        )
+        moved = cursor.fetchall()
+        cursor.executemany(
+            f"INSERT INTO {dialin} ({_DIALIN_COLUMNS}) VALUES (%s, %s, %s, 'active', %s, %s, %s, %s, %s, %s, %s)",
+            [(number, kind, targets[number][0], day, source, *targets[number][1].values()) for number, kind in moved],
+        )
+        issued.extend(number for number, _kind in moved)
     left = ReservedNumber.objects.filter(code=code).count()
     if len(issued) != len(numbers) or left:
         raise ValidationError(

@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from orders import services
-from orders.models import Draft, Order, OrderEvent, OrderItem, SentMail, Status
+from orders.models import Draft, LeadTime, Order, OrderEvent, OrderItem, SentMail, Status
 
 CONTACT_FIELDS = ("contact_name", "contact_department", "contact_phone", "contact_email")
 
@@ -24,7 +24,9 @@ class OrderItemInline(admin.TabularInline):
     model = OrderItem
     extra = 0
     can_delete = False
-    readonly_fields = ["position", "base_number", "kind", "quantity", "reservation_code", "reserved_number"]
+    readonly_fields = ["position", "base_number", "kind", "quantity", "reservation_code", "reserved_number",
+                       "message_box", "anonymous_call_rejection", "nuisance_call_rejection",
+                       "specific_number_notification", "forwarding_specific_number"]
     fields = readonly_fields
     max_num = 0
 
@@ -176,3 +178,14 @@ class OrderAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         if change:
             super().save_related(request, form, formsets, change)
+
+
+@admin.register(LeadTime)
+class LeadTimeAdmin(admin.ModelAdmin):
+    """標準納期: the earliest construction date of a scheduled order counts these business days."""
+
+    list_display = ["item", "business_days", "note"]
+    list_editable = ["business_days", "note"]
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -125,6 +125,10 @@ class Order(models.Model):
                 and self.scheduled_on is not None and self.scheduled_on > clock.today())
 
 
+OPTION_FIELDS = ("message_box", "anonymous_call_rejection", "nuisance_call_rejection",
+                 "specific_number_notification", "forwarding_specific_number")
+
+
 class OrderItem(models.Model):
     """One row of the order content: a quantity of new numbers of a kind (red box), or one
     reserved number with its reservation code (blue box)."""
@@ -140,6 +144,12 @@ class OrderItem(models.Model):
         verbose_name=_("番号予約コード"),
     )
     reserved_number = models.CharField(_("予約番号"), max_length=11, blank=True)
+    # Options (付加機能) for every number of the row; "契約しない" by default.
+    message_box = models.BooleanField(_("メッセージボックス"), default=False)
+    anonymous_call_rejection = models.BooleanField(_("非通知着信拒否"), default=False)
+    nuisance_call_rejection = models.BooleanField(_("迷惑電話お断り"), default=False)
+    specific_number_notification = models.CharField(_("特定番号通知（通知番号）"), max_length=11, blank=True)
+    forwarding_specific_number = models.CharField(_("転送先特定番号（転送先）"), max_length=11, blank=True)
 
     class Meta:
         verbose_name = _("お申し込み内容")
@@ -152,10 +162,21 @@ class OrderItem(models.Model):
                 | Q(reservation_code__isnull=False, quantity=1) & ~Q(reserved_number=""),
                 name="item_reserved_number_with_code",
             ),
+            # O1–O3, as on the dial-in numbers themselves.
+            models.CheckConstraint(condition=Q(specific_number_notification="") | Q(forwarding_specific_number=""),
+                                   name="item_o1_no_notification_with_forwarding"),
+            models.CheckConstraint(condition=Q(forwarding_specific_number="") | ~Q(kind="050"),
+                                   name="item_o2_no_forwarding_on_050"),
+            models.CheckConstraint(condition=Q(forwarding_specific_number="") | Q(message_box=False),
+                                   name="item_o3_no_forwarding_with_message_box"),
         ]
 
     def __str__(self) -> str:
         return f"{self.order_id} #{self.position}"
+
+    @property
+    def options(self) -> dict:
+        return {name: getattr(self, name) for name in OPTION_FIELDS}
 
 
 class Draft(models.Model):
@@ -249,3 +270,27 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.from_status} → {self.to_status}"
+
+
+class LeadTime(models.Model):
+    """Standard lead time per item kind (標準納期), in business days; operators set them in admin.
+    The earliest construction date of a scheduled order is the longest of its items'."""
+
+    class Item(models.TextChoices):
+        DIALIN = "dialin", _("ダイヤルイン番号追加")
+        PORTING = "porting", _("ダイヤルイン番号追加（番号ポータビリティ）")
+        SPECIAL_OPTION = "special_option", _("特定番号通知・転送先特定番号")
+        NW_ADDRESS = "nw_address", _("0AJ利用拠点NWアドレスの登録")
+        AML = "aml", _("犯罪収益移転防止法に関するご確認")
+
+    item = models.CharField(_("お申し込み項目"), max_length=20, choices=Item.choices, unique=True)
+    business_days = models.PositiveSmallIntegerField(_("標準納期（営業日）"))
+    note = models.CharField(_("備考"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("標準納期")
+        verbose_name_plural = _("標準納期")
+        ordering = ["item"]
+
+    def __str__(self) -> str:
+        return f"{self.get_item_display()}: {self.business_days}"

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from numbering import phone
-from numbering.models import BaseNumber, VoiceContract, VoiceGroup
+from numbering.models import BaseNumber, FreephoneLink, VoiceContract, VoiceGroup
 from numbering.services import (
     InsufficientStock,
     numbers_issue_many,
@@ -231,8 +231,18 @@ def order_activate(*, order_id) -> bool:
             return False
         try:
             with transaction.atomic():
-                issued = _issue_items(order)
+                issued, dropped = _issue_items(order)
                 mail_ids += _activated(order, issued)
+                if dropped:
+                    OrderEvent.objects.create(
+                        order=order, at=clock.now(), from_status=Status.ACTIVATED, to_status=Status.ACTIVATED,
+                        actor=OrderEvent.Actor.SYSTEM,
+                        note="O4: フリーダイヤル・ナビダイヤル紐付が未完了のため特定番号通知をキャンセルしました（"
+                             + "、".join(dropped) + "）")
+                    mail = mail_compose(order=order, kind=SentMail.Kind.OPTION_CANCELLED,
+                                        extra={"numbers": dropped})
+                    if mail:
+                        mail_ids.append(mail.pk)
         except (InsufficientStock, ValidationError, IntegrityError) as exc:
             logger.warning("order %s could not be activated: %s", order.request_id, exc)
             note = ("空き番号が不足したため開通できませんでした。" if isinstance(exc, InsufficientStock)
@@ -251,26 +261,42 @@ def _activation_day(order: Order) -> dt.date:
     return clock.today()
 
 
-def _issue_items(order: Order) -> int:
+def _issue_items(order: Order) -> tuple[int, list[str]]:
+    """Issue the order's numbers with their options; return the count and the 特定番号通知
+    numbers dropped by O4."""
     day = _activation_day(order)
     items = list(order.items.select_related("base_number", "base_number__contract", "reservation_code"))
+    dropped = _o4_dropped(order, items, day)
     issued = 0
-    by_code: dict[int, dict[str, BaseNumber]] = defaultdict(dict)
+    by_code: dict[int, dict[str, tuple[BaseNumber, dict]]] = defaultdict(dict)
     codes = {}
     allocations = []
     for item in items:
+        options = item.options
+        if options["specific_number_notification"] in dropped:
+            options["specific_number_notification"] = ""  # O4: cancelled automatically
         if item.reservation_code_id:
-            by_code[item.reservation_code_id][item.reserved_number] = item.base_number
+            by_code[item.reservation_code_id][item.reserved_number] = (item.base_number, options)
             codes[item.reservation_code_id] = item.reservation_code
         else:
-            allocations.append((item.base_number, item.kind, item.quantity))
+            allocations.append((item.base_number, item.kind, item.quantity, options))
     if allocations:
         issued += len(numbers_issue_many(allocations=allocations, source=order.request_id, day=day))
     for code_id, numbers in by_code.items():
         issued += len(reserved_numbers_issue(code=codes[code_id], numbers=numbers, source=order.request_id, day=day))
     if any(item.kind == phone.KIND_0AJ for item in items) and not order.contract.oaj_used:
         VoiceContract.objects.filter(pk=order.contract_id).update(oaj_used=True)
-    return issued
+    return issued, sorted(dropped)
+
+
+def _o4_dropped(order: Order, items: list[OrderItem], day: dt.date) -> set[str]:
+    """O4: 特定番号通知 needs its freephone / navi-dial link complete by the construction date."""
+    wanted = {item.specific_number_notification for item in items if item.specific_number_notification}
+    if not wanted:
+        return set()
+    complete = set(FreephoneLink.objects.filter(
+        contract=order.contract, number__in=wanted, completed_on__lte=day).values_list("number", flat=True))
+    return wanted - complete
 
 
 def _activated(order: Order, issued: int) -> list[int]:

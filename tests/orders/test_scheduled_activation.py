@@ -147,3 +147,25 @@ def test_no_cancel_on_or_after_the_date(client, alice, stocked):
     client.post(reverse("orders:order_cancel", args=[order.request_id]))
     order.refresh_from_db()
     assert order.status == Status.ACCEPTED
+
+
+def test_options_reach_the_numbers_and_o4_cancels_an_unlinked_notification(stocked, settings):
+    from numbering.models import DialInNumber, FreephoneLink
+
+    on = clock.today()
+    FreephoneLink.objects.create(contract=stocked, kind="freephone", number="0120111111", completed_on=on)
+    FreephoneLink.objects.create(contract=stocked, kind="freephone", number="0120222222", completed_on=None)
+    order = scheduled_order(stocked, on=on, quantity=2)
+    order.items.update(message_box=True, specific_number_notification="0120111111")
+    base = stocked.base_numbers.get()
+    OrderItem.objects.create(order=order, position=2, base_number=base, kind="050", quantity=1,
+                             anonymous_call_rejection=True, specific_number_notification="0120222222")
+    assert orders_run_due()["activated"] == 1
+    numbers = {n.number: n for n in DialInNumber.objects.filter(source=order.request_id)}
+    assert [(n.message_box, n.specific_number_notification) for n in
+            (numbers["05012350000"], numbers["05012350001"])] == [(True, "0120111111")] * 2
+    assert (numbers["05012350002"].anonymous_call_rejection, numbers["05012350002"].specific_number_notification) \
+        == (True, "")
+    mail = SentMail.objects.get(order=order, kind=SentMail.Kind.OPTION_CANCELLED)
+    assert "0120222222" in mail.body_text
+    assert "O4" in order.events.last().note
