@@ -80,6 +80,9 @@ class Order(models.Model):
     contact_department = models.CharField(_("部署名"), max_length=100, blank=True)
     contact_phone = models.CharField(_("電話番号"), max_length=20, blank=True)
     contact_email = models.EmailField(_("メールアドレス"), blank=True)
+    desired_time = models.CharField(_("工事希望時間"), max_length=5, blank=True)
+    desired_reason = models.CharField(_("夜間/深夜/土日休日の実施希望理由"), max_length=175, blank=True)
+    network_changes = models.JSONField(_("0AJ利用拠点NWアドレス情報"), default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+", verbose_name=_("申込者"),
@@ -200,6 +203,13 @@ class Draft(models.Model):
     blue_rows = models.JSONField(default=list, blank=True)      # [{"base", "number", "code"}]
     contact = models.JSONField(default=dict, blank=True)
     csv_name = models.CharField(max_length=200, blank=True)
+    # The scheduled flow: its N番, the saved content items (sub-orders), the item being edited and
+    # the other confirmations and date (NW addresses, desired date/time, reason).
+    contract = models.ForeignKey(VoiceContract, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+                                 verbose_name=_("音声契約番号"))
+    items = models.JSONField(default=list, blank=True)
+    editing = models.JSONField(default=dict, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(_("作成日時"))
     updated_at = models.DateTimeField(_("更新日時"))
     submitted_at = models.DateTimeField(_("申し込み日時"), null=True, blank=True)

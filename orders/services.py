@@ -19,6 +19,7 @@ from numbering.services import (
     reserved_numbers_issue,
 )
 from orders.content import Content, content_check
+from orders.eligibility import Wish, eligibility_check
 from orders.mail import mail_compose
 from orders.models import (
     TRANSITIONS,
@@ -286,6 +287,8 @@ def _issue_items(order: Order) -> tuple[int, list[str]]:
         issued += len(reserved_numbers_issue(code=codes[code_id], numbers=numbers, source=order.request_id, day=day))
     if any(item.kind == phone.KIND_0AJ for item in items) and not order.contract.oaj_used:
         VoiceContract.objects.filter(pk=order.contract_id).update(oaj_used=True)
+    if order.network_changes:
+        network_changes_apply(order=order)
     return issued, sorted(dropped)
 
 
@@ -360,3 +363,165 @@ def orders_run_due() -> dict[str, int]:
     done = Order.objects.filter(status=Status.ACTIVATED, completion_due_on__lte=today)
     completed = sum(order_complete(order_id=pk) for pk in done.values_list("pk", flat=True))
     return {"activated": activated, "completed": completed}
+
+
+# --- The scheduled flow (工事日を指定するお申し込み) -------------------------------------------
+
+ITEM_DIALIN = "dialin"
+
+
+def scheduled_item_kinds(draft: Draft) -> set[str]:
+    kinds = set()
+    for item in draft.items:
+        kinds |= {r["kind"] for r in item.get("red", [])}
+        kinds |= {phone.kind_of(phone.normalise(r["number"])) for r in item.get("blue", [])}
+    return kinds - {None}
+
+
+def scheduled_lead_items(draft: Draft) -> set[str]:
+    """Which standard lead times apply to the draft's content."""
+    from orders.models import LeadTime
+
+    items = {LeadTime.Item.DIALIN}
+    options = [o for item in draft.items for o in [*item.get("red_options", []), *item.get("blue_options", [])]]
+    if any(o.get("specific_number_notification") or o.get("forwarding_specific_number") for o in options):
+        items.add(LeadTime.Item.SPECIAL_OPTION)
+    if draft.extra.get("network"):
+        items.add(LeadTime.Item.NW_ADDRESS)
+    return set(items)
+
+
+def scheduled_check(*, draft: Draft) -> tuple[Content, list[str]]:
+    """Everything the confirm step and submit re-check; returns the content and other errors."""
+    from orders.lead_times import earliest_date
+    from orders.scheduled_checks import (
+        MAX_QUANTITY_SCHEDULED,
+        date_check,
+        network_rows_check,
+        options_clean,
+    )
+
+    contract = draft.contract
+    problems: list[str] = []
+    merged = Content()
+    if contract is None or not draft.items:
+        problems.append(_("お申し込み内容を1件以上保存してください。"))
+        return merged, problems
+    decision = eligibility_check(contract=contract, wish=Wish(kinds=frozenset(scheduled_item_kinds(draft))))
+    if decision.flow == Flow.SALES:
+        problems.append(f"[{decision.rule}] {decision.reason}")
+    for number, item in enumerate(draft.items, start=1):
+        content = content_check(
+            organisation=draft.organisation, voice_group=draft.voice_group, red_rows=item.get("red", []),
+            blue_rows=item.get("blue", []), chosen=item.get("bases", []), max_quantity=MAX_QUANTITY_SCHEDULED,
+            immediate=False)
+        for error in content.errors:
+            problems.append(_("お申し込み内容%(n)s %(box)s No.%(row)s: %(message)s") % {
+                "n": number, "box": "①" if error.box == "red" else "②", "row": error.index + 1,
+                "message": error.message})
+        problems.extend(content.non_field)
+        for box, lines, options in (("red", content.red, item.get("red_options", [])),
+                                    ("blue", content.blue, item.get("blue_options", []))):
+            for row, line in enumerate(lines):
+                kind = line.kind if box == "red" else phone.kind_of(line.number)
+                raw = options[row] if row < len(options) else {}
+                _clean, errors = options_clean(kind=kind, raw=_options_raw(raw))
+                problems.extend(_("お申し込み内容%(n)s No.%(row)s: %(message)s") % {
+                    "n": number, "row": row + 1, "message": m} for m in errors.values())
+        merged.red += content.red
+        merged.blue += content.blue
+    involves_oaj = phone.KIND_0AJ in scheduled_item_kinds(draft)
+    _rows, nw_errors = network_rows_check(contract=contract, rows=draft.extra.get("network", []),
+                                          required=involves_oaj)
+    problems.extend(nw_errors.values())
+    day = _parse_date(draft.extra.get("date"))
+    earliest = earliest_date(items=scheduled_lead_items(draft))
+    problems.extend(date_check(day=day, earliest=earliest, time=draft.extra.get("time", ""),
+                               reason=draft.extra.get("reason", ""), porting=False).values())
+    return merged, problems
+
+
+def _parse_date(value) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@transaction.atomic
+def scheduled_submit(*, draft_id, user) -> list[Order]:
+    """申し込む (scheduled): one order for the N番 with all saved items; activated by beat on its date."""
+    draft = Draft.objects.select_for_update(of=("self",)).select_related("organisation", "voice_group", "contract").get(
+        pk=draft_id, organisation=user.organisation, flow=Flow.SCHEDULED)
+    if draft.submitted_at:
+        return list(Order.objects.filter(draft_id=draft.pk))
+    content, problems = scheduled_check(draft=draft)
+    if problems:
+        raise ContentInvalid(Content(non_field=problems))
+    now = clock.now()
+    day = _parse_date(draft.extra["date"])
+    contract = draft.contract
+    order = Order.objects.create(
+        request_id=request_id_new(), organisation=draft.organisation, contract=contract, channel=Channel.PORTAL,
+        flow=Flow.SCHEDULED, kind_label="ダイヤルイン番号の追加", submitted_at=now, scheduled_on=day,
+        completion_due_on=business_days.add_business_days(day, 2), draft_id=draft.pk, created_by=user,
+        desired_time=draft.extra.get("time", ""), desired_reason=draft.extra.get("reason", ""),
+        network_changes=draft.extra.get("network_clean", []),
+        **{key: draft.contact.get(key, "") for key in CONTACT_KEYS},
+    )
+    from orders.scheduled_checks import options_clean
+
+    position = 0
+    items, codes = [], {}
+    bases = {b.number: b for b in BaseNumber.objects.filter(contract=contract)}
+    for item in draft.items:
+        red = [r for r in item.get("red", []) if r.get("kind")]
+        for row, options in zip(red, item.get("red_options", [{}] * len(red)), strict=False):
+            position += 1
+            clean, _errors = options_clean(kind=row["kind"], raw=_options_raw(options))
+            items.append(OrderItem(order=order, position=position, base_number=bases[phone.normalise(row["base"])],
+                                   kind=row["kind"], quantity=int(phone.normalise(str(row["quantity"]))), **clean))
+    for line, options in zip(content.blue, _blue_options(draft), strict=False):
+        position += 1
+        clean, _errors = options_clean(kind=phone.kind_of(line.number), raw=_options_raw(options))
+        items.append(OrderItem(order=order, position=position, base_number=line.base,
+                               kind=phone.kind_of(line.number), quantity=1, reservation_code=line.code,
+                               reserved_number=line.number, **clean))
+        codes[line.code.pk] = line.code
+    OrderItem.objects.bulk_create(items, batch_size=2000)
+    for code in codes.values():
+        if not reservation_code_hold(code=code, holder=order.request_id):
+            raise ContentInvalid(Content(non_field=[
+                _("番号予約コード「%(code)s」は他のお申し込みで使用中か、有効期限が切れています。")
+                % {"code": code.code}]))
+    OrderEvent.objects.create(order=order, at=now, to_status=Status.ACCEPTED, actor=OrderEvent.Actor.CUSTOMER,
+                              user=user, note="お申し込みを受け付けました（工事日指定）")
+    mail = mail_compose(order=order, kind=SentMail.Kind.ACCEPTED)
+    draft.submitted_at = now
+    draft.updated_at = now
+    draft.save(update_fields=["submitted_at", "updated_at"])
+    if mail:
+        transaction.on_commit(lambda: _deliver([mail.pk]))
+    return [order]
+
+
+def _options_raw(options: dict) -> dict:
+    return {**options, "notification_on": bool(options.get("specific_number_notification")),
+            "forwarding_on": bool(options.get("forwarding_specific_number"))}
+
+
+def _blue_options(draft: Draft) -> list[dict]:
+    return [o for item in draft.items for o in item.get("blue_options", [{}] * len(item.get("blue", [])))]
+
+
+def network_changes_apply(*, order: Order) -> None:
+    """At activation: the order's 0AJ site NW address additions and deletions."""
+    from numbering.models import NetworkAddress
+
+    for change in order.network_changes:
+        if change["action"] == "add":
+            NetworkAddress.objects.get_or_create(contract=order.contract, network=change["network"],
+                                                 prefix_length=change["prefix"])
+        else:
+            NetworkAddress.objects.filter(contract=order.contract, network=change["network"],
+                                          prefix_length=change["prefix"]).delete()

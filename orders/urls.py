@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import views, wizard
+from orders import scheduled, views, wizard
 
 app_name = "orders"
 urlpatterns = [
@@ -9,6 +9,11 @@ urlpatterns = [
     path("precheck/decision/", views.precheck_decision, name="precheck_decision"),
     path("immediate/", wizard.immediate_start, name="immediate_start"),
     path("immediate/group/<str:group_id>/", wizard.immediate_menu, name="immediate_menu"),
+    path("scheduled/", scheduled.scheduled_start, name="scheduled_start"),
+    path("scheduled/group/<str:group_id>/new/", scheduled.scheduled_new, name="scheduled_new"),
+    path("drafts/<uuid:draft_id>/s/<int:step>/", scheduled.scheduled_step, name="scheduled_step"),
+    path("drafts/<uuid:draft_id>/item/<int:sub>/", scheduled.scheduled_item, name="scheduled_item"),
+    path("drafts/<uuid:draft_id>/item/rows/", scheduled.scheduled_item_rows, name="scheduled_item_rows"),
     path("drafts/", wizard.draft_list, name="draft_list"),
     path("drafts/<uuid:draft_id>/", wizard.draft_resume, name="draft_resume"),
     path("drafts/<uuid:draft_id>/discard/", wizard.draft_discard, name="draft_discard"),

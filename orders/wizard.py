@@ -95,6 +95,10 @@ def draft_resume(request: HttpRequest, draft_id) -> HttpResponse:
     draft = _draft_get(request, draft_id)
     if draft.submitted_at:
         return redirect("orders:wizard_accepted", draft_id=draft.pk)
+    if draft.flow == Flow.SCHEDULED:
+        if draft.editing:
+            return redirect("orders:scheduled_item", draft_id=draft.pk, sub=draft.editing.get("done", 0) + 1)
+        return redirect("orders:scheduled_step", draft_id=draft.pk, step=min(draft.step_done + 1, 6))
     return redirect("orders:wizard_step", draft_id=draft.pk, step=_first_unfinished(draft))
 
 
@@ -139,6 +143,8 @@ def _wizard_context(draft: Draft, step: int, **extra) -> dict:
 @customer_required
 def wizard_step(request: HttpRequest, draft_id, step: int) -> HttpResponse:
     draft = _draft_get(request, draft_id)
+    if draft.flow != Flow.IMMEDIATE:
+        return redirect("orders:draft_resume", draft_id=draft.pk)
     if draft.submitted_at:
         return redirect("orders:wizard_accepted", draft_id=draft.pk)
     if _expired(draft):
@@ -344,9 +350,15 @@ def _apply_row_action(action: str, red: list[dict], blue: list[dict]) -> tuple[l
     return red, blue
 
 
-def _content_context(draft: Draft, red: list[dict], blue: list[dict], content=None) -> dict:
-    bases = list(BaseNumber.objects.filter(number__in=draft.base_numbers).select_related("contract"))
-    order = {n: i for i, n in enumerate(draft.base_numbers)}
+def _content_context(draft: Draft, red: list[dict], blue: list[dict], content=None, *,
+                     chosen: list[str] | None = None, max_quantity: int = 2000, urls: dict | None = None) -> dict:
+    chosen = draft.base_numbers if chosen is None else chosen
+    urls = urls or {"form_action": reverse("orders:wizard_step", args=[draft.pk, 4]),
+                    "rows_url": reverse("orders:wizard_rows", args=[draft.pk]),
+                    "back_url": reverse("orders:wizard_step", args=[draft.pk, 3])}
+    bases = list(BaseNumber.objects.filter(number__in=chosen, contract__voice_group=draft.voice_group)
+                 .select_related("contract"))
+    order = {n: i for i, n in enumerate(chosen)}
     bases.sort(key=lambda b: order.get(b.number, 0))
     if len(bases) == 1:  # one base number: preselect it in every row
         for row in [*red, *blue]:
@@ -363,7 +375,7 @@ def _content_context(draft: Draft, red: list[dict], blue: list[dict], content=No
         "bases": bases, "red_rows": rows("red", red, RED_FIELDS), "blue_rows": rows("blue", blue, BLUE_FIELDS),
         "non_field": content.non_field if content else [], "error_count": len(content.errors) if content else 0,
         "emergency": emergency_notice_applies(bases), "kinds": [("0AJ", _("0AJ番号")), ("050", _("050番号"))],
-        "max_quantity": 2000,
+        "max_quantity": max_quantity, **urls,
     }
 
 

@@ -1,0 +1,451 @@
+"""The scheduled wizard (ダイヤルイン番号の追加申込【工事日を指定するお申し込み】).
+
+Steps: agreement (privacy policy and 重要事項説明) → N番 → the order content menu
+(お申し込み内容選択メニュー), from which the dial-in addition sub-wizard (base numbers → content →
+options → confirm → 保存) is opened, changed or removed → other confirmations and the desired
+date → contact → confirm → accepted. The draft row holds it all, as in the immediate wizard.
+"""
+
+import datetime as dt
+
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from numbering import phone
+from numbering import selectors as numbering_selectors
+from numbering.models import BaseNumber, NetworkAddress
+from orders import services
+from orders.content import BLUE_FIELDS, RED_FIELDS, content_check, is_blank
+from orders.eligibility import Wish, eligibility_check
+from orders.forms import AgreementForm, ContactForm
+from orders.lead_times import earliest_date
+from orders.models import Draft, Flow, LeadTime
+from orders.scheduled_checks import (
+    MAX_QUANTITY_SCHEDULED,
+    date_check,
+    network_rows_check,
+    o4_unlinked,
+    options_clean,
+    options_summary,
+)
+from orders.wizard import _apply_row_action, _bound, _content_context, _draft_get, _expired, _rows_from_post
+from portal import business_days, clock
+from portal.views import customer_required
+
+STEPS = [
+    (1, "お申し込みにあたってのご確認"),
+    (2, "音声契約番号の選択"),
+    (3, "お申し込み内容選択メニュー"),
+    (4, "その他ご確認事項・工事希望日"),
+    (5, "お申し込みご担当者情報等"),
+    (6, "ご契約内容の確認"),
+]
+SUB_STEPS = {1: "追加先基本契約番号の選択", 2: "お申し込み内容", 3: "付加機能", 4: "お申し込み内容の確認"}
+OPTION_INPUTS = ("message_box", "anonymous_call_rejection", "nuisance_call_rejection", "notification_on",
+                 "specific_number_notification", "forwarding_on", "forwarding_specific_number")
+
+
+def _context(draft: Draft, step: int, **extra) -> dict:
+    return {"draft": draft, "step": step, "steps": STEPS, "step_title": dict(STEPS)[step],
+            "group": draft.voice_group, "nav": "ipvoice", **extra}
+
+
+def _first_unfinished(draft: Draft) -> int:
+    return min(draft.step_done + 1, 6)
+
+
+def _go(draft: Draft, step: int) -> HttpResponse:
+    return redirect("orders:scheduled_step", draft_id=draft.pk, step=step)
+
+
+def _draft(request: HttpRequest, draft_id) -> Draft:
+    draft = _draft_get(request, draft_id)
+    if draft.flow != Flow.SCHEDULED:
+        raise Http404
+    return draft
+
+
+# --- Entry ------------------------------------------------------------------------------------
+
+@require_GET
+@customer_required
+def scheduled_start(request: HttpRequest) -> HttpResponse:
+    """新たな申込 → 音声グループIDを選択してください."""
+    groups = numbering_selectors.voice_groups_for(organisation=request.user.organisation)
+    return render(request, "orders/scheduled/group_select.html", {"groups": groups, "nav": "ipvoice"})
+
+
+@require_POST
+@customer_required
+def scheduled_new(request: HttpRequest, group_id: str) -> HttpResponse:
+    group = numbering_selectors.voice_group_get(organisation=request.user.organisation, group_id=group_id)
+    draft = services.draft_create(user=request.user, voice_group=group, flow=Flow.SCHEDULED)
+    return _go(draft, 1)
+
+
+# --- Main steps -----------------------------------------------------------------------------
+
+@require_http_methods(["GET", "POST"])
+@customer_required
+def scheduled_step(request: HttpRequest, draft_id, step: int) -> HttpResponse:
+    draft = _draft(request, draft_id)
+    if draft.submitted_at:
+        return redirect("orders:wizard_accepted", draft_id=draft.pk)
+    if _expired(draft):
+        draft.delete()
+        return redirect("orders:draft_list")
+    if draft.editing and step != 3:  # an item is open: finish (保存) or discard it first
+        return redirect("orders:scheduled_item", draft_id=draft.pk, sub=1)
+    if step not in dict(STEPS) or step > _first_unfinished(draft):
+        return _go(draft, _first_unfinished(draft))
+    return {1: _agreement, 2: _contract, 3: _menu, 4: _other, 5: _contact, 6: _confirm}[step](request, draft)
+
+
+def _agreement(request: HttpRequest, draft: Draft) -> HttpResponse:
+    form = AgreementForm(*_bound(request), initial={"agree": draft.agreed})
+    form.fields["agree"].label = _("お申し込みにあたってのご確認内容（プライバシーポリシー、重要事項説明）に同意する")
+    if request.method == "POST" and form.is_valid():
+        services.draft_save(draft=draft, finished=1, agreed=True)
+        return _go(draft, 2)
+    return render(request, "orders/scheduled/step1_agreement.html", _context(draft, 1, form=form),
+                  status=422 if form.errors else 200)
+
+
+def _contract(request: HttpRequest, draft: Draft) -> HttpResponse:
+    contracts = list(draft.voice_group.contracts.order_by("number"))
+    rows = []
+    for contract in contracts:
+        decision = eligibility_check(contract=contract, wish=Wish(kinds=frozenset({phone.KIND_0AJ})))
+        rows.append((contract, decision.flow == Flow.SALES, decision))
+    error = ""
+    if request.method == "POST":
+        chosen = next((c for c, refused, _d in rows if c.number == request.POST.get("contract") and not refused), None)
+        if chosen is None:
+            error = _("音声契約番号を選択してください。")
+        else:
+            changes = {"contract": chosen}
+            if draft.contract_id and draft.contract_id != chosen.pk:
+                changes.update(items=[], editing={}, extra={}, step_done=2)  # another N番: content anew
+            services.draft_save(draft=draft, finished=2, **changes)
+            return _go(draft, 3)
+    return render(request, "orders/scheduled/step2_contract.html", _context(draft, 2, rows=rows, error=error),
+                  status=422 if error else 200)
+
+
+def _item_summary(item: dict) -> dict:
+    red = [r for r in item.get("red", []) if not is_blank(r, RED_FIELDS)]
+    blue = [r for r in item.get("blue", []) if not is_blank(r, BLUE_FIELDS)]
+    total = sum(int(phone.normalise(str(r.get("quantity") or 0)) or 0) for r in red) + len(blue)
+    options = [o for o in [*item.get("red_options", []), *item.get("blue_options", [])] if options_summary(o)]
+    return {"label": _("ダイヤルイン番号追加"), "bases": item.get("bases", []), "total": total,
+            "with_options": len(options)}
+
+
+def _menu(request: HttpRequest, draft: Draft) -> HttpResponse:
+    error = ""
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "new":
+            services.draft_save(draft=draft, editing={"index": None, "type": services.ITEM_DIALIN, "done": 0,
+                                                      "bases": [], "red": [], "blue": []})
+            return redirect("orders:scheduled_item", draft_id=draft.pk, sub=1)
+        if action.startswith(("edit:", "delete:")):
+            verb, _sep, index = action.partition(":")
+            if index.isdigit() and int(index) < len(draft.items):
+                i = int(index)
+                if verb == "edit":
+                    services.draft_save(draft=draft, editing={**draft.items[i], "index": i, "done": 3})
+                    return redirect("orders:scheduled_item", draft_id=draft.pk, sub=1)
+                items = draft.items[:i] + draft.items[i + 1:]
+                services.draft_save(draft=draft, items=items, step_done=min(draft.step_done, 2 if not items else 3))
+            return _go(draft, 3)
+        if action == "next":
+            if draft.items:
+                services.draft_save(draft=draft, finished=3)
+                return _go(draft, 4)
+            error = _("お申し込み内容を1件以上保存してから「次へ」を押してください。")
+    return render(request, "orders/scheduled/step3_menu.html", _context(
+        draft, 3, summaries=[_item_summary(i) for i in draft.items], error=error, editing=bool(draft.editing)),
+        status=422 if error else 200)
+
+
+def _involves_oaj(draft: Draft) -> bool:
+    return phone.KIND_0AJ in services.scheduled_item_kinds(draft)
+
+
+def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
+    contract = draft.contract
+    needs_nw = _involves_oaj(draft)
+    registered = list(NetworkAddress.objects.filter(contract=contract))
+    extra = dict(draft.extra)
+    rows = extra.get("network") or [{"action": "add", "network": "", "prefix": ""}]
+    errors: dict = {}
+    if request.method == "POST":
+        rows = [{"action": a, "network": n, "prefix": p} for a, n, p in zip(
+            request.POST.getlist("nw-action"), request.POST.getlist("nw-network"), request.POST.getlist("nw-prefix"),
+            strict=False)][:20]
+        action = request.POST.get("action", "next")
+        if action == "nw:add":
+            rows.append({"action": "add", "network": "", "prefix": ""})
+        elif action.startswith("nw:del:") and action[7:].isdigit() and int(action[7:]) < len(rows):
+            rows.pop(int(action[7:]))
+        extra.update(network=rows if needs_nw else [], date=request.POST.get("date", "").strip(),
+                     reason=request.POST.get("reason", "").strip())
+        if action == "next":
+            clean, nw_errors = network_rows_check(contract=contract, rows=extra["network"], required=needs_nw)
+            extra["network_clean"] = clean
+            errors.update({f"nw_{k}": v for k, v in nw_errors.items()})
+            draft.extra = extra
+            earliest = earliest_date(items=services.scheduled_lead_items(draft))
+            errors.update(date_check(day=services._parse_date(extra["date"]), earliest=earliest, time="",
+                                     reason=extra["reason"], porting=False))
+            if extra["date"] and services._parse_date(extra["date"]) is None:
+                errors["date"] = _("工事希望年月日を「2026-12-01」の形式で入力してください。")
+            if not errors:
+                services.draft_save(draft=draft, finished=4, extra=extra)
+                return _go(draft, 5)
+        services.draft_save(draft=draft, extra=extra)
+        rows = rows or [{"action": "add", "network": "", "prefix": ""}]
+    draft.extra = extra
+    earliest = earliest_date(items=services.scheduled_lead_items(draft))
+    leads = LeadTime.objects.all()
+    return render(request, "orders/scheduled/step4_other.html", _context(
+        draft, 4, needs_nw=needs_nw, registered=registered, nw_rows=list(enumerate(rows)), errors=errors,
+        earliest=earliest, leads=leads, today=clock.today(), extra=extra,
+        calendar=_calendar(earliest)), status=422 if errors else 200)
+
+
+def _calendar(earliest: dt.date) -> list[dict]:
+    """Two months from the earliest date's month, business days marked (a calendar to pick from)."""
+    import calendar
+
+    months = []
+    year, month = earliest.year, earliest.month
+    for _i in range(2):
+        weeks = []
+        for week in calendar.Calendar(firstweekday=6).monthdatescalendar(year, month):
+            weeks.append([{"day": d, "in_month": d.month == month, "business": business_days.is_business_day(d),
+                           "holiday": business_days.holiday_name(d), "ok": d >= earliest} for d in week])
+        months.append({"title": f"{year}年{month}月", "weeks": weeks})
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _contact(request: HttpRequest, draft: Draft) -> HttpResponse:
+    form = ContactForm(*_bound(request), initial=draft.contact)
+    if request.method == "POST" and form.is_valid():
+        services.draft_save(draft=draft, finished=5, contact=form.cleaned_data)
+        return _go(draft, 6)
+    return render(request, "orders/wizard/step5_contact.html", _context(
+        draft, 5, form=form, back_url=reverse("orders:scheduled_step", args=[draft.pk, 4])),
+        status=422 if form.errors else 200)
+
+
+def _confirm_items(draft: Draft) -> list[dict]:
+    shown = []
+    for number, item in enumerate(draft.items, start=1):
+        red = [{"row": r, "options": options_summary(o)}
+               for r, o in zip(item.get("red", []), item.get("red_options", []), strict=False)]
+        blue = [{"row": r, "options": options_summary(o)}
+                for r, o in zip(item.get("blue", []), item.get("blue_options", []), strict=False)]
+        shown.append({"no": number, "red": red, "blue": blue})
+    return shown
+
+
+def _confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
+    problems: list[str] = []
+    if request.method == "POST":
+        try:
+            services.scheduled_submit(draft_id=draft.pk, user=request.user)
+        except services.ContentInvalid as exc:
+            problems = exc.content.non_field
+        else:
+            return redirect("orders:wizard_accepted", draft_id=draft.pk)
+    else:
+        _content, problems = services.scheduled_check(draft=draft)
+    day = services._parse_date(draft.extra.get("date"))
+    notifications = {o.get("specific_number_notification") for i in draft.items
+                     for o in [*i.get("red_options", []), *i.get("blue_options", [])]} - {"", None}
+    return render(request, "orders/scheduled/step6_confirm.html", _context(
+        draft, 6, items=_confirm_items(draft), problems=problems, day=day,
+        completion=business_days.add_business_days(day, 2) if day else None,
+        o4=o4_unlinked(contract=draft.contract, numbers=notifications, day=day),
+        network=draft.extra.get("network_clean", [])), status=422 if problems and request.method == "POST" else 200)
+
+
+# --- The dial-in addition sub-wizard (opened from the menu, ends with 保存) ---------------------
+
+@require_http_methods(["GET", "POST"])
+@customer_required
+def scheduled_item(request: HttpRequest, draft_id, sub: int) -> HttpResponse:
+    draft = _draft(request, draft_id)
+    if draft.submitted_at:
+        return redirect("orders:wizard_accepted", draft_id=draft.pk)
+    if draft.step_done < 2 or not draft.editing:
+        return _go(draft, min(_first_unfinished(draft), 3))
+    if request.method == "POST" and request.POST.get("action") == "discard":
+        services.draft_save(draft=draft, editing={})
+        return _go(draft, 3)
+    done = draft.editing.get("done", 0)
+    if sub not in SUB_STEPS or sub > done + 1:
+        return redirect("orders:scheduled_item", draft_id=draft.pk, sub=done + 1)
+    return {1: _item_bases, 2: _item_content, 3: _item_options, 4: _item_save}[sub](request, draft)
+
+
+def _item_context(draft: Draft, sub: int, **extra) -> dict:
+    return _context(draft, 3, sub=sub, sub_title=SUB_STEPS[sub], sub_steps=SUB_STEPS, **extra)
+
+
+def _edit(draft: Draft, done: int | None = None, **changes) -> None:
+    editing = {**draft.editing, **changes}
+    if done is not None:
+        editing["done"] = max(editing.get("done", 0), done)
+    services.draft_save(draft=draft, editing=editing)
+
+
+def _item_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
+    """追加先基本契約番号の選択: the N番's base numbers; the search also finds a base number from one
+    of its dial-in numbers in use."""
+    q = phone.normalise(request.GET.get("q", ""))
+    bases = BaseNumber.objects.filter(contract=draft.contract).order_by("number")
+    if q:
+        bases = bases.filter(Q(number__contains=q) | Q(dial_ins__number__contains=q)).distinct()
+    page = Paginator(bases, 100).get_page(request.GET.get("page"))
+    error = ""
+    chosen = list(draft.editing.get("bases", []))
+    if request.method == "POST":
+        picked = set(request.POST.getlist("pick"))
+        valid = list(BaseNumber.objects.filter(contract=draft.contract, number__in=picked)
+                     .order_by("number").values_list("number", flat=True))
+        if valid:
+            _edit(draft, done=1, bases=valid)
+            return redirect("orders:scheduled_item", draft_id=draft.pk, sub=2)
+        error = _("ダイヤルイン番号を追加する基本契約番号を選択してください。")
+    return render(request, "orders/scheduled/item1_bases.html", _item_context(
+        draft, 1, page=page, q=request.GET.get("q", ""), chosen=set(chosen), error=error),
+        status=422 if error else 200)
+
+
+def _item_urls(draft: Draft) -> dict:
+    return {"form_action": reverse("orders:scheduled_item", args=[draft.pk, 2]),
+            "rows_url": reverse("orders:scheduled_item_rows", args=[draft.pk]),
+            "back_url": reverse("orders:scheduled_item", args=[draft.pk, 1])}
+
+
+def _item_content_render(request, draft, red, blue, content=None, status=200, partial=False) -> HttpResponse:
+    context = _item_context(draft, 2, layout="orders/wizard/_layout.html", **_content_context(
+        draft, red, blue, content, chosen=draft.editing.get("bases", []), max_quantity=MAX_QUANTITY_SCHEDULED,
+        urls=_item_urls(draft)))
+    template = "orders/wizard/step4_content.html" + ("#boxes" if partial else "")
+    return render(request, template, context, status=status)
+
+
+def _item_content(request: HttpRequest, draft: Draft) -> HttpResponse:
+    if request.method == "GET":
+        red = [dict(r) for r in draft.editing.get("red", [])] or [dict.fromkeys(RED_FIELDS, "")]
+        blue = [dict(r) for r in draft.editing.get("blue", [])] or [dict.fromkeys(BLUE_FIELDS, "")]
+        return _item_content_render(request, draft, red, blue)
+    red = _rows_from_post(request.POST, "red", RED_FIELDS)
+    blue = _rows_from_post(request.POST, "blue", BLUE_FIELDS)
+    action = request.POST.get("action", "next")
+    if action != "next":
+        red, blue = _apply_row_action(action, red, blue)
+        _edit(draft, red=red, blue=blue)
+        return _item_content_render(request, draft, red, blue)
+    content = content_check(organisation=draft.organisation, voice_group=draft.voice_group, red_rows=red,
+                            blue_rows=blue, chosen=draft.editing.get("bases", []),
+                            max_quantity=MAX_QUANTITY_SCHEDULED, immediate=False)
+    if not content.ok:
+        _edit(draft, red=red, blue=blue)
+        return _item_content_render(request, draft, red, blue, content, status=422)
+    red = [r for r in red if not is_blank(r, RED_FIELDS)]
+    blue = [r for r in blue if not is_blank(r, BLUE_FIELDS)]
+    # Options stay with their rows when the content is changed again.
+    old_red, old_blue = draft.editing.get("red_options", []), draft.editing.get("blue_options", [])
+    _edit(draft, done=2, red=red, blue=blue,
+          red_options=[old_red[i] if i < len(old_red) else {} for i in range(len(red))],
+          blue_options=[old_blue[i] if i < len(old_blue) else {} for i in range(len(blue))])
+    return redirect("orders:scheduled_item", draft_id=draft.pk, sub=3)
+
+
+@require_POST
+@customer_required
+def scheduled_item_rows(request: HttpRequest, draft_id) -> HttpResponse:
+    """[+] 行追加 / [-] 行削除 for htmx."""
+    draft = _draft(request, draft_id)
+    if draft.submitted_at or not draft.editing:
+        raise Http404
+    red = _rows_from_post(request.POST, "red", RED_FIELDS)
+    blue = _rows_from_post(request.POST, "blue", BLUE_FIELDS)
+    red, blue = _apply_row_action(request.POST.get("action", ""), red, blue)
+    _edit(draft, red=red, blue=blue)
+    response = _item_content_render(request, draft, red, blue, partial=True)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+def _option_rows(draft: Draft) -> list[dict]:
+    """One options block per red row (its numbers wait for issuance) and per blue number."""
+    rows = []
+    for i, row in enumerate(draft.editing.get("red", [])):
+        rows.append({"key": f"red-{i}", "box": "red", "index": i, "kind": row["kind"],
+                     "label": _("%(base)s に追加する%(kind)s番号 %(n)s件（番号払出待ち）") % {
+                         "base": row["base"], "kind": row["kind"], "n": row["quantity"]},
+                     "options": draft.editing.get("red_options", [{}] * (i + 1))[i]})
+    for i, row in enumerate(draft.editing.get("blue", [])):
+        number = phone.normalise(row["number"])
+        rows.append({"key": f"blue-{i}", "box": "blue", "index": i, "kind": phone.kind_of(number),
+                     "label": _("%(number)s（予約番号、基本契約番号 %(base)s）")
+                     % {"number": number, "base": row["base"]},
+                     "options": draft.editing.get("blue_options", [{}] * (i + 1))[i]})
+    return rows
+
+
+def _item_options(request: HttpRequest, draft: Draft) -> HttpResponse:
+    rows = _option_rows(draft)
+    errors: dict[str, dict[str, str]] = {}
+    if request.method == "POST":
+        red_options = list(draft.editing.get("red_options", []))
+        blue_options = list(draft.editing.get("blue_options", []))
+        for row in rows:
+            raw = {name: request.POST.get(f"{row['key']}-{name}", "") for name in OPTION_INPUTS}
+            options, row_errors = options_clean(kind=row["kind"], raw=raw)
+            if row_errors:
+                errors[row["key"]] = row_errors
+            row["options"] = {**options, "notification_on": bool(raw["notification_on"]),
+                              "forwarding_on": bool(raw["forwarding_on"])}
+            target = red_options if row["box"] == "red" else blue_options
+            target[row["index"]] = options if not row_errors else {**raw, **options}
+        if not errors:
+            _edit(draft, done=3, red_options=red_options, blue_options=blue_options)
+            return redirect("orders:scheduled_item", draft_id=draft.pk, sub=4)
+    for row in rows:
+        row["errors"] = errors.get(row["key"], {})
+    notifications = {r["options"].get("specific_number_notification") for r in rows} - {"", None}
+    unlinked = o4_unlinked(contract=draft.contract, numbers=notifications, day=None)
+    return render(request, "orders/scheduled/item3_options.html", _item_context(
+        draft, 3, rows=rows, errors=errors, unlinked=unlinked), status=422 if errors else 200)
+
+
+def _item_save(request: HttpRequest, draft: Draft) -> HttpResponse:
+    editing = draft.editing
+    if request.method == "POST":
+        item = {k: editing.get(k, []) for k in ("bases", "red", "blue", "red_options", "blue_options")}
+        item["type"] = services.ITEM_DIALIN
+        items = list(draft.items)
+        if editing.get("index") is not None and editing["index"] < len(items):
+            items[editing["index"]] = item
+        else:
+            items.append(item)
+        services.draft_save(draft=draft, items=items, editing={}, step_done=min(draft.step_done, 3))
+        return _go(draft, 3)
+    summary = {"red": [{"row": r, "options": options_summary(o)} for r, o in zip(
+        editing.get("red", []), editing.get("red_options", []), strict=False)],
+        "blue": [{"row": r, "options": options_summary(o)} for r, o in zip(
+            editing.get("blue", []), editing.get("blue_options", []), strict=False)]}
+    return render(request, "orders/scheduled/item4_confirm.html", _item_context(draft, 4, summary=summary))

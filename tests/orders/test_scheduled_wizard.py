@@ -1,0 +1,176 @@
+"""The scheduled wizard on plain forms: N番, the content menu with a saved dial-in item and its
+options (O1–O3), NW addresses, the earliest date, contact, confirm, submit."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from numbering.models import NetworkAddress
+from numbering.services import stock_add_range
+from orders.lead_times import earliest_date
+from orders.models import Draft, Flow, Order, SentMail, Status
+from portal import business_days, clock
+from tests import factories
+
+CONTACT = {"contact_name": "山田 太郎", "contact_department": "総務部", "contact_phone": "03-1111-2222",
+           "contact_email": "yamada@example.com"}
+
+
+@pytest.fixture
+def stocked(contract):
+    stock_add_range(first="0312350000", last="0312350099")
+    stock_add_range(first="05012350000", last="05012350099")
+    return contract
+
+
+def s_url(draft, step):
+    return reverse("orders:scheduled_step", args=[draft.pk, step])
+
+
+def i_url(draft, sub):
+    return reverse("orders:scheduled_item", args=[draft.pk, sub])
+
+
+def start(client, user, contract) -> Draft:
+    client.force_login(user)
+    client.post(reverse("orders:scheduled_new", args=[contract.voice_group.group_id]))
+    draft = Draft.objects.get(created_by=user, flow=Flow.SCHEDULED)
+    client.post(s_url(draft, 1), {"agree": "on"})
+    assert client.post(s_url(draft, 2), {"contract": contract.number}).url == s_url(draft, 3)
+    return draft
+
+
+def add_item(client, draft, red, options=None):
+    client.post(s_url(draft, 3), {"action": "new"})
+    assert client.post(i_url(draft, 1), {"pick": ["0312345678"]}).url == i_url(draft, 2)
+    data = {"red-base": [r[0] for r in red], "red-kind": [r[1] for r in red], "red-quantity": [r[2] for r in red],
+            "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "next"}
+    assert client.post(i_url(draft, 2), data).url == i_url(draft, 3)
+    response = client.post(i_url(draft, 3), options or {})
+    assert response.url == i_url(draft, 4), response.content.decode()[:0]
+    assert client.post(i_url(draft, 4)).url == s_url(draft, 3)
+
+
+def test_a_customer_places_a_scheduled_order_with_options(client, alice, stocked):
+    draft = start(client, alice, stocked)
+    page = client.get(s_url(draft, 3)).content.decode()
+    assert "お申し込み内容選択メニュー" in page and "ダイヤルイン番号追加" in page
+    assert client.post(s_url(draft, 3), {"action": "next"}).status_code == 422  # no item yet
+    add_item(client, draft, [("0312345678", "0AJ", "3"), ("0312345678", "050", "2")],
+             {"red-0-message_box": "1", "red-1-anonymous_call_rejection": "1"})
+    page = client.get(s_url(draft, 3)).content.decode()
+    assert "0312345678" in page and ">5<" in page
+    client.post(s_url(draft, 3), {"action": "next"})
+    # Other confirmations: 0AJ is involved and no NW address is registered → required.
+    page = client.get(s_url(draft, 4)).content.decode()
+    earliest = earliest_date(items={"dialin"})
+    assert "0AJ利用拠点NWアドレス情報" in page and earliest.isoformat() in page
+    too_early = business_days.add_business_days(clock.today(), 1).isoformat()
+    response = client.post(s_url(draft, 4), {"nw-action": ["add"], "nw-network": [""], "nw-prefix": [""],
+                                             "date": too_early, "action": "next"})
+    page = response.content.decode()
+    assert response.status_code == 422 and "最短納期日" in page and "1件以上" in page
+    response = client.post(s_url(draft, 4), {"nw-action": ["add"], "nw-network": ["192.0.2.0"],
+                                             "nw-prefix": ["24"], "date": earliest.isoformat(), "action": "next"})
+    assert response.url == s_url(draft, 5)
+    assert client.post(s_url(draft, 5), CONTACT).url == s_url(draft, 6)
+    page = client.get(s_url(draft, 6)).content.decode()
+    assert "メッセージボックス" in page and "192.0.2.0/24" in page and "申し込む" in page
+    assert client.post(s_url(draft, 6)).url == reverse("orders:wizard_accepted", args=[draft.pk])
+    order = Order.objects.get()
+    assert (order.flow, order.status, order.scheduled_on) == (Flow.SCHEDULED, Status.ACCEPTED, earliest)
+    assert order.completion_due_on == business_days.add_business_days(earliest, 2)
+    items = list(order.items.order_by("position"))
+    assert [(i.kind, i.quantity, i.message_box, i.anonymous_call_rejection) for i in items] == [
+        ("0AJ", 3, True, False), ("050", 2, False, True)]
+    assert order.network_changes == [{"action": "add", "network": "192.0.2.0", "prefix": 24}]
+    assert SentMail.objects.filter(order=order, kind=SentMail.Kind.ACCEPTED).exists()
+    history = client.get(reverse("orders:history")).content.decode()
+    assert order.request_id in history and earliest.strftime("%Y年%m月%d日") in history
+    # On the date: numbers issued with their options, NW address registered; 竣工 2 business days on.
+    from orders.services import orders_run_due
+    from portal import services as portal_services
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("django.conf.settings.PORTAL_DEMO_CLOCK", True)
+        portal_services.demo_clock_set_date(day=earliest)
+        order.refresh_from_db()
+        assert order.status == Status.ACTIVATED and order.activated_on == earliest
+        assert NetworkAddress.objects.filter(contract=stocked, network="192.0.2.0", prefix_length=24).exists()
+        portal_services.demo_clock_set_date(day=order.completion_due_on)
+        order.refresh_from_db()
+        assert order.status == Status.COMPLETED
+        assert orders_run_due() == {"activated": 0, "completed": 0}
+
+
+@pytest.mark.parametrize(("kind", "options", "message"), [
+    ("0AJ", {"red-0-notification_on": "1", "red-0-specific_number_notification": "0120111111",
+             "red-0-forwarding_on": "1", "red-0-forwarding_specific_number": "0311112222"}, "O1"),
+    ("050", {"red-0-forwarding_on": "1", "red-0-forwarding_specific_number": "0311112222"}, "O2"),
+    ("0AJ", {"red-0-message_box": "1", "red-0-forwarding_on": "1",
+             "red-0-forwarding_specific_number": "0311112222"}, "O3"),
+    ("0AJ", {"red-0-notification_on": "1", "red-0-specific_number_notification": "0311112222"}, "フリーダイヤル"),
+])
+def test_option_rules_are_enforced_as_the_customer_chooses(client, alice, stocked, kind, options, message):
+    draft = start(client, alice, stocked)
+    client.post(s_url(draft, 3), {"action": "new"})
+    client.post(i_url(draft, 1), {"pick": ["0312345678"]})
+    client.post(i_url(draft, 2), {"red-base": ["0312345678"], "red-kind": [kind], "red-quantity": ["1"],
+                                  "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "next"})
+    response = client.post(i_url(draft, 3), options)
+    assert response.status_code == 422 and message in response.content.decode()
+
+
+def test_quantity_is_limited_to_999_on_the_scheduled_flow(client, alice, stocked):
+    draft = start(client, alice, stocked)
+    client.post(s_url(draft, 3), {"action": "new"})
+    client.post(i_url(draft, 1), {"pick": ["0312345678"]})
+    response = client.post(i_url(draft, 2), {"red-base": ["0312345678"], "red-kind": ["050"], "red-quantity": ["1000"],
+                                             "blue-base": [""], "blue-number": [""], "blue-code": [""],
+                                             "action": "next"})
+    assert response.status_code == 422 and "1～999" in response.content.decode()
+
+
+def test_a_saved_item_can_be_changed_and_removed(client, alice, stocked):
+    draft = start(client, alice, stocked)
+    add_item(client, draft, [("0312345678", "050", "2")])
+    client.post(s_url(draft, 3), {"action": "edit:0"})
+    assert client.get(s_url(draft, 4)).url == i_url(draft, 1)  # finish or discard the edit first
+    client.post(i_url(draft, 1), {"pick": ["0312345678"]})
+    client.post(i_url(draft, 2), {"red-base": ["0312345678"], "red-kind": ["050"], "red-quantity": ["7"],
+                                  "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "next"})
+    client.post(i_url(draft, 3), {})
+    client.post(i_url(draft, 4))
+    draft.refresh_from_db()
+    assert len(draft.items) == 1 and draft.items[0]["red"][0]["quantity"] == "7"
+    client.post(s_url(draft, 3), {"action": "delete:0"})
+    draft.refresh_from_db()
+    assert draft.items == []
+
+
+def test_e2_contracts_cannot_be_chosen(client, alice, stocked):
+    factories.contract(alice.organisation, "N100000002", base_numbers=["05012345678"], service_type="smart_pbx",
+                       group_id=stocked.voice_group.group_id)
+    client.force_login(alice)
+    client.post(reverse("orders:scheduled_new", args=[stocked.voice_group.group_id]))
+    draft = Draft.objects.get()
+    client.post(s_url(draft, 1), {"agree": "on"})
+    page = client.get(s_url(draft, 2)).content.decode()
+    assert "E2" in page and 'value="N100000002"' not in page
+    assert client.post(s_url(draft, 2), {"contract": "N100000002"}).status_code == 422
+
+
+def test_a_weekend_date_needs_a_full_width_reason(client, alice, stocked):
+    draft = start(client, alice, stocked)
+    add_item(client, draft, [("0312345678", "050", "1")])
+    client.post(s_url(draft, 3), {"action": "next"})
+    day = earliest_date(items={"dialin"}) + dt.timedelta(days=7)
+    while business_days.is_business_day(day):
+        day += dt.timedelta(days=1)
+    response = client.post(s_url(draft, 4), {"date": day.isoformat(), "action": "next"})
+    assert response.status_code == 422 and "理由を入力してください" in response.content.decode()
+    response = client.post(s_url(draft, 4), {"date": day.isoformat(), "reason": "abc", "action": "next"})
+    assert "全角175文字以内" in response.content.decode()
+    response = client.post(s_url(draft, 4), {"date": day.isoformat(), "reason": "店舗休業日のため", "action": "next"})
+    assert response.url == s_url(draft, 5)
