@@ -33,4 +33,48 @@
     var button = event.target.querySelector("[data-once]");
     if (button) window.setTimeout(function () { button.disabled = true; }, 0);
   });
+
+  // 付加機能: tabs per row or number, and O1–O3 applied as the customer ticks (the server checks too).
+  function setupOptions(root) {
+    root.querySelectorAll(".options-block").forEach(function (block) {
+      var tabs = Array.prototype.slice.call(block.querySelectorAll("[role=tab]"));
+      var panels = Array.prototype.slice.call(block.querySelectorAll("[role=tabpanel]"));
+      function show(index) {
+        tabs.forEach(function (tab, i) {
+          tab.setAttribute("aria-selected", i === index ? "true" : "false");
+          tab.tabIndex = i === index ? 0 : -1;
+        });
+        panels.forEach(function (panel, i) { panel.hidden = i !== index; });
+      }
+      tabs.forEach(function (tab, i) {
+        tab.addEventListener("click", function (event) { event.preventDefault(); show(i); });
+      });
+      var withError = panels.findIndex(function (p) { return p.querySelector(".field-error"); });
+      show(withError >= 0 ? withError : 0);
+      var mailbox = block.querySelector("[data-option=message_box]");
+      var notification = block.querySelector("[data-option=notification]");
+      var forwarding = block.querySelector("[data-option=forwarding]");
+      function enforce() {
+        if (!forwarding) return;  // O2: no forwarding on 050 numbers at all
+        forwarding.disabled = !forwarding.checked && (mailbox.checked || notification.checked);  // O1, O3
+        mailbox.disabled = !mailbox.checked && forwarding.checked;  // O3
+        notification.disabled = !notification.checked && forwarding.checked;  // O1
+      }
+      [mailbox, notification, forwarding].forEach(function (input) {
+        if (input) input.addEventListener("change", enforce);
+      });
+      enforce();
+    });
+  }
+  // Calendar: a click on a day the order can take fills the date field.
+  document.addEventListener("click", function (event) {
+    var cell = event.target.closest && event.target.closest("td[data-date]");
+    var input = document.getElementById("id_date");
+    if (cell && input) { input.value = cell.dataset.date; input.focus(); }
+  });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { setupOptions(document); });
+  } else {
+    setupOptions(document);
+  }
 })();
