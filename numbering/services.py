@@ -373,3 +373,16 @@ def reservation_code_release(*, holder: str) -> int:
     """A cancelled order gives its held codes back."""
     return ReservationCode.objects.filter(status=ReservationCode.Status.HELD, held_by=holder).update(
         status=ReservationCode.Status.AVAILABLE, held_by="")
+
+
+def ported_numbers_issue(*, numbers: list[tuple[str, BaseNumber, dict]], source: str, day: dt.date) -> list[str]:
+    """Numbers ported in from another carrier (番号ポータビリティ) become dial-in numbers; they come
+    from no stock, so the unique constraint and the cross-table guard refuse one already here."""
+    dialin = DialInNumber._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {dialin} ({_DIALIN_COLUMNS}) VALUES (%s, %s, %s, 'active', %s, %s, %s, %s, %s, %s, %s)",
+            [(number, phone.KIND_0AJ, base.pk, day, source, *{**OPTION_DEFAULTS, **options}.values())
+             for number, base, options in numbers],
+        )
+    return [number for number, _base, _options in numbers]

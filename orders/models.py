@@ -83,6 +83,8 @@ class Order(models.Model):
     desired_time = models.CharField(_("工事希望時間"), max_length=5, blank=True)
     desired_reason = models.CharField(_("夜間/深夜/土日休日の実施希望理由"), max_length=175, blank=True)
     network_changes = models.JSONField(_("0AJ利用拠点NWアドレス情報"), default=list, blank=True)
+    details = models.JSONField(_("その他のお申し込み内容"), default=dict, blank=True,
+                               help_text=_("残置番号・残回線構成表、犯罪収益移転防止法に関するご確認など。"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+", verbose_name=_("申込者"),
@@ -147,6 +149,8 @@ class OrderItem(models.Model):
         verbose_name=_("番号予約コード"),
     )
     reserved_number = models.CharField(_("予約番号"), max_length=11, blank=True)
+    ported_number = models.CharField(_("番号ポータビリティの番号"), max_length=11, blank=True)
+    port = models.JSONField(_("番号ポータビリティの内容"), default=dict, blank=True)
     # Options (付加機能) for every number of the row; "契約しない" by default.
     message_box = models.BooleanField(_("メッセージボックス"), default=False)
     anonymous_call_rejection = models.BooleanField(_("非通知着信拒否"), default=False)

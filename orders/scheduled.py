@@ -26,12 +26,15 @@ from orders.forms import AgreementForm, ContactForm
 from orders.lead_times import earliest_date
 from orders.models import Draft, Flow, LeadTime
 from orders.scheduled_checks import (
+    LINE_TYPES,
     MAX_QUANTITY_SCHEDULED,
+    PORT_FIELDS,
     date_check,
     network_rows_check,
     o4_unlinked,
     options_clean,
     options_summary,
+    porting_rows_check,
 )
 from orders.wizard import _apply_row_action, _bound, _content_context, _draft_get, _expired, _rows_from_post
 from portal import business_days, clock
@@ -46,6 +49,8 @@ STEPS = [
     (6, "ご契約内容の確認"),
 ]
 SUB_STEPS = {1: "追加先基本契約番号の選択", 2: "お申し込み内容", 3: "付加機能", 4: "お申し込み内容の確認"}
+PORT_SUB_STEPS = {**SUB_STEPS, 2: "番号ポータビリティの内容"}
+ITEM_PORTING = services.ITEM_PORTING
 OPTION_INPUTS = ("message_box", "anonymous_call_rejection", "nuisance_call_rejection", "notification_on",
                  "specific_number_notification", "forwarding_on", "forwarding_specific_number")
 
@@ -138,6 +143,10 @@ def _contract(request: HttpRequest, draft: Draft) -> HttpResponse:
 
 
 def _item_summary(item: dict) -> dict:
+    if item.get("type") == ITEM_PORTING:
+        options = [o for o in item.get("port_options", []) if options_summary(o)]
+        return {"label": _("ダイヤルイン番号追加（番号ポータビリティ）"), "bases": item.get("bases", []),
+                "total": len(item.get("ports", [])), "with_options": len(options)}
     red = [r for r in item.get("red", []) if not is_blank(r, RED_FIELDS)]
     blue = [r for r in item.get("blue", []) if not is_blank(r, BLUE_FIELDS)]
     total = sum(int(phone.normalise(str(r.get("quantity") or 0)) or 0) for r in red) + len(blue)
@@ -153,6 +162,10 @@ def _menu(request: HttpRequest, draft: Draft) -> HttpResponse:
         if action == "new":
             services.draft_save(draft=draft, editing={"index": None, "type": services.ITEM_DIALIN, "done": 0,
                                                       "bases": [], "red": [], "blue": []})
+            return redirect("orders:scheduled_item", draft_id=draft.pk, sub=1)
+        if action == "new_porting":
+            services.draft_save(draft=draft, editing={"index": None, "type": ITEM_PORTING, "done": 0, "bases": [],
+                                                      "ports": [], "remaining": "", "remaining_rows": []})
             return redirect("orders:scheduled_item", draft_id=draft.pk, sub=1)
         if action.startswith(("edit:", "delete:")):
             verb, _sep, index = action.partition(":")
@@ -181,6 +194,7 @@ def _involves_oaj(draft: Draft) -> bool:
 def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
     contract = draft.contract
     needs_nw = _involves_oaj(draft)
+    porting = services.scheduled_has_porting(draft)
     registered = list(NetworkAddress.objects.filter(contract=contract))
     extra = dict(draft.extra)
     rows = extra.get("network") or [{"action": "add", "network": "", "prefix": ""}]
@@ -195,15 +209,16 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
         elif action.startswith("nw:del:") and action[7:].isdigit() and int(action[7:]) < len(rows):
             rows.pop(int(action[7:]))
         extra.update(network=rows if needs_nw else [], date=request.POST.get("date", "").strip(),
-                     reason=request.POST.get("reason", "").strip())
+                     reason=request.POST.get("reason", "").strip(),
+                     time=phone.normalise(request.POST.get("time", "")).replace("：", ":") if porting else "")
         if action == "next":
             clean, nw_errors = network_rows_check(contract=contract, rows=extra["network"], required=needs_nw)
             extra["network_clean"] = clean
             errors.update({f"nw_{k}": v for k, v in nw_errors.items()})
             draft.extra = extra
             earliest = earliest_date(items=services.scheduled_lead_items(draft))
-            errors.update(date_check(day=services._parse_date(extra["date"]), earliest=earliest, time="",
-                                     reason=extra["reason"], porting=False))
+            errors.update(date_check(day=services._parse_date(extra["date"]), earliest=earliest,
+                                     time=extra["time"], reason=extra["reason"], porting=porting))
             if extra["date"] and services._parse_date(extra["date"]) is None:
                 errors["date"] = _("工事希望年月日を「2026-12-01」の形式で入力してください。")
             if not errors:
@@ -216,7 +231,7 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
     leads = LeadTime.objects.all()
     return render(request, "orders/scheduled/step4_other.html", _context(
         draft, 4, needs_nw=needs_nw, registered=registered, nw_rows=list(enumerate(rows)), errors=errors,
-        earliest=earliest, leads=leads, today=clock.today(), extra=extra,
+        earliest=earliest, leads=leads, today=clock.today(), extra=extra, porting=porting,
         calendar=_calendar(earliest)), status=422 if errors else 200)
 
 
@@ -253,7 +268,10 @@ def _confirm_items(draft: Draft) -> list[dict]:
                for r, o in zip(item.get("red", []), item.get("red_options", []), strict=False)]
         blue = [{"row": r, "options": options_summary(o)}
                 for r, o in zip(item.get("blue", []), item.get("blue_options", []), strict=False)]
-        shown.append({"no": number, "red": red, "blue": blue})
+        ports = [{"row": r, "options": options_summary(o)} for r, o in zip(
+            item.get("ports", []), item.get("port_options") or [{}] * len(item.get("ports", [])), strict=False)]
+        shown.append({"no": number, "red": red, "blue": blue, "ports": ports, "type": item.get("type"),
+                      "remaining": item.get("remaining", ""), "remaining_rows": item.get("remaining_rows", [])})
     return shown
 
 
@@ -294,11 +312,13 @@ def scheduled_item(request: HttpRequest, draft_id, sub: int) -> HttpResponse:
     done = draft.editing.get("done", 0)
     if sub not in SUB_STEPS or sub > done + 1:
         return redirect("orders:scheduled_item", draft_id=draft.pk, sub=done + 1)
-    return {1: _item_bases, 2: _item_content, 3: _item_options, 4: _item_save}[sub](request, draft)
+    content_view = _item_porting if draft.editing.get("type") == ITEM_PORTING else _item_content
+    return {1: _item_bases, 2: content_view, 3: _item_options, 4: _item_save}[sub](request, draft)
 
 
 def _item_context(draft: Draft, sub: int, **extra) -> dict:
-    return _context(draft, 3, sub=sub, sub_title=SUB_STEPS[sub], sub_steps=SUB_STEPS, **extra)
+    steps = PORT_SUB_STEPS if draft.editing.get("type") == ITEM_PORTING else SUB_STEPS
+    return _context(draft, 3, sub=sub, sub_title=steps[sub], sub_steps=steps, **extra)
 
 
 def _edit(draft: Draft, done: int | None = None, **changes) -> None:
@@ -397,6 +417,11 @@ def _option_rows(draft: Draft) -> list[dict]:
                      "label": _("%(base)s に追加する%(kind)s番号 %(n)s件（番号払出待ち）") % {
                          "base": row["base"], "kind": row["kind"], "n": row["quantity"]},
                      "options": draft.editing.get("red_options", [{}] * (i + 1))[i]})
+    for i, row in enumerate(draft.editing.get("ports", [])):
+        rows.append({"key": f"port-{i}", "box": "port", "index": i, "kind": phone.KIND_0AJ,
+                     "label": _("%(number)s（番号ポータビリティ、基本契約番号 %(base)s）")
+                     % {"number": row["number"], "base": row["base"]},
+                     "options": (draft.editing.get("port_options") or [{}] * (i + 1))[i]})
     for i, row in enumerate(draft.editing.get("blue", [])):
         number = phone.normalise(row["number"])
         rows.append({"key": f"blue-{i}", "box": "blue", "index": i, "kind": phone.kind_of(number),
@@ -412,6 +437,7 @@ def _item_options(request: HttpRequest, draft: Draft) -> HttpResponse:
     if request.method == "POST":
         red_options = list(draft.editing.get("red_options", []))
         blue_options = list(draft.editing.get("blue_options", []))
+        port_options = list(draft.editing.get("port_options") or [{}] * len(draft.editing.get("ports", [])))
         for row in rows:
             raw = {name: request.POST.get(f"{row['key']}-{name}", "") for name in OPTION_INPUTS}
             options, row_errors = options_clean(kind=row["kind"], raw=raw)
@@ -419,10 +445,10 @@ def _item_options(request: HttpRequest, draft: Draft) -> HttpResponse:
                 errors[row["key"]] = row_errors
             row["options"] = {**options, "notification_on": bool(raw["notification_on"]),
                               "forwarding_on": bool(raw["forwarding_on"])}
-            target = red_options if row["box"] == "red" else blue_options
+            target = {"red": red_options, "blue": blue_options, "port": port_options}[row["box"]]
             target[row["index"]] = options if not row_errors else {**raw, **options}
         if not errors:
-            _edit(draft, done=3, red_options=red_options, blue_options=blue_options)
+            _edit(draft, done=3, red_options=red_options, blue_options=blue_options, port_options=port_options)
             return redirect("orders:scheduled_item", draft_id=draft.pk, sub=4)
     for row in rows:
         row["errors"] = errors.get(row["key"], {})
@@ -434,9 +460,12 @@ def _item_options(request: HttpRequest, draft: Draft) -> HttpResponse:
 
 def _item_save(request: HttpRequest, draft: Draft) -> HttpResponse:
     editing = draft.editing
+    porting = editing.get("type") == ITEM_PORTING
     if request.method == "POST":
-        item = {k: editing.get(k, []) for k in ("bases", "red", "blue", "red_options", "blue_options")}
-        item["type"] = services.ITEM_DIALIN
+        keys = ("bases", "ports", "remaining", "remaining_rows", "port_options") if porting else (
+            "bases", "red", "blue", "red_options", "blue_options")
+        item = {k: editing.get(k, []) for k in keys}
+        item["type"] = ITEM_PORTING if porting else services.ITEM_DIALIN
         items = list(draft.items)
         if editing.get("index") is not None and editing["index"] < len(items):
             items[editing["index"]] = item
@@ -448,4 +477,55 @@ def _item_save(request: HttpRequest, draft: Draft) -> HttpResponse:
         editing.get("red", []), editing.get("red_options", []), strict=False)],
         "blue": [{"row": r, "options": options_summary(o)} for r, o in zip(
             editing.get("blue", []), editing.get("blue_options", []), strict=False)]}
-    return render(request, "orders/scheduled/item4_confirm.html", _item_context(draft, 4, summary=summary))
+    if porting:
+        summary["ports"] = [{"row": r, "options": options_summary(o)} for r, o in zip(
+            editing.get("ports", []), editing.get("port_options") or [{}] * len(editing.get("ports", [])),
+            strict=False)]
+    return render(request, "orders/scheduled/item4_confirm.html", _item_context(
+        draft, 4, summary=summary, porting=porting, remaining=editing.get("remaining", ""),
+        remaining_rows=editing.get("remaining_rows", [])))
+
+
+def _item_porting(request: HttpRequest, draft: Draft) -> HttpResponse:
+    """番号ポータビリティの内容: per number carrier, line type, holder, addresses, DSU; per order the
+    remaining number and, when there is one, the remaining-line configuration table."""
+    editing = draft.editing
+    rows = [dict(r) for r in editing.get("ports", [])] or [dict.fromkeys(PORT_FIELDS, "")]
+    remaining, remaining_rows = editing.get("remaining", ""), list(editing.get("remaining_rows", []))
+    errors: dict = {}
+    if request.method == "POST":
+        rows = _rows_from_post(request.POST, "port", PORT_FIELDS)
+        remaining = request.POST.get("remaining", "")
+        remaining_rows = [{"number": n, "usage": u} for n, u in zip(
+            request.POST.getlist("rem-number"), request.POST.getlist("rem-usage"), strict=False)][:50]
+        action = request.POST.get("action", "next")
+        if action == "port:add" and len(rows) < 100:
+            rows.append(dict.fromkeys(PORT_FIELDS, ""))
+        elif action.startswith("port:del:") and action[9:].isdigit() and int(action[9:]) < len(rows):
+            rows.pop(int(action[9:]))
+        elif action == "rem:add":
+            remaining_rows.append({"number": "", "usage": ""})
+        elif action.startswith("rem:del:") and action[8:].isdigit() and int(action[8:]) < len(remaining_rows):
+            remaining_rows.pop(int(action[8:]))
+        elif action == "next":
+            clean, errors = porting_rows_check(contract=draft.contract, bases=editing.get("bases", []), rows=rows,
+                                               remaining=remaining, remaining_rows=remaining_rows)
+            if not errors:
+                kept = [r for r in remaining_rows if str(r.get("number") or "").strip()] if remaining == "有" else []
+                old = editing.get("port_options") or []
+                by_number = {p["number"]: old[i] for i, p in enumerate(editing.get("ports", [])) if i < len(old)}
+                _edit(draft, done=2, ports=clean, remaining=remaining, remaining_rows=kept,
+                      port_options=[by_number.get(p["number"], {}) for p in clean])
+                return redirect("orders:scheduled_item", draft_id=draft.pk, sub=3)
+        if action != "next":
+            _edit(draft, ports=rows, remaining=remaining, remaining_rows=remaining_rows)
+        rows = rows or [dict.fromkeys(PORT_FIELDS, "")]
+    bases = editing.get("bases", [])
+    for row in rows:
+        row["base"] = row.get("base") or (bases[0] if len(bases) == 1 else "")
+    shown = [{"index": i, "no": i + 1, "values": r, "errors": errors.get(i, {})} for i, r in enumerate(rows)]
+    return render(request, "orders/scheduled/item2_porting.html", _item_context(
+        draft, 2, rows=shown, bases=bases, line_types=LINE_TYPES, remaining=remaining,
+        remaining_rows=list(enumerate(remaining_rows or [{"number": "", "usage": ""}])), errors=errors,
+        holder=draft.contract.holder_name, address=draft.contract.installation_address),
+        status=422 if errors else 200)

@@ -130,3 +130,98 @@ def date_check(*, day: dt.date | None, earliest: dt.date, time: str, reason: str
 
 
 OPTION_KEYS = OPTION_FIELDS
+
+
+# --- Sub-order B: dial-in addition by number portability -------------------------------------
+
+LINE_TYPES = [("analog", "アナログ回線"), ("isdn", "ISDN回線"), ("hikari", "ひかり電話"), ("other", "その他")]
+PORT_FIELDS = ("base", "number", "carrier1", "carrier2", "line_type", "holder", "holder_name", "address",
+               "address_text", "contractor_address", "dsu")
+TEXT_MAX = 60
+
+
+def porting_rows_check(*, contract: VoiceContract, bases: list[str], rows: list[dict],
+                       remaining: str, remaining_rows: list[dict]) -> tuple[list[dict], dict]:
+    """Numbers to port, per row, and the order-level remaining number (残置番号) with its table.
+    Conditional fields: 契約者住所 when the line holder is another name, DSU/配線等の撤去 for ISDN."""
+    from numbering.models import BaseNumber, DialInNumber, ReservedNumber, StockNumber
+    from numbering.services import issue_area_code
+
+    errors: dict = {}
+    cleaned: list[dict] = []
+    base_map = {b.number: b for b in BaseNumber.objects.filter(contract=contract, number__in=bases)}
+    numbers = [phone.normalise(str(r.get("number") or "")) for r in rows]
+    taken = set()
+    for model in (StockNumber, ReservedNumber, DialInNumber, BaseNumber):
+        taken |= set(model.objects.filter(number__in=numbers).values_list("number", flat=True))
+    seen: dict[str, int] = {}
+    line_types = dict(LINE_TYPES)
+    for i, row in enumerate(rows):
+        if not any(str(row.get(f) or "").strip() for f in ("number", "carrier1")):
+            continue
+        row_errors = {}
+        base = base_map.get(phone.normalise(str(row.get("base") or "")))
+        if base is None:
+            row_errors["base"] = _("基本契約番号を選択してください。")
+        number = numbers[i]
+        try:
+            phone.validate(number, kind=phone.KIND_0AJ)
+        except Exception as exc:  # ValidationError with the reason
+            row_errors["number"] = getattr(exc, "messages", [str(exc)])[0] + _("（番号ポータビリティは0AJ番号です）")
+        else:
+            if number in taken:
+                row_errors["number"] = _("%(n)s はすでにご利用中または登録済みの番号です。") % {"n": number}
+            elif number in seen:
+                row_errors["number"] = _("%(n)s はNo.%(no)sにも入力されています。") % {
+                    "n": number, "no": seen[number] + 1}
+            elif base is not None and phone.area_code(number) != issue_area_code(base):
+                row_errors["number"] = _(
+                    "%(n)s は基本契約番号 %(base)s の市外局番（%(area)s）の番号ではありません。") % {
+                    "n": number, "base": base.number, "area": issue_area_code(base)}
+        seen.setdefault(number, i)
+        texts = {f: str(row.get(f) or "").strip() for f in PORT_FIELDS}
+        if not texts["carrier1"]:
+            row_errors["carrier1"] = _("電話事業者名1を入力してください。")
+        for f in ("carrier1", "carrier2", "holder_name", "address_text", "contractor_address"):
+            if len(texts[f]) > TEXT_MAX:
+                row_errors[f] = _("%(n)s文字以内で入力してください。") % {"n": TEXT_MAX}
+        if texts["line_type"] not in line_types:
+            row_errors["line_type"] = _("回線種別を選択してください。")
+        if texts["holder"] not in ("same", "other"):
+            row_errors["holder"] = _("回線名義を選択してください。")
+        elif texts["holder"] == "other":
+            if not texts["holder_name"]:
+                row_errors["holder_name"] = _("回線名義を入力してください。")
+            if not texts["contractor_address"]:
+                row_errors["contractor_address"] = _("回線名義がIP Voiceと異なる場合は、契約者住所を入力してください。")
+        if texts["address"] not in ("same", "other"):
+            row_errors["address"] = _("設置場所住所を選択してください。")
+        elif texts["address"] == "other" and not texts["address_text"]:
+            row_errors["address_text"] = _("設置場所住所を入力してください。")
+        if texts["line_type"] == "isdn" and texts["dsu"] not in ("要", "不要"):
+            row_errors["dsu"] = _("ISDN回線の場合は、DSU/配線等の撤去（要・不要）を選択してください。")
+        if row_errors:
+            errors[i] = row_errors
+            continue
+        cleaned.append({
+            **texts, "base": base.number, "number": number,
+            "holder_name": texts["holder_name"] if texts["holder"] == "other" else contract.holder_name,
+            "address_text": texts["address_text"] if texts["address"] == "other" else contract.installation_address,
+            "contractor_address": texts["contractor_address"] if texts["holder"] == "other" else "",
+            "dsu": texts["dsu"] if texts["line_type"] == "isdn" else "",
+            "line_type_label": line_types[texts["line_type"]],
+        })
+    if not cleaned and not errors:
+        errors["rows"] = _("番号ポータビリティで追加する番号を1件以上入力してください。")
+    if remaining not in ("有", "無"):
+        errors["remaining"] = _("残置番号の有無を選択してください。")
+    elif remaining == "有":
+        kept = [r for r in remaining_rows if str(r.get("number") or "").strip()]
+        if not kept:
+            errors["remaining_rows"] = _("残置番号が「有」の場合は、残回線構成表を入力してください。")
+        for r in kept:
+            try:
+                phone.validate(str(r["number"]))
+            except Exception as exc:
+                errors["remaining_rows"] = getattr(exc, "messages", [str(exc)])[0]
+    return cleaned, errors

@@ -14,6 +14,7 @@ from numbering.models import BaseNumber, FreephoneLink, VoiceContract, VoiceGrou
 from numbering.services import (
     InsufficientStock,
     numbers_issue_many,
+    ported_numbers_issue,
     reservation_code_hold,
     reservation_code_release,
     reserved_numbers_issue,
@@ -272,11 +273,14 @@ def _issue_items(order: Order) -> tuple[int, list[str]]:
     by_code: dict[int, dict[str, tuple[BaseNumber, dict]]] = defaultdict(dict)
     codes = {}
     allocations = []
+    ported = []
     for item in items:
         options = item.options
         if options["specific_number_notification"] in dropped:
             options["specific_number_notification"] = ""  # O4: cancelled automatically
-        if item.reservation_code_id:
+        if item.ported_number:
+            ported.append((item.ported_number, item.base_number, options))
+        elif item.reservation_code_id:
             by_code[item.reservation_code_id][item.reserved_number] = (item.base_number, options)
             codes[item.reservation_code_id] = item.reservation_code
         else:
@@ -285,6 +289,8 @@ def _issue_items(order: Order) -> tuple[int, list[str]]:
         issued += len(numbers_issue_many(allocations=allocations, source=order.request_id, day=day))
     for code_id, numbers in by_code.items():
         issued += len(reserved_numbers_issue(code=codes[code_id], numbers=numbers, source=order.request_id, day=day))
+    if ported:
+        issued += len(ported_numbers_issue(numbers=ported, source=order.request_id, day=day))
     if any(item.kind == phone.KIND_0AJ for item in items) and not order.contract.oaj_used:
         VoiceContract.objects.filter(pk=order.contract_id).update(oaj_used=True)
     if order.network_changes:
@@ -370,9 +376,19 @@ def orders_run_due() -> dict[str, int]:
 ITEM_DIALIN = "dialin"
 
 
+ITEM_PORTING = "porting"
+
+
+def scheduled_has_porting(draft: Draft) -> bool:
+    return any(item.get("type") == ITEM_PORTING for item in draft.items)
+
+
 def scheduled_item_kinds(draft: Draft) -> set[str]:
     kinds = set()
     for item in draft.items:
+        if item.get("type") == ITEM_PORTING:
+            kinds.add(phone.KIND_0AJ)
+            continue
         kinds |= {r["kind"] for r in item.get("red", [])}
         kinds |= {phone.kind_of(phone.normalise(r["number"])) for r in item.get("blue", [])}
     return kinds - {None}
@@ -383,7 +399,10 @@ def scheduled_lead_items(draft: Draft) -> set[str]:
     from orders.models import LeadTime
 
     items = {LeadTime.Item.DIALIN}
-    options = [o for item in draft.items for o in [*item.get("red_options", []), *item.get("blue_options", [])]]
+    if scheduled_has_porting(draft):
+        items.add(LeadTime.Item.PORTING)
+    options = [o for item in draft.items
+               for o in [*item.get("red_options", []), *item.get("blue_options", []), *item.get("port_options", [])]]
     if any(o.get("specific_number_notification") or o.get("forwarding_specific_number") for o in options):
         items.add(LeadTime.Item.SPECIAL_OPTION)
     if draft.extra.get("network"):
@@ -399,6 +418,7 @@ def scheduled_check(*, draft: Draft) -> tuple[Content, list[str]]:
         date_check,
         network_rows_check,
         options_clean,
+        porting_rows_check,
     )
 
     contract = draft.contract
@@ -410,7 +430,21 @@ def scheduled_check(*, draft: Draft) -> tuple[Content, list[str]]:
     decision = eligibility_check(contract=contract, wish=Wish(kinds=frozenset(scheduled_item_kinds(draft))))
     if decision.flow == Flow.SALES:
         problems.append(f"[{decision.rule}] {decision.reason}")
+    ports: list[dict] = []
     for number, item in enumerate(draft.items, start=1):
+        if item.get("type") == ITEM_PORTING:
+            clean, errors = porting_rows_check(
+                contract=contract, bases=item.get("bases", []), rows=item.get("ports", []),
+                remaining=item.get("remaining", ""), remaining_rows=item.get("remaining_rows", []))
+            for error in errors.values():
+                messages = error.values() if isinstance(error, dict) else [error]
+                problems.extend(_("お申し込み内容%(n)s: %(message)s") % {"n": number, "message": m} for m in messages)
+            for row, options in zip(clean, item.get("port_options") or [{}] * len(clean), strict=False):
+                _clean, errors = options_clean(kind=phone.KIND_0AJ, raw=_options_raw(options))
+                problems.extend(_("お申し込み内容%(n)s %(number)s: %(message)s") % {
+                    "n": number, "number": row["number"], "message": m} for m in errors.values())
+            ports += [number for number in (r["number"] for r in clean)]
+            continue
         content = content_check(
             organisation=draft.organisation, voice_group=draft.voice_group, red_rows=item.get("red", []),
             blue_rows=item.get("blue", []), chosen=item.get("bases", []), max_quantity=MAX_QUANTITY_SCHEDULED,
@@ -437,7 +471,9 @@ def scheduled_check(*, draft: Draft) -> tuple[Content, list[str]]:
     day = _parse_date(draft.extra.get("date"))
     earliest = earliest_date(items=scheduled_lead_items(draft))
     problems.extend(date_check(day=day, earliest=earliest, time=draft.extra.get("time", ""),
-                               reason=draft.extra.get("reason", ""), porting=False).values())
+                               reason=draft.extra.get("reason", ""), porting=scheduled_has_porting(draft)).values())
+    if len(ports) != len(set(ports)):
+        problems.append(_("番号ポータビリティの同じ番号が複数のお申し込み内容にあります。"))
     return merged, problems
 
 
@@ -461,9 +497,14 @@ def scheduled_submit(*, draft_id, user) -> list[Order]:
     now = clock.now()
     day = _parse_date(draft.extra["date"])
     contract = draft.contract
+    only_porting = all(item.get("type") == ITEM_PORTING for item in draft.items)
+    porting_details = [{"remaining": item.get("remaining", ""), "remaining_rows": item.get("remaining_rows", [])}
+                       for item in draft.items if item.get("type") == ITEM_PORTING]
     order = Order.objects.create(
         request_id=request_id_new(), organisation=draft.organisation, contract=contract, channel=Channel.PORTAL,
-        flow=Flow.SCHEDULED, kind_label="ダイヤルイン番号の追加", submitted_at=now, scheduled_on=day,
+        flow=Flow.SCHEDULED, submitted_at=now, scheduled_on=day,
+        kind_label="ダイヤルイン番号の追加（番号ポータビリティ）" if only_porting else "ダイヤルイン番号の追加",
+        details={"porting": porting_details} if porting_details else {},
         completion_due_on=business_days.add_business_days(day, 2), draft_id=draft.pk, created_by=user,
         desired_time=draft.extra.get("time", ""), desired_reason=draft.extra.get("reason", ""),
         network_changes=draft.extra.get("network_clean", []),
@@ -475,6 +516,15 @@ def scheduled_submit(*, draft_id, user) -> list[Order]:
     items, codes = [], {}
     bases = {b.number: b for b in BaseNumber.objects.filter(contract=contract)}
     for item in draft.items:
+        if item.get("type") == ITEM_PORTING:
+            for row, options in zip(item["ports"], item.get("port_options") or [{}] * len(item["ports"]),
+                                    strict=False):
+                position += 1
+                clean, _errors = options_clean(kind=phone.KIND_0AJ, raw=_options_raw(options))
+                items.append(OrderItem(order=order, position=position, base_number=bases[row["base"]],
+                                       kind=phone.KIND_0AJ, quantity=1, ported_number=row["number"],
+                                       port={k: v for k, v in row.items() if k not in ("base", "number")}, **clean))
+            continue
         red = [r for r in item.get("red", []) if r.get("kind")]
         for row, options in zip(red, item.get("red_options", [{}] * len(red)), strict=False):
             position += 1

@@ -174,3 +174,54 @@ def test_a_weekend_date_needs_a_full_width_reason(client, alice, stocked):
     assert "全角175文字以内" in response.content.decode()
     response = client.post(s_url(draft, 4), {"date": day.isoformat(), "reason": "店舗休業日のため", "action": "next"})
     assert response.url == s_url(draft, 5)
+
+
+PORT_ROW = {"port-base": ["0312345678"], "port-number": ["03-1111-0001"], "port-carrier1": ["東日本電話"],
+            "port-carrier2": [""], "port-line_type": ["isdn"], "port-holder": ["other"],
+            "port-holder_name": ["アリス商事 旧社名"], "port-address": ["same"], "port-address_text": [""],
+            "port-contractor_address": ["東京都港区1-1"], "port-dsu": ["要"], "remaining": "無",
+            "rem-number": [""], "rem-usage": [""], "action": "next"}
+
+
+def test_a_porting_item_with_conditional_fields_and_a_desired_time(client, alice, stocked):
+    draft = start(client, alice, stocked)
+    client.post(s_url(draft, 3), {"action": "new_porting"})
+    client.post(i_url(draft, 1), {"pick": ["0312345678"]})
+    # Conditional fields are required only where they apply.
+    response = client.post(i_url(draft, 2), {**PORT_ROW, "port-contractor_address": [""], "port-dsu": [""],
+                                             "remaining": "有"})
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert "契約者住所を入力してください" in page and "DSU/配線等の撤去" in page
+    assert "残回線構成表を入力してください" in page
+    response = client.post(i_url(draft, 2), {**PORT_ROW, "port-number": ["0612345678"]})
+    assert "市外局番" in response.content.decode()
+    assert client.post(i_url(draft, 2), PORT_ROW).url == i_url(draft, 3)
+    client.post(i_url(draft, 3), {"port-0-nuisance_call_rejection": "1"})
+    page = client.get(i_url(draft, 4)).content.decode()
+    assert "東日本電話" in page and "ISDN回線" in page and "東京都港区1-1" in page
+    client.post(i_url(draft, 4))
+    client.post(s_url(draft, 3), {"action": "next"})
+    earliest = earliest_date(items={"dialin", "porting"})
+    page = client.get(s_url(draft, 4)).content.decode()
+    assert "工事希望時間" in page and earliest.isoformat() in page
+    response = client.post(s_url(draft, 4), {"date": earliest.isoformat(), "time": "19:00", "action": "next"})
+    assert response.status_code == 422 and "理由を入力してください" in response.content.decode()
+    response = client.post(s_url(draft, 4), {"date": earliest.isoformat(), "time": "10:00", "action": "next",
+                                             "nw-action": ["add"], "nw-network": ["198.51.100.0"],
+                                             "nw-prefix": ["28"]})
+    assert response.url == s_url(draft, 5)
+    client.post(s_url(draft, 5), CONTACT)
+    client.post(s_url(draft, 6))
+    order = Order.objects.get()
+    assert order.kind_label == "ダイヤルイン番号の追加（番号ポータビリティ）" and order.desired_time == "10:00"
+    item = order.items.get()
+    assert (item.ported_number, item.port["carrier1"], item.nuisance_call_rejection) == (
+        "0311110001", "東日本電話", True)
+    from numbering.models import DialInNumber
+    from orders.services import order_activate
+
+    Order.objects.filter(pk=order.pk).update(scheduled_on=clock.today())
+    order_activate(order_id=order.pk)
+    number = DialInNumber.objects.get(number="0311110001")
+    assert number.source == order.request_id and number.nuisance_call_rejection
