@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from orders import services
-from orders.models import Draft, LeadTime, Order, OrderEvent, OrderItem, SentMail, Status
+from orders.models import Attachment, Draft, LeadTime, Order, OrderEvent, OrderItem, SentMail, Status
 
 CONTACT_FIELDS = ("contact_name", "contact_department", "contact_phone", "contact_email")
 
@@ -32,6 +32,22 @@ class OrderItemInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("base_number", "reservation_code")
+
+
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    fk_name = "order"
+    extra = 0
+    can_delete = False
+    max_num = 0
+    fields = readonly_fields = ["download", "size", "sha256", "uploaded_at"]
+
+    @admin.display(description=_("ファイル"))
+    def download(self, obj: Attachment):
+        from django.urls import reverse
+        from django.utils.html import format_html
+
+        return format_html('<a href="{}">{}</a>', reverse("orders:attachment", args=[obj.pk]), obj.original_name)
 
 
 class SentMailInline(admin.TabularInline):
@@ -135,7 +151,7 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ["request_id", "contract__number", "organisation__name", "contact_email"]
     list_select_related = ["organisation", "contract"]
     autocomplete_fields = ["contract"]
-    inlines = [OrderItemInline, OrderEventInline, SentMailInline]
+    inlines = [OrderItemInline, OrderEventInline, SentMailInline, AttachmentInline]
     date_hierarchy = "submitted_at"
     actions = [
         _move(Status.IN_CONSTRUCTION, _("工事中にする")),

@@ -308,3 +308,28 @@ class LeadTime(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_item_display()}: {self.business_days}"
+
+
+class Attachment(models.Model):
+    """An uploaded document (取引時確認記録登録申込書). Stored outside the web root under
+    PORTAL_VAR_DIR/uploads; downloadable only by operators and the owning organisation."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="attachments")
+    draft = models.ForeignKey(Draft, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments")
+    purpose = models.CharField(_("種類"), max_length=40, default="aml_record")
+    original_name = models.CharField(_("ファイル名"), max_length=200)
+    size = models.PositiveIntegerField(_("サイズ（バイト）"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(_("アップロード日時"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+
+    class Meta:
+        verbose_name = _("添付ファイル")
+        verbose_name_plural = _("添付ファイル")
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.original_name

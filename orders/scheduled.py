@@ -20,15 +20,18 @@ from numbering import phone
 from numbering import selectors as numbering_selectors
 from numbering.models import BaseNumber, NetworkAddress
 from orders import services
+from orders.attachments import EXTENSIONS, attachment_store
 from orders.content import BLUE_FIELDS, RED_FIELDS, content_check, is_blank
 from orders.eligibility import Wish, eligibility_check
 from orders.forms import AgreementForm, ContactForm
 from orders.lead_times import earliest_date
-from orders.models import Draft, Flow, LeadTime
+from orders.models import Attachment, Draft, Flow, LeadTime
 from orders.scheduled_checks import (
     LINE_TYPES,
     MAX_QUANTITY_SCHEDULED,
     PORT_FIELDS,
+    aml_applies,
+    aml_check,
     date_check,
     network_rows_check,
     o4_unlinked,
@@ -195,6 +198,8 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
     contract = draft.contract
     needs_nw = _involves_oaj(draft)
     porting = services.scheduled_has_porting(draft)
+    needs_aml = aml_applies(contract=contract, items=draft.items)
+    attachment = Attachment.objects.filter(pk=draft.extra.get("aml", {}).get("attachment"), draft=draft).first()
     registered = list(NetworkAddress.objects.filter(contract=contract))
     extra = dict(draft.extra)
     rows = extra.get("network") or [{"action": "add", "network": "", "prefix": ""}]
@@ -211,7 +216,21 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
         extra.update(network=rows if needs_nw else [], date=request.POST.get("date", "").strip(),
                      reason=request.POST.get("reason", "").strip(),
                      time=phone.normalise(request.POST.get("time", "")).replace("：", ":") if porting else "")
+        aml = {key: request.POST.get(f"aml_{key}", "").strip() for key in ("changed", "person", "dept", "recipient")}
+        upload = request.FILES.get("aml_file")
+        if needs_aml and upload:
+            from django.core.exceptions import ValidationError
+
+            try:
+                attachment = attachment_store(upload=upload, draft=draft, user=request.user)
+            except ValidationError as exc:
+                errors["aml_file"] = exc.messages[0]
+        aml["attachment"] = str(attachment.pk) if attachment else ""
+        extra["aml"] = aml if needs_aml else {}
         if action == "next":
+            if needs_aml:
+                for key, message in aml_check(data=aml, has_file=attachment is not None).items():
+                    errors.setdefault(key, message)  # a refused upload keeps its own reason
             clean, nw_errors = network_rows_check(contract=contract, rows=extra["network"], required=needs_nw)
             extra["network_clean"] = clean
             errors.update({f"nw_{k}": v for k, v in nw_errors.items()})
@@ -231,7 +250,8 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
     leads = LeadTime.objects.all()
     return render(request, "orders/scheduled/step4_other.html", _context(
         draft, 4, needs_nw=needs_nw, registered=registered, nw_rows=list(enumerate(rows)), errors=errors,
-        earliest=earliest, leads=leads, today=clock.today(), extra=extra, porting=porting,
+        earliest=earliest, leads=leads, today=clock.today(), extra=extra, porting=porting, needs_aml=needs_aml,
+        attachment=attachment, extensions=" ".join(EXTENSIONS), aml=extra.get("aml") or {},
         calendar=_calendar(earliest)), status=422 if errors else 200)
 
 

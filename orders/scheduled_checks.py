@@ -225,3 +225,40 @@ def porting_rows_check(*, contract: VoiceContract, bases: list[str], rows: list[
             except Exception as exc:
                 errors["remaining_rows"] = getattr(exc, "messages", [str(exc)])[0]
     return cleaned, errors
+
+
+# --- 犯罪収益移転防止法に関するご確認 (AML) -----------------------------------------------------
+
+AML_PERSON_MAX, AML_DEPT_MAX = 20, 40
+
+
+def aml_applies(*, contract: VoiceContract, items: list[dict]) -> bool:
+    """Shown for a cloud plan adding new 0ABJ numbers (not for porting)."""
+    if not contract.is_cloud:
+        return False
+    for item in items:
+        if item.get("type") == "porting":
+            continue
+        if any(r.get("kind") == phone.KIND_0AJ for r in item.get("red", [])):
+            return True
+        if any(phone.kind_of(phone.normalise(str(r.get("number") or ""))) == phone.KIND_0AJ
+               for r in item.get("blue", [])):
+            return True
+    return False
+
+
+def aml_check(*, data: dict, has_file: bool) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if data.get("changed") not in ("変更なし", "変更あり"):
+        errors["aml_changed"] = _("前回確認時からの変更の有無を選択してください。")
+    for key, label, limit in (("person", _("取引担当者名（確認用）"), AML_PERSON_MAX),
+                              ("dept", _("送付先部署名"), AML_DEPT_MAX),
+                              ("recipient", _("送付先ご担当者名"), AML_PERSON_MAX)):
+        value = data.get(key, "")
+        if not value:
+            errors[f"aml_{key}"] = _("%(label)sを入力してください。") % {"label": label}
+        elif len(value) > limit or not is_full_width(value):
+            errors[f"aml_{key}"] = _("%(label)sは全角%(n)s文字以内で入力してください。") % {"label": label, "n": limit}
+    if not has_file:
+        errors["aml_file"] = _("取引時確認記録登録申込書をアップロードしてください。")
+    return errors

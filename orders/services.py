@@ -34,6 +34,7 @@ from orders.models import (
     SentMail,
     Status,
 )
+from orders.scheduled_checks import aml_applies
 from portal import business_days, clock
 
 logger = logging.getLogger(__name__)
@@ -407,6 +408,8 @@ def scheduled_lead_items(draft: Draft) -> set[str]:
         items.add(LeadTime.Item.SPECIAL_OPTION)
     if draft.extra.get("network"):
         items.add(LeadTime.Item.NW_ADDRESS)
+    if draft.contract and aml_applies(contract=draft.contract, items=draft.items):
+        items.add(LeadTime.Item.AML)
     return set(items)
 
 
@@ -472,6 +475,13 @@ def scheduled_check(*, draft: Draft) -> tuple[Content, list[str]]:
     earliest = earliest_date(items=scheduled_lead_items(draft))
     problems.extend(date_check(day=day, earliest=earliest, time=draft.extra.get("time", ""),
                                reason=draft.extra.get("reason", ""), porting=scheduled_has_porting(draft)).values())
+    if aml_applies(contract=contract, items=draft.items):
+        from orders.models import Attachment
+        from orders.scheduled_checks import aml_check
+
+        aml = draft.extra.get("aml") or {}
+        has_file = Attachment.objects.filter(pk=aml.get("attachment") or None, draft=draft).exists()
+        problems.extend(aml_check(data=aml, has_file=has_file).values())
     if len(ports) != len(set(ports)):
         problems.append(_("番号ポータビリティの同じ番号が複数のお申し込み内容にあります。"))
     return merged, problems
@@ -544,6 +554,13 @@ def scheduled_submit(*, draft_id, user) -> list[Order]:
             raise ContentInvalid(Content(non_field=[
                 _("番号予約コード「%(code)s」は他のお申し込みで使用中か、有効期限が切れています。")
                 % {"code": code.code}]))
+    aml = draft.extra.get("aml") or {}
+    if aml.get("attachment"):
+        from orders.models import Attachment
+
+        Attachment.objects.filter(pk=aml["attachment"], draft=draft).update(order=order)
+        order.details = {**order.details, "aml": {k: v for k, v in aml.items() if k != "attachment"}}
+        order.save(update_fields=["details"])
     OrderEvent.objects.create(order=order, at=now, to_status=Status.ACCEPTED, actor=OrderEvent.Actor.CUSTOMER,
                               user=user, note="お申し込みを受け付けました（工事日指定）")
     mail = mail_compose(order=order, kind=SentMail.Kind.ACCEPTED)

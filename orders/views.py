@@ -5,8 +5,9 @@ import io
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -169,3 +170,28 @@ def order_cancel(request: HttpRequest, request_id: str) -> HttpResponse:
         messages.success(request, _("お申し込み（リクエストID %(id)s）をキャンセルしました。")
                          % {"id": order.request_id})
     return redirect("orders:order_detail", request_id=order.request_id)
+
+
+@require_GET
+def attachment_download(request: HttpRequest, attachment_id) -> FileResponse:
+    """An uploaded document: operators, or a member of the owning organisation; nobody else."""
+    from orders.attachments import stored_path
+    from orders.models import Attachment
+
+    user = request.user
+    if not user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    attachment = get_object_or_404(Attachment, pk=attachment_id)
+    if not user.is_staff and attachment.organisation_id != user.organisation_id:
+        raise Http404
+    response = FileResponse(stored_path(attachment).open("rb"), as_attachment=True,
+                            filename=attachment.original_name, content_type="application/octet-stream")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+@customer_required
+def aml_form(request: HttpRequest) -> HttpResponse:
+    """取引時確認記録登録申込書 (様式): a printable form to fill in, sign and upload."""
+    return render(request, "orders/aml_form.html", {"organisation": request.user.organisation})

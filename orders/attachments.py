@@ -1,0 +1,71 @@
+"""Uploads (取引時確認記録登録申込書): only the listed extensions, size-limited, the content checked
+against the extension by its file signature (pure Python, no system library), stored outside the
+web root and served only to operators and the owning organisation."""
+
+import hashlib
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+
+from orders.models import Attachment, Draft
+from portal import clock
+
+MAX_BYTES = 10 * 1024 * 1024
+ZIP = (b"PK\x03\x04",)
+OLE = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)
+SIGNATURES = {
+    ".xlsx": ZIP, ".xlsm": ZIP, ".docx": ZIP, ".pptx": ZIP, ".zip": ZIP,
+    ".xls": OLE, ".doc": OLE, ".ppt": OLE,
+    ".pdf": (b"%PDF-",),
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+}
+EXTENSIONS = tuple(SIGNATURES)
+
+
+def upload_dir() -> Path:
+    folder = Path(settings.VAR_DIR) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def stored_path(attachment: Attachment) -> Path:
+    return upload_dir() / attachment.pk.hex
+
+
+def attachment_check(upload: UploadedFile) -> str:
+    """The extension, or ValidationError with a Japanese message."""
+    name = Path(upload.name or "").name
+    extension = Path(name).suffix.lower()
+    if extension == ".jpeg":
+        extension = ".jpg"
+    if extension not in SIGNATURES:
+        raise ValidationError(_("アップロードできるファイルの種類は %(ext)s のみです。") % {
+            "ext": " ".join(EXTENSIONS)})
+    if upload.size > MAX_BYTES:
+        raise ValidationError(_("ファイルサイズは10MBまでです。"))
+    if upload.size == 0:
+        raise ValidationError(_("ファイルが空です。"))
+    head = upload.read(16)
+    upload.seek(0)
+    if not any(head.startswith(signature) for signature in SIGNATURES[extension]):
+        raise ValidationError(_("ファイルの内容が拡張子（%(ext)s）と一致しません。") % {"ext": extension})
+    return extension
+
+
+def attachment_store(*, upload: UploadedFile, draft: Draft, user) -> Attachment:
+    attachment_check(upload)
+    digest = hashlib.sha256()
+    attachment = Attachment(organisation=draft.organisation, draft=draft, original_name=Path(upload.name).name[:200],
+                            size=upload.size, sha256="", uploaded_at=clock.now(), uploaded_by=user)
+    path = stored_path(attachment)
+    with path.open("wb") as out:
+        for chunk in upload.chunks():
+            digest.update(chunk)
+            out.write(chunk)
+    attachment.sha256 = digest.hexdigest()
+    attachment.save()
+    return attachment
