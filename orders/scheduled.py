@@ -308,11 +308,15 @@ def _confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
         _content, problems = services.scheduled_check(draft=draft)
     day = services._parse_date(draft.extra.get("date"))
     notifications = {o.get("specific_number_notification") for i in draft.items
-                     for o in [*i.get("red_options", []), *i.get("blue_options", [])]} - {"", None}
+                     for o in [*i.get("red_options", []), *i.get("blue_options", []), *(i.get("port_options") or [])]
+                     } - {"", None}
     return render(request, "orders/scheduled/step6_confirm.html", _context(
         draft, 6, items=_confirm_items(draft), problems=problems, day=day,
         completion=business_days.add_business_days(day, 2) if day else None,
         o4=o4_unlinked(contract=draft.contract, numbers=notifications, day=day),
+        aml=draft.extra.get("aml") or {},
+        attachment=Attachment.objects.filter(pk=(draft.extra.get("aml") or {}).get("attachment") or None,
+                                             draft=draft).first(),
         network=draft.extra.get("network_clean", [])), status=422 if problems and request.method == "POST" else 200)
 
 

@@ -25,52 +25,72 @@ def _operator_moves_clock_to(browser: Browser, base_url: str, day: str) -> None:
     context.close()
 
 
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
 def test_scheduled_order_through_the_demo_clock_to_completion(demo_page: Page, browser: Browser, settings):
+    """Done when of the scheduled flow: a dial-in item and a porting item with options and an
+    uploaded document; the demo clock brings activation and 竣工; B1 refuses an immediate order."""
     settings.PORTAL_DEMO_CLOCK = True
     page = demo_page
     base_url = "/".join(page.url.split("/", 3)[:3])
     page.goto(base_url + "/ipvoice/orders/change/")
     page.get_by_role("link", name="新たな申込").click()
-    page.get_by_role("button", name="YZ0000001 で新たな申込").click()
+    page.get_by_role("button", name="YZ0000002 で新たな申込").click()
     page.get_by_label("お申し込みにあたってのご確認内容（プライバシーポリシー、重要事項説明）に同意する").check()
     page.get_by_role("button", name="次へ").click()
-    page.get_by_label("N140000008").check()
+    page.get_by_label("N140000004").check()  # cloud plan: 0AJ only by construction date (E4)
     page.get_by_role("button", name="次へ").click()
     expect(page.get_by_role("heading", name="3. お申し込み内容選択メニュー")).to_be_visible()
 
-    # Sub-order A: base number found from a dial-in number in use, content, options, 保存.
+    # Item 1: dial-in addition, two new 0AJ numbers with メッセージボックス.
     page.get_by_role("button", name="ダイヤルイン番号追加").first.click()
-    page.get_by_label("電話番号").fill("05011112222")
-    page.get_by_role("button", name="検索").click()
-    page.get_by_label("05012340008").check()
+    page.get_by_label("0612340004").check()
     page.get_by_role("button", name="次へ").click()
-    page.get_by_label("No.1 追加する電話番号").first.select_option("050")
+    page.get_by_label("No.1 追加する電話番号").first.select_option("0AJ")
     page.locator("input[name=red-quantity]").fill("2")
-    page.locator("input[name=blue-number]").fill("05012350000")
-    page.locator("input[name=blue-code]").fill("RDEMOVALID2")
-    page.locator(".box--blue").get_by_role("button", name="[+] 行追加").click()
-    page.locator("input[name=blue-number]").nth(1).fill("05012350001")
-    page.locator("input[name=blue-code]").nth(1).fill("RDEMOVALID2")
     page.get_by_role("button", name="次へ").click()
-    expect(page.get_by_role("heading", name="3. お申し込み内容選択メニュー — 付加機能")).to_be_visible()
-    blocks = page.locator(".options-block")
-    expect(blocks).to_have_count(3)
-    expect(blocks.nth(0)).to_contain_text("番号払出待ち")
-    blocks.nth(0).get_by_label("メッセージボックス").check()
-    blocks.nth(1).get_by_role("tab", name="特定番号通知").click()
-    blocks.nth(1).get_by_label("特定番号通知を契約する").check()
-    blocks.nth(1).get_by_label("通知する番号（フリーダイヤル・ナビダイヤル）").fill("0120999999")
-    blocks.nth(1).get_by_role("tab", name="転送先特定番号").click()
-    expect(blocks.nth(1)).to_contain_text("050番号には転送先特定番号をお申し込みいただけません（O2）。")
+    block = page.locator(".options-block").first
+    expect(block).to_contain_text("番号払出待ち")
+    block.get_by_label("メッセージボックス").check()
+    block.get_by_role("tab", name="転送先特定番号").click()
+    expect(block.get_by_label("転送先特定番号を契約する")).to_be_disabled()  # O3, as the customer ticks
     page.screenshot(path=str(factories.screenshot_path("scheduled-options.png")), full_page=True)
     page.get_by_role("button", name="次へ").click()
     page.get_by_role("button", name="保存").click()
-    expect(page.locator("main table").last).to_contain_text("05012340008")
+
+    # Item 2: porting one number, 特定番号通知 on it (its freephone link is not complete: O4).
+    page.get_by_role("button", name="ダイヤルイン番号追加（番号ポータビリティ）").click()
+    page.get_by_label("0612340004").check()
+    page.get_by_role("button", name="次へ").click()
+    page.get_by_label("追加する電話番号（他社でご利用中の番号）").fill("06-6111-0001")
+    page.get_by_label("電話事業者名1").fill("西日本電話")
+    page.get_by_label("回線種別").select_option("hikari")
+    page.locator("select[name=port-holder]").select_option("same")
+    page.locator("select[name=port-address]").select_option("same")
+    page.get_by_label("無").check()
+    page.screenshot(path=str(factories.screenshot_path("scheduled-porting.png")), full_page=True)
+    page.get_by_role("button", name="次へ").click()
+    block = page.locator(".options-block").first
+    block.get_by_role("tab", name="特定番号通知").click()
+    block.get_by_label("特定番号通知を契約する").check()
+    block.get_by_label("通知する番号（フリーダイヤル・ナビダイヤル）").fill("0120999999")
+    page.get_by_role("button", name="次へ").click()
+    expect(page.locator("main")).to_contain_text("西日本電話")
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator("main table").last).to_contain_text("ダイヤルイン番号追加（番号ポータビリティ）")
     page.get_by_role("button", name="次へ").click()
 
-    # Other confirmations and date: the earliest date shown is the one to pick.
+    # Other confirmations: AML (cloud plan adding 0ABJ) with an upload, the date and time.
+    page.get_by_label("変更なし").check()
+    page.get_by_label("取引担当者名（確認用）").fill("山田花子")
+    page.locator("#id_aml_file").set_input_files(
+        files=[{"name": "取引時確認記録.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    page.get_by_label("送付先部署名").fill("情報システム部")
+    page.get_by_label("送付先ご担当者名").fill("山田花子")
     earliest = page.locator("#earliest").inner_text()
     page.locator("#id_date").fill(earliest)
+    page.locator("#id_time").fill("10:00")
     page.screenshot(path=str(factories.screenshot_path("scheduled-date.png")), full_page=True)
     page.get_by_role("button", name="次へ").click()
     page.get_by_label("電話番号").fill("03-5555-0101")
@@ -80,6 +100,7 @@ def test_scheduled_order_through_the_demo_clock_to_completion(demo_page: Page, b
     page.get_by_role("button", name="申し込む").click()
     expect(page.get_by_role("heading", name="お申し込みを受け付けました")).to_be_visible()
     order = Order.objects.get(flow="scheduled")
+    assert order.attachments.get().original_name == "取引時確認記録.pdf"
 
     # The operator moves the clock to the construction date: activated, numbers issued.
     _operator_moves_clock_to(browser, base_url, earliest)
@@ -87,23 +108,26 @@ def test_scheduled_order_through_the_demo_clock_to_completion(demo_page: Page, b
     row = page.locator("#history tbody tr").filter(has_text=order.request_id)
     expect(row).to_contain_text("工事了")
     row.get_by_role("link", name="払い出し番号 詳細").click()
-    expect(page.locator("dialog[open]")).to_contain_text("4件")
-    page.locator("dialog[open]").get_by_role("button", name="閉じる").click()
+    dialog = page.locator("dialog[open]")
+    expect(dialog).to_contain_text("3件")
+    expect(dialog).to_contain_text("0661110001")
+    dialog.get_by_role("button", name="閉じる").click()
 
     # In between, an immediate order on that N番 is refused with the date it unblocks.
     order.refresh_from_db()
     page.goto(base_url + "/ipvoice/orders/precheck/")
-    page.get_by_label("音声契約番号（N番）").select_option("N140000008")
+    page.get_by_label("音声契約番号（N番）").select_option("N140000004")
     page.get_by_label("050番号", exact=True).check()
     page.get_by_role("button", name="申込方法を確認する").click()
     expect(page.locator("#decision")).to_contain_text("B1")
     expect(page.locator("#decision")).to_contain_text(order.completion_due_on.strftime("%Y年%m月%d日"))
 
     page.goto(base_url + "/ipvoice/orders/mail/")
+    expect(page.locator("#mails")).to_contain_text("申し込み完了通知メール")
     expect(page.locator("#mails")).to_contain_text("工事完了通知メール")
     expect(page.locator("#mails")).to_contain_text("特定番号通知キャンセルのお知らせ")
 
-    # Two business days later: 竣工, and immediate orders are allowed again.
+    # Two business days later: 竣工.
     _operator_moves_clock_to(browser, base_url, order.completion_due_on.isoformat())
     page.goto(base_url + "/ipvoice/orders/history/")
     expect(page.locator("#history tbody tr").filter(has_text=order.request_id)).to_contain_text("竣工")
