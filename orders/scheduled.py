@@ -362,7 +362,28 @@ def _item_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
     page = Paginator(bases, 100).get_page(request.GET.get("page"))
     error = ""
     chosen = list(draft.editing.get("bases", []))
-    if request.method == "POST":
+    csv_errors: list = []
+    if request.method == "POST" and request.FILES.get("csv_file"):
+        # The CSV method: the screen's columns fill base numbers and content at once.
+        from orders import csv_input
+
+        upload = request.FILES["csv_file"]
+        rows = csv_input.csv_read(upload.read())
+        csv_errors = rows.errors
+        if not csv_errors:
+            all_bases = list(BaseNumber.objects.filter(contract=draft.contract).values_list("number", flat=True))
+            content = content_check(organisation=draft.organisation, voice_group=draft.voice_group,
+                                    red_rows=rows.red, blue_rows=rows.blue, chosen=all_bases,
+                                    max_quantity=MAX_QUANTITY_SCHEDULED, immediate=False)
+            csv_errors = csv_input.csv_errors(rows, content)
+        if not csv_errors:
+            red = [{"base": ln.base.number, "kind": ln.kind, "quantity": str(ln.quantity)} for ln in content.red]
+            blue = [{"base": ln.base.number, "number": ln.number, "code": ln.code.code} for ln in content.blue]
+            bases = list(dict.fromkeys(r["base"] for r in [*red, *blue]))
+            _edit(draft, done=2, bases=bases, red=red, blue=blue, red_options=[{}] * len(red),
+                  blue_options=[{}] * len(blue))
+            return redirect("orders:scheduled_item", draft_id=draft.pk, sub=3)
+    elif request.method == "POST":
         picked = set(request.POST.getlist("pick"))
         valid = list(BaseNumber.objects.filter(contract=draft.contract, number__in=picked)
                      .order_by("number").values_list("number", flat=True))
@@ -371,8 +392,10 @@ def _item_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
             return redirect("orders:scheduled_item", draft_id=draft.pk, sub=2)
         error = _("ダイヤルイン番号を追加する基本契約番号を選択してください。")
     return render(request, "orders/scheduled/item1_bases.html", _item_context(
-        draft, 1, page=page, q=request.GET.get("q", ""), chosen=set(chosen), error=error),
-        status=422 if error else 200)
+        draft, 1, page=page, q=request.GET.get("q", ""), chosen=set(chosen), error=error,
+        csv_errors=csv_errors[:1000], csv_error_count=len(csv_errors),
+        porting=draft.editing.get("type") == ITEM_PORTING),
+        status=422 if error or csv_errors else 200)
 
 
 def _item_urls(draft: Draft) -> dict:

@@ -225,3 +225,19 @@ def test_a_porting_item_with_conditional_fields_and_a_desired_time(client, alice
     order_activate(order_id=order.pk)
     number = DialInNumber.objects.get(number="0311110001")
     assert number.source == order.request_id and number.nuisance_call_rejection
+
+
+def test_the_dial_in_item_takes_a_csv_file_too(client, alice, stocked):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    draft = start(client, alice, stocked)
+    client.post(s_url(draft, 3), {"action": "new"})
+    header = "基本契約番号,追加する電話番号,追加番号数,番号予約コード\r\n"
+    bad = SimpleUploadedFile("a.csv", (header + "0312345678,050,1000,\r\n").encode("cp932"))
+    response = client.post(i_url(draft, 1), {"csv_file": bad})
+    page = response.content.decode()
+    assert response.status_code == 422 and "2行目" in page and "1～999" in page
+    good = SimpleUploadedFile("a.csv", (header + "0312345678,050,3,\r\n0312345678,0AJ,2,\r\n").encode("cp932"))
+    assert client.post(i_url(draft, 1), {"csv_file": good}).url == i_url(draft, 3)
+    draft.refresh_from_db()
+    assert draft.editing["bases"] == ["0312345678"] and len(draft.editing["red"]) == 2

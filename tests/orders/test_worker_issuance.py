@@ -45,3 +45,50 @@ def test_submit_is_activated_by_a_real_worker(transactional_db, celery_session_a
     assert len(subjects) == 2 and "工事完了通知メール" in subjects[1] + subjects[0]
     html = [m for m in mail.outbox if order.request_id in m.subject][0].alternatives[0]
     assert html.mimetype == "text/html"
+
+
+def test_a_real_worker_activates_a_scheduled_order_on_its_date_and_completes_it(
+        transactional_db, celery_session_app, celery_session_worker, settings):
+    """Beat's task on a real worker: nothing before the date; on the date (demo clock) activation;
+    two business days later 竣工."""
+    import datetime as dt
+
+    from orders.models import Flow, OrderItem
+    from orders.services import request_id_new
+    from orders.tasks import orders_run_due
+    from portal import business_days, clock
+    from portal.models import DemoClock
+
+    settings.PORTAL_DEMO_CLOCK = True
+    org = factories.organisation("ORG-S", "予定商事")
+    contract = factories.contract(org, "N100000099", base_numbers=["0312345678"])
+    stock_add_range(first="05012350000", last="05012350009")
+    on = business_days.add_business_days(clock.today(), 3)
+    order = Order.objects.create(request_id=request_id_new(), organisation=org, contract=contract,
+                                 flow=Flow.SCHEDULED, submitted_at=clock.now(), scheduled_on=on,
+                                 contact_email="s@example.com")
+    OrderItem.objects.create(order=order, position=1, base_number=contract.base_numbers.get(), kind="050",
+                             quantity=2)
+    assert orders_run_due.delay().get(timeout=20) == {"activated": 0, "completed": 0}
+
+    def jump_to(day: dt.date) -> None:
+        now = clock.now().astimezone(clock.JST)
+        target = dt.datetime.combine(day, now.time(), tzinfo=clock.JST)
+        row, _ = DemoClock.objects.get_or_create(pk=1)
+        row.offset_seconds += int((target - now).total_seconds())
+        row.save()
+        clock.forget()
+
+    jump_to(on)
+    time.sleep(clock.CACHE_SECONDS + 0.2)  # the worker re-reads the clock
+    assert orders_run_due.delay().get(timeout=20) == {"activated": 1, "completed": 0}
+    order.refresh_from_db()
+    assert order.status == Status.ACTIVATED and order.activated_on == on
+    assert DialInNumber.objects.filter(source=order.request_id).count() == 2
+    jump_to(order.completion_due_on)
+    time.sleep(clock.CACHE_SECONDS + 0.2)
+    assert orders_run_due.delay().get(timeout=20) == {"activated": 0, "completed": 1}
+    order.refresh_from_db()
+    assert order.status == Status.COMPLETED
+    DemoClock.objects.all().delete()
+    clock.forget()
