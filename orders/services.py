@@ -193,11 +193,7 @@ def draft_submit(*, draft_id, user) -> list[Order]:
                                        reservation_code=line.code, reserved_number=line.number))
                 codes[line.code.pk] = line.code
         OrderItem.objects.bulk_create(items, batch_size=2000)
-        for code in codes.values():
-            if not reservation_code_hold(code=code, holder=order.request_id):
-                raise ContentInvalid(Content(non_field=[
-                    _("番号予約コード「%(code)s」は他のお申し込みで使用中か、有効期限が切れています。")
-                    % {"code": code.code}]))
+        _codes_hold(order, codes.values())
         OrderEvent.objects.create(order=order, at=now, to_status=Status.ACCEPTED, actor=OrderEvent.Actor.CUSTOMER,
                                   user=user, note="お申し込みを受け付けました")
         mail = mail_compose(order=order, kind=SentMail.Kind.ACCEPTED)
@@ -209,6 +205,15 @@ def draft_submit(*, draft_id, user) -> list[Order]:
     draft.save(update_fields=["submitted_at", "updated_at"])
     transaction.on_commit(lambda: _after_submit([o.pk for o in orders], mails))
     return orders
+
+
+def _codes_hold(order: Order, codes) -> None:
+    """Hold the order's reservation codes; one taken meanwhile undoes the whole submit."""
+    for code in codes:
+        if not reservation_code_hold(code=code, holder=order.request_id):
+            raise ContentInvalid(Content(non_field=[
+                _("番号予約コード「%(code)s」は他のお申し込みで使用中か、有効期限が切れています。")
+                % {"code": code.code}]))
 
 
 def _after_submit(order_ids: list, mail_ids: list[int]) -> None:
@@ -549,11 +554,7 @@ def scheduled_submit(*, draft_id, user) -> list[Order]:
                                reserved_number=line.number, **clean))
         codes[line.code.pk] = line.code
     OrderItem.objects.bulk_create(items, batch_size=2000)
-    for code in codes.values():
-        if not reservation_code_hold(code=code, holder=order.request_id):
-            raise ContentInvalid(Content(non_field=[
-                _("番号予約コード「%(code)s」は他のお申し込みで使用中か、有効期限が切れています。")
-                % {"code": code.code}]))
+    _codes_hold(order, codes.values())
     aml = draft.extra.get("aml") or {}
     if aml.get("attachment"):
         from orders.models import Attachment
