@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from numbering import phone
@@ -44,15 +45,16 @@ from portal import business_days, clock
 from portal.views import customer_required
 
 STEPS = [
-    (1, "お申し込みにあたってのご確認"),
-    (2, "音声契約番号の選択"),
-    (3, "お申し込み内容選択メニュー"),
-    (4, "その他ご確認事項・工事希望日"),
-    (5, "お申し込みご担当者情報等"),
-    (6, "ご契約内容の確認"),
+    (1, gettext_noop("お申し込みにあたってのご確認")),
+    (2, gettext_noop("音声契約番号の選択")),
+    (3, gettext_noop("お申し込み内容選択メニュー")),
+    (4, gettext_noop("その他ご確認事項・工事希望日")),
+    (5, gettext_noop("お申し込みご担当者情報等")),
+    (6, gettext_noop("ご契約内容の確認")),
 ]
-SUB_STEPS = {1: "追加先基本契約番号の選択", 2: "お申し込み内容", 3: "付加機能", 4: "お申し込み内容の確認"}
-PORT_SUB_STEPS = {**SUB_STEPS, 2: "番号ポータビリティの内容"}
+SUB_STEPS = {1: gettext_noop("追加先基本契約番号の選択"), 2: gettext_noop("お申し込み内容"),
+             3: gettext_noop("付加機能"), 4: gettext_noop("お申し込み内容の確認")}
+PORT_SUB_STEPS = {**SUB_STEPS, 2: gettext_noop("番号ポータビリティの内容")}
 ITEM_PORTING = services.ITEM_PORTING
 OPTION_INPUTS = ("message_box", "anonymous_call_rejection", "nuisance_call_rejection", "notification_on",
                  "specific_number_notification", "forwarding_on", "forwarding_specific_number")

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from numbering import phone
@@ -27,12 +28,12 @@ from orders.models import Draft, Flow, Order
 from portal.views import customer_required
 
 STEPS = [
-    (1, "お申し込みにあたってのご確認"),
-    (2, "お申し込み方法"),
-    (3, "番号の選択"),
-    (4, "お申し込み内容"),
-    (5, "お申し込みご担当者情報"),
-    (6, "お申し込み内容の確認"),
+    (1, gettext_noop("お申し込みにあたってのご確認")),
+    (2, gettext_noop("お申し込み方法")),
+    (3, gettext_noop("番号の選択")),
+    (4, gettext_noop("お申し込み内容")),
+    (5, gettext_noop("お申し込みご担当者情報")),
+    (6, gettext_noop("お申し込み内容の確認")),
 ]
 BASE_PAGE_SIZE = 100
 MAX_SCREEN_ROWS = 100  # more rows than this: the CSV method
