@@ -89,6 +89,10 @@ def test_scheduled_order_through_the_demo_clock_to_completion(demo_page: Page, b
     page.get_by_label("送付先部署名").fill("情報システム部")
     page.get_by_label("送付先ご担当者名").fill("山田花子")
     earliest = page.locator("#earliest").inner_text()
+    # Porting (10 business days) is the longest lead time of this order.
+    from orders.lead_times import earliest_date
+
+    assert earliest == earliest_date(items={"dialin", "porting", "aml", "special_option"}).isoformat()
     page.locator("#id_date").fill(earliest)
     page.locator("#id_time").fill("10:00")
     page.screenshot(path=str(factories.screenshot_path("scheduled-date.png")), full_page=True)
