@@ -241,3 +241,20 @@ def test_the_dial_in_item_takes_a_csv_file_too(client, alice, stocked):
     assert client.post(i_url(draft, 1), {"csv_file": good}).url == i_url(draft, 3)
     draft.refresh_from_db()
     assert draft.editing["bases"] == ["0312345678"] and len(draft.editing["red"]) == 2
+
+
+def test_an_outsider_gets_404_on_every_scheduled_url(client, alice, charlie, stocked, outsider_contract):
+    draft = start(client, alice, stocked)
+    add_item(client, draft, [("0312345678", "050", "1")])
+    client.force_login(charlie)
+    for url in (s_url(draft, 3), i_url(draft, 1), reverse("orders:scheduled_item_rows", args=[draft.pk]),
+                reverse("orders:draft_resume", args=[draft.pk])):
+        assert client.get(url).status_code in (404, 405)
+        assert client.post(url, {"action": "new"}).status_code in (404, 405)
+    # Nor can a customer start a draft on another organisation's voice group or pick its N番.
+    assert client.post(reverse("orders:scheduled_new", args=[stocked.voice_group.group_id])).status_code == 404
+    client.force_login(alice)
+    other = Draft.objects.create(organisation=alice.organisation, created_by=alice, voice_group=stocked.voice_group,
+                                 flow=Flow.SCHEDULED, created_at=clock.now(), updated_at=clock.now(),
+                                 agreed=True, step_done=1)
+    assert client.post(s_url(other, 2), {"contract": outsider_contract.number}).status_code == 422
