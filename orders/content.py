@@ -123,7 +123,7 @@ def content_check(
         if kind not in KINDS:
             result.add("red", i, "kind", _("追加する電話番号の種類（0AJ番号・050番号）を選択してください。"))
         raw_quantity = _clean(row.get("quantity"))
-        quantity = int(raw_quantity) if raw_quantity.isdigit() else 0
+        quantity = int(raw_quantity) if raw_quantity.isascii() and raw_quantity.isdigit() else 0
         if not 1 <= quantity <= max_quantity:
             result.add("red", i, "quantity", _("追加番号数は1～%(max)sまでの数字で入力してください。")
                        % {"max": max_quantity})
@@ -140,7 +140,8 @@ def content_check(
 
     # Blue box: one reserved number a row, with its code.
     wanted_codes = {_clean(row.get("code")).upper() for row in blue_rows} - {""}
-    codes = {c.code: c for c in ReservationCode.objects.filter(code__in=wanted_codes)}
+    codes = {c.code: c for c in ReservationCode.objects.filter(  # another organisation's code is unknown here
+        code__in=wanted_codes, contract__voice_group__organisation=organisation)}
     code_numbers: dict[int, set[str]] = defaultdict(set)
     for code_id, number in ReservedNumber.objects.filter(code__in=codes.values()).values_list("code_id", "number"):
         code_numbers[code_id].add(number)
@@ -163,7 +164,9 @@ def content_check(
         code = codes.get(code_text)
         if not code_text:
             result.add("blue", i, "code", _("番号予約コードを入力してください。"))
-        elif code is None or (base is not None and code.contract_id != base.contract_id):
+        elif base is None:
+            code = None  # nothing is said of a code until its base number is known
+        elif code is None or code.contract_id != base.contract_id:
             result.add("blue", i, "code", _("番号予約コード「%(code)s」はこの基本契約番号のご契約では使用できません。")
                        % {"code": code_text})
             code = None

@@ -154,7 +154,8 @@ def _item_summary(item: dict) -> dict:
                 "total": len(item.get("ports", [])), "with_options": len(options)}
     red = [r for r in item.get("red", []) if not is_blank(r, RED_FIELDS)]
     blue = [r for r in item.get("blue", []) if not is_blank(r, BLUE_FIELDS)]
-    total = sum(int(phone.normalise(str(r.get("quantity") or 0)) or 0) for r in red) + len(blue)
+    quantities = [phone.normalise(str(r.get("quantity") or "")) for r in red]
+    total = sum(int(q) for q in quantities if q.isascii() and q.isdigit()) + len(blue)
     options = [o for o in [*item.get("red_options", []), *item.get("blue_options", [])] if options_summary(o)]
     return {"label": _("ダイヤルイン番号追加"), "bases": item.get("bases", []), "total": total,
             "with_options": len(options)}
@@ -201,7 +202,8 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
     needs_nw = _involves_oaj(draft)
     porting = services.scheduled_has_porting(draft)
     needs_aml = aml_applies(contract=contract, items=draft.items)
-    attachment = Attachment.objects.filter(pk=draft.extra.get("aml", {}).get("attachment"), draft=draft).first()
+    attachment = Attachment.objects.filter(pk=(draft.extra.get("aml") or {}).get("attachment") or None,
+                                           draft=draft).first()
     registered = list(NetworkAddress.objects.filter(contract=contract))
     extra = dict(draft.extra)
     rows = extra.get("network") or [{"action": "add", "network": "", "prefix": ""}]
@@ -286,12 +288,12 @@ def _contact(request: HttpRequest, draft: Draft) -> HttpResponse:
 def _confirm_items(draft: Draft) -> list[dict]:
     shown = []
     for number, item in enumerate(draft.items, start=1):
-        red = [{"row": r, "options": options_summary(o)}
-               for r, o in zip(item.get("red", []), item.get("red_options", []), strict=False)]
-        blue = [{"row": r, "options": options_summary(o)}
-                for r, o in zip(item.get("blue", []), item.get("blue_options", []), strict=False)]
-        ports = [{"row": r, "options": options_summary(o)} for r, o in zip(
-            item.get("ports", []), item.get("port_options") or [{}] * len(item.get("ports", [])), strict=False)]
+        red = [{"row": r, "options": options_summary(_nth(item.get("red_options"), i))}
+               for i, r in enumerate(item.get("red", []))]
+        blue = [{"row": r, "options": options_summary(_nth(item.get("blue_options"), i))}
+                for i, r in enumerate(item.get("blue", []))]
+        ports = [{"row": r, "options": options_summary(_nth(item.get("port_options"), i))}
+                 for i, r in enumerate(item.get("ports", []))]
         shown.append({"no": number, "red": red, "blue": blue, "ports": ports, "type": item.get("type"),
                       "remaining": item.get("remaining", ""), "remaining_rows": item.get("remaining_rows", [])})
     return shown
@@ -347,10 +349,14 @@ def _item_context(draft: Draft, sub: int, **extra) -> dict:
     return _context(draft, 3, sub=sub, sub_title=steps[sub], sub_steps=steps, **extra)
 
 
-def _edit(draft: Draft, done: int | None = None, **changes) -> None:
+def _edit(draft: Draft, done: int | None = None, back_to: int | None = None, **changes) -> None:
+    """Save the item being edited. `done` marks a sub-step passed; `back_to` is for unchecked
+    changes to the content, after which the later sub-steps must be passed again."""
     editing = {**draft.editing, **changes}
     if done is not None:
         editing["done"] = max(editing.get("done", 0), done)
+    if back_to is not None:
+        editing["done"] = min(editing.get("done", 0), back_to)
     services.draft_save(draft=draft, editing=editing)
 
 
@@ -424,16 +430,17 @@ def _item_content(request: HttpRequest, draft: Draft) -> HttpResponse:
     action = request.POST.get("action", "next")
     if action != "next":
         red, blue = _apply_row_action(action, red, blue)
-        _edit(draft, red=red, blue=blue)
+        _edit(draft, red=red, blue=blue, back_to=1)
         return _item_content_render(request, draft, red, blue)
     content = content_check(organisation=draft.organisation, voice_group=draft.voice_group, red_rows=red,
                             blue_rows=blue, chosen=draft.editing.get("bases", []),
                             max_quantity=MAX_QUANTITY_SCHEDULED, immediate=False)
     if not content.ok:
-        _edit(draft, red=red, blue=blue)
+        _edit(draft, red=red, blue=blue, back_to=1)
         return _item_content_render(request, draft, red, blue, content, status=422)
-    red = [r for r in red if not is_blank(r, RED_FIELDS)]
-    blue = [r for r in blue if not is_blank(r, BLUE_FIELDS)]
+    # Saved as checked: normalised numbers, kinds and codes.
+    red = [{"base": ln.base.number, "kind": ln.kind, "quantity": str(ln.quantity)} for ln in content.red]
+    blue = [{"base": ln.base.number, "number": ln.number, "code": ln.code.code} for ln in content.blue]
     # Options stay with their rows when the content is changed again.
     old_red, old_blue = draft.editing.get("red_options", []), draft.editing.get("blue_options", [])
     _edit(draft, done=2, red=red, blue=blue,
@@ -452,10 +459,15 @@ def scheduled_item_rows(request: HttpRequest, draft_id) -> HttpResponse:
     red = _rows_from_post(request.POST, "red", RED_FIELDS)
     blue = _rows_from_post(request.POST, "blue", BLUE_FIELDS)
     red, blue = _apply_row_action(request.POST.get("action", ""), red, blue)
-    _edit(draft, red=red, blue=blue)
+    _edit(draft, red=red, blue=blue, back_to=1)
     response = _item_content_render(request, draft, red, blue, partial=True)
     response["Vary"] = "HX-Request"
     return response
+
+
+def _nth(options: list | None, i: int) -> dict:
+    """The options of row i (rows and their options lists are kept the same length)."""
+    return options[i] if options and i < len(options) else {}
 
 
 def _option_rows(draft: Draft) -> list[dict]:
@@ -465,18 +477,18 @@ def _option_rows(draft: Draft) -> list[dict]:
         rows.append({"key": f"red-{i}", "box": "red", "index": i, "kind": row["kind"],
                      "label": _("%(base)s に追加する%(kind)s番号 %(n)s件（番号払出待ち）") % {
                          "base": row["base"], "kind": row["kind"], "n": row["quantity"]},
-                     "options": draft.editing.get("red_options", [{}] * (i + 1))[i]})
+                     "options": _nth(draft.editing.get("red_options"), i)})
     for i, row in enumerate(draft.editing.get("ports", [])):
         rows.append({"key": f"port-{i}", "box": "port", "index": i, "kind": phone.KIND_0AJ,
                      "label": _("%(number)s（番号ポータビリティ、基本契約番号 %(base)s）")
                      % {"number": row["number"], "base": row["base"]},
-                     "options": (draft.editing.get("port_options") or [{}] * (i + 1))[i]})
+                     "options": _nth(draft.editing.get("port_options"), i)})
     for i, row in enumerate(draft.editing.get("blue", [])):
         number = phone.normalise(row["number"])
         rows.append({"key": f"blue-{i}", "box": "blue", "index": i, "kind": phone.kind_of(number),
                      "label": _("%(number)s（予約番号、基本契約番号 %(base)s）")
                      % {"number": number, "base": row["base"]},
-                     "options": draft.editing.get("blue_options", [{}] * (i + 1))[i]})
+                     "options": _nth(draft.editing.get("blue_options"), i)})
     return rows
 
 
@@ -484,9 +496,9 @@ def _item_options(request: HttpRequest, draft: Draft) -> HttpResponse:
     rows = _option_rows(draft)
     errors: dict[str, dict[str, str]] = {}
     if request.method == "POST":
-        red_options = list(draft.editing.get("red_options", []))
-        blue_options = list(draft.editing.get("blue_options", []))
-        port_options = list(draft.editing.get("port_options") or [{}] * len(draft.editing.get("ports", [])))
+        red_options = [_nth(draft.editing.get("red_options"), i) for i in range(len(draft.editing.get("red", [])))]
+        blue_options = [_nth(draft.editing.get("blue_options"), i) for i in range(len(draft.editing.get("blue", [])))]
+        port_options = [_nth(draft.editing.get("port_options"), i) for i in range(len(draft.editing.get("ports", [])))]
         for row in rows:
             raw = {name: request.POST.get(f"{row['key']}-{name}", "") for name in OPTION_INPUTS}
             options, row_errors = options_clean(kind=row["kind"], raw=raw)
@@ -559,7 +571,9 @@ def _item_porting(request: HttpRequest, draft: Draft) -> HttpResponse:
         elif action == "next":
             clean, errors = porting_rows_check(contract=draft.contract, bases=editing.get("bases", []), rows=rows,
                                                remaining=remaining, remaining_rows=remaining_rows)
-            if not errors:
+            if errors:
+                _edit(draft, ports=rows, remaining=remaining, remaining_rows=remaining_rows, back_to=1)
+            else:
                 kept = [r for r in remaining_rows if str(r.get("number") or "").strip()] if remaining == "有" else []
                 old = editing.get("port_options") or []
                 by_number = {p["number"]: old[i] for i, p in enumerate(editing.get("ports", [])) if i < len(old)}
@@ -567,7 +581,7 @@ def _item_porting(request: HttpRequest, draft: Draft) -> HttpResponse:
                       port_options=[by_number.get(p["number"], {}) for p in clean])
                 return redirect("orders:scheduled_item", draft_id=draft.pk, sub=3)
         if action != "next":
-            _edit(draft, ports=rows, remaining=remaining, remaining_rows=remaining_rows)
+            _edit(draft, ports=rows, remaining=remaining, remaining_rows=remaining_rows, back_to=1)
         rows = rows or [dict.fromkeys(PORT_FIELDS, "")]
     bases = editing.get("bases", [])
     for row in rows:

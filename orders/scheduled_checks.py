@@ -112,6 +112,10 @@ def date_check(*, day: dt.date | None, earliest: dt.date, time: str, reason: str
     if day is None:
         errors["date"] = _("工事希望年月日を入力してください。")
         return errors
+    latest = earliest + dt.timedelta(days=365)
+    if day > latest:
+        errors["date"] = _("工事希望年月日は%(d)sまでの日付を指定してください。") % {"d": latest.isoformat()}
+        return errors
     if day < earliest:
         errors["date"] = _("工事希望年月日は最短納期日（%(d)s）以降の日付を指定してください。") % {
             "d": earliest.isoformat()}

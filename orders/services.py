@@ -7,6 +7,7 @@ from collections import defaultdict
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from numbering import phone
@@ -120,7 +121,11 @@ def draft_save(*, draft: Draft, finished: int | None = None, **fields) -> None:
     if finished is not None:
         draft.step_done = max(draft.step_done, finished)
     draft.updated_at = clock.now()
-    draft.save()
+    names = {*fields, "step_done", "updated_at"}
+    # Only the fields this step holds, and never over a submitted draft: a request that read the
+    # draft before another tab's submit committed must not make it submittable again.
+    Draft.objects.filter(pk=draft.pk, submitted_at__isnull=True).update(
+        **{name: getattr(draft, name) for name in names})
 
 
 def draft_expiry() -> dt.datetime:
@@ -255,7 +260,8 @@ def order_activate(*, order_id) -> bool:
             logger.warning("order %s could not be activated: %s", order.request_id, exc)
             note = ("空き番号が不足したため開通できませんでした。" if isinstance(exc, InsufficientStock)
                     else "番号の払い出しに失敗しました。")
-            order_set_status(order=order, to=Status.ERROR, actor=OrderEvent.Actor.WORKER, note=note)
+            order_set_status(order=order, to=Status.ERROR, actor=OrderEvent.Actor.WORKER, note=note,
+                             expected=Status.IN_CONSTRUCTION)  # the savepoint undid any later move
     if mail_ids:
         transaction.on_commit(lambda: _deliver(mail_ids))
     return True
@@ -370,11 +376,25 @@ def orders_run_due() -> dict[str, int]:
     activated order whose 竣工 date has come. Each step claims its order, so two runs at once
     (beat and a demo-clock move) never do anything twice."""
     today = clock.today()
-    due = Order.objects.filter(status=Status.ACCEPTED, scheduled_on__lte=today).exclude(flow=Flow.IMMEDIATE)
-    activated = sum(order_activate(order_id=pk) for pk in due.order_by("scheduled_on").values_list("pk", flat=True))
+    due = Order.objects.filter(status=Status.ACCEPTED, scheduled_on__lte=today).filter(
+        # Immediate orders are activated by their own task; one whose task was lost is picked up here.
+        ~Q(flow=Flow.IMMEDIATE) | Q(submitted_at__lt=clock.now() - dt.timedelta(minutes=LOST_TASK_MINUTES)))
+    activated = sum(_safely(order_activate, pk) for pk in due.order_by("scheduled_on").values_list("pk", flat=True))
     done = Order.objects.filter(status=Status.ACTIVATED, completion_due_on__lte=today)
-    completed = sum(order_complete(order_id=pk) for pk in done.values_list("pk", flat=True))
+    completed = sum(_safely(order_complete, pk) for pk in done.values_list("pk", flat=True))
     return {"activated": activated, "completed": completed}
+
+
+LOST_TASK_MINUTES = 5
+
+
+def _safely(work, order_id) -> bool:
+    """One order's failure must not hold up the others due on this tick."""
+    try:
+        return work(order_id=order_id)
+    except Exception:
+        logger.exception("due work failed for order %s", order_id)
+        return False
 
 
 # --- The scheduled flow (工事日を指定するお申し込み) -------------------------------------------
@@ -525,41 +545,51 @@ def scheduled_submit(*, draft_id, user) -> list[Order]:
         network_changes=draft.extra.get("network_clean", []),
         **{key: draft.contact.get(key, "") for key in CONTACT_KEYS},
     )
-    from orders.scheduled_checks import options_clean
+    from orders.scheduled_checks import MAX_QUANTITY_SCHEDULED, options_clean, porting_rows_check
+
+    def nth(options, i):
+        return options[i] if options and i < len(options) else {}
 
     position = 0
     items, codes = [], {}
     bases = {b.number: b for b in BaseNumber.objects.filter(contract=contract)}
+    # Built from what the checks return (normalised), never from the raw draft rows.
     for item in draft.items:
         if item.get("type") == ITEM_PORTING:
-            for row, options in zip(item["ports"], item.get("port_options") or [{}] * len(item["ports"]),
-                                    strict=False):
+            clean, _errors = porting_rows_check(
+                contract=contract, bases=item.get("bases", []), rows=item.get("ports", []),
+                remaining=item.get("remaining", ""), remaining_rows=item.get("remaining_rows", []))
+            for i, row in enumerate(clean):
                 position += 1
-                clean, _errors = options_clean(kind=phone.KIND_0AJ, raw=_options_raw(options))
+                raw = _options_raw(nth(item.get("port_options"), i))
+                options, _errors = options_clean(kind=phone.KIND_0AJ, raw=raw)
                 items.append(OrderItem(order=order, position=position, base_number=bases[row["base"]],
                                        kind=phone.KIND_0AJ, quantity=1, ported_number=row["number"],
-                                       port={k: v for k, v in row.items() if k not in ("base", "number")}, **clean))
+                                       port={k: v for k, v in row.items() if k not in ("base", "number")}, **options))
             continue
-        red = [r for r in item.get("red", []) if r.get("kind")]
-        for row, options in zip(red, item.get("red_options", [{}] * len(red)), strict=False):
+        checked = content_check(
+            organisation=draft.organisation, voice_group=draft.voice_group, red_rows=item.get("red", []),
+            blue_rows=item.get("blue", []), chosen=item.get("bases", []), max_quantity=MAX_QUANTITY_SCHEDULED,
+            immediate=False)
+        for i, line in enumerate(checked.red):
             position += 1
-            clean, _errors = options_clean(kind=row["kind"], raw=_options_raw(options))
-            items.append(OrderItem(order=order, position=position, base_number=bases[phone.normalise(row["base"])],
-                                   kind=row["kind"], quantity=int(phone.normalise(str(row["quantity"]))), **clean))
-    for line, options in zip(content.blue, _blue_options(draft), strict=False):
-        position += 1
-        clean, _errors = options_clean(kind=phone.kind_of(line.number), raw=_options_raw(options))
-        items.append(OrderItem(order=order, position=position, base_number=line.base,
-                               kind=phone.kind_of(line.number), quantity=1, reservation_code=line.code,
-                               reserved_number=line.number, **clean))
-        codes[line.code.pk] = line.code
+            options, _errors = options_clean(kind=line.kind, raw=_options_raw(nth(item.get("red_options"), i)))
+            items.append(OrderItem(order=order, position=position, base_number=line.base, kind=line.kind,
+                                   quantity=line.quantity, **options))
+        for i, line in enumerate(checked.blue):
+            position += 1
+            kind = phone.kind_of(line.number)
+            options, _errors = options_clean(kind=kind, raw=_options_raw(nth(item.get("blue_options"), i)))
+            items.append(OrderItem(order=order, position=position, base_number=line.base, kind=kind, quantity=1,
+                                   reservation_code=line.code, reserved_number=line.number, **options))
+            codes[line.code.pk] = line.code
     OrderItem.objects.bulk_create(items, batch_size=2000)
     _codes_hold(order, codes.values())
     aml = draft.extra.get("aml") or {}
     if aml.get("attachment"):
         from orders.models import Attachment
 
-        Attachment.objects.filter(pk=aml["attachment"], draft=draft).update(order=order)
+        Attachment.objects.filter(pk=aml["attachment"] or None, draft=draft).update(order=order)
         order.details = {**order.details, "aml": {k: v for k, v in aml.items() if k != "attachment"}}
         order.save(update_fields=["details"])
     OrderEvent.objects.create(order=order, at=now, to_status=Status.ACCEPTED, actor=OrderEvent.Actor.CUSTOMER,
@@ -576,10 +606,6 @@ def scheduled_submit(*, draft_id, user) -> list[Order]:
 def _options_raw(options: dict) -> dict:
     return {**options, "notification_on": bool(options.get("specific_number_notification")),
             "forwarding_on": bool(options.get("forwarding_specific_number"))}
-
-
-def _blue_options(draft: Draft) -> list[dict]:
-    return [o for item in draft.items for o in item.get("blue_options", [{}] * len(item.get("blue", [])))]
 
 
 def network_changes_apply(*, order: Order) -> None:

@@ -21,7 +21,7 @@ from numbering import phone
 from numbering import selectors as numbering_selectors
 from numbering.models import BaseNumber, VoiceContract
 from orders import csv_input, services
-from orders.content import BLUE_FIELDS, RED_FIELDS, content_check, emergency_notice_applies, is_blank
+from orders.content import BLUE_FIELDS, RED_FIELDS, content_check, emergency_notice_applies
 from orders.eligibility import Wish, eligibility_check
 from orders.forms import AgreementForm, ContactForm, CsvUploadForm, MethodForm
 from orders.models import Draft, Flow, Order
@@ -401,8 +401,9 @@ def _step_content(request: HttpRequest, draft: Draft) -> HttpResponse:
                       _wizard_context(draft, 4, **_content_context(draft, red, blue)))
     content = content_check(organisation=draft.organisation, voice_group=draft.voice_group,
                             red_rows=red, blue_rows=blue, chosen=draft.base_numbers)
-    keep_red = [r for r in red if not is_blank(r, RED_FIELDS)]
-    keep_blue = [r for r in blue if not is_blank(r, BLUE_FIELDS)]
+    # Saved as checked: normalised numbers, kinds and codes.
+    keep_red = [{"base": ln.base.number, "kind": ln.kind, "quantity": str(ln.quantity)} for ln in content.red]
+    keep_blue = [{"base": ln.base.number, "number": ln.number, "code": ln.code.code} for ln in content.blue]
     if content.ok:
         services.draft_save(draft=draft, finished=4, red_rows=keep_red, blue_rows=keep_blue)
         return _next(draft, 5)

@@ -94,3 +94,9 @@ def test_no_aml_section_for_a_standard_plan_or_050(client, alice, contract):
     add_item(client, draft, [("0312345678", "050", "1")])
     client.post(s_url(draft, 3), {"action": "next"})
     assert "取引担当者名（確認用）" not in client.get(s_url(draft, 4)).content.decode()
+
+
+def test_step_4_reloads_after_a_post_without_a_file(client, alice, cloud):
+    draft = to_other(client, alice, cloud)
+    assert other_step(client, draft, action="nw:add").status_code == 200
+    assert client.get(s_url(draft, 4)).status_code == 200

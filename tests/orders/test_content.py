@@ -125,3 +125,13 @@ def test_b1_blocks_rows_of_a_contract_with_an_open_sales_order(stocked, operator
     [error] = result.errors
     assert error.field == "base" and error.message.startswith("[B1]") and "竣工予定日" in error.message
     assert stocked.orders.get().status == Status.ACCEPTED
+
+
+def test_nothing_is_said_of_another_organisations_code(stocked, outsider_contract):
+    stock_add_range(first="0612350000", last="0612350009")
+    foreign = _code(outsider_contract, ["0612350001"], expires_at=clock.now() - dt.timedelta(days=1))
+    result = check(stocked, blue=[{"base": "", "number": "0612350001", "code": foreign.code},
+                                  {"base": "0312345678", "number": "0612350001", "code": foreign.code}])
+    messages = " ".join(e.message for e in result.errors)
+    assert "有効期限" not in messages and "予約された番号ではありません" not in messages
+    assert "使用できません" in messages

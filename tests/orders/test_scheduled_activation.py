@@ -169,3 +169,19 @@ def test_options_reach_the_numbers_and_o4_cancels_an_unlinked_notification(stock
     mail = SentMail.objects.get(order=order, kind=SentMail.Kind.OPTION_CANCELLED)
     assert "0120222222" in mail.body_text
     assert "O4" in order.events.last().note
+
+
+def test_a_lost_immediate_task_is_picked_up_and_one_failure_does_not_stop_the_others(stocked, settings):
+    from orders.models import Flow as F
+
+    lost = scheduled_order(stocked, on=clock.today())
+    Order.objects.filter(pk=lost.pk).update(flow=F.IMMEDIATE, submitted_at=clock.now() - dt.timedelta(minutes=10))
+    fresh = scheduled_order(stocked, on=clock.today())
+    Order.objects.filter(pk=fresh.pk).update(flow=F.IMMEDIATE)  # its own task is still on the way
+    broken = scheduled_order(stocked, on=clock.today())
+    OrderItem.objects.filter(order=broken).update(kind="0AJ")  # a pool with no stock: the order goes to エラー
+    done = orders_run_due()
+    assert done["activated"] == 2
+    statuses = {o.pk: o.status for o in Order.objects.all()}
+    assert statuses[lost.pk] == Status.COMPLETED and statuses[fresh.pk] == Status.ACCEPTED
+    assert statuses[broken.pk] == Status.ERROR

@@ -258,3 +258,41 @@ def test_an_outsider_gets_404_on_every_scheduled_url(client, alice, charlie, sto
                                  flow=Flow.SCHEDULED, created_at=clock.now(), updated_at=clock.now(),
                                  agreed=True, step_done=1)
     assert client.post(s_url(other, 2), {"contract": outsider_contract.number}).status_code == 422
+
+
+def test_bad_input_gets_messages_not_errors(client, alice, stocked):
+    """Input that once crashed a step: odd digits, far dates, lower-case kinds."""
+    draft = start(client, alice, stocked)
+    client.post(s_url(draft, 3), {"action": "new"})
+    client.post(i_url(draft, 1), {"pick": ["0312345678"]})
+    response = client.post(i_url(draft, 2), {"red-base": ["0312345678"], "red-kind": ["0aj"], "red-quantity": ["፩"],
+                                             "blue-base": [""], "blue-number": [""], "blue-code": [""],
+                                             "action": "next"})
+    assert response.status_code == 422 and "1～999" in response.content.decode()
+    client.post(i_url(draft, 2), {"red-base": ["0312345678"], "red-kind": ["0aj"], "red-quantity": ["2"],
+                                  "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "next"})
+    draft.refresh_from_db()
+    assert draft.editing["red"] == [{"base": "0312345678", "kind": "0AJ", "quantity": "2"}]
+    # An unchecked change sends the customer back through the content before the options.
+    client.post(i_url(draft, 2), {"red-base": ["0312345678"], "red-kind": ["050"], "red-quantity": ["2"],
+                                  "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "red:add:0"})
+    assert client.get(i_url(draft, 3)).url == i_url(draft, 2)
+    client.post(i_url(draft, 2), {"red-base": ["0312345678"], "red-kind": ["0AJ"], "red-quantity": ["2"],
+                                  "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "next"})
+    client.post(i_url(draft, 3), {})
+    client.post(i_url(draft, 4))
+    client.post(s_url(draft, 3), {"action": "next"})
+    response = client.post(s_url(draft, 4), {"date": "9999-12-27", "action": "next"})
+    assert response.status_code == 422 and "までの日付を指定してください" in response.content.decode()
+    assert client.get(s_url(draft, 4)).status_code == 200
+
+
+def test_a_submitted_draft_is_not_revived_by_a_late_step_save(alice, stocked):
+    from orders.services import draft_create, draft_save
+
+    draft = draft_create(user=alice, voice_group=stocked.voice_group)
+    stale = Draft.objects.get(pk=draft.pk)
+    Draft.objects.filter(pk=draft.pk).update(submitted_at=clock.now())
+    draft_save(draft=stale, finished=2, method="screen")
+    draft.refresh_from_db()
+    assert draft.submitted_at is not None and draft.method == ""
