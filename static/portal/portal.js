@@ -72,9 +72,30 @@
     var input = document.getElementById("id_date");
     if (cell && input) { input.value = cell.dataset.date; input.focus(); }
   });
+  // Conditional fields (番号ポータビリティ): shown only where they apply; the server decides anyway.
+  function setupConditional(root) {
+    root.querySelectorAll("form[data-conditional]").forEach(function (form) {
+      function value(scope, name) {
+        var checked = form.querySelector("[name='" + name + "']:checked");
+        if (checked) return checked.value;
+        var field = scope.querySelector("[name='" + name + "']") || form.querySelector("[name='" + name + "']");
+        return field && field.type !== "radio" ? field.value : "";
+      }
+      function update() {
+        form.querySelectorAll("[data-when]").forEach(function (el) {
+          var rule = el.dataset.when.split("=");
+          var scope = el.closest("fieldset") || form;
+          el.hidden = value(scope, rule[0]) !== rule[1];
+        });
+      }
+      form.addEventListener("change", update);
+      update();
+    });
+  }
+  function setup() { setupOptions(document); setupConditional(document); }
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () { setupOptions(document); });
+    document.addEventListener("DOMContentLoaded", setup);
   } else {
-    setupOptions(document);
+    setup();
   }
 })();

@@ -69,6 +69,9 @@ def test_scheduled_order_through_the_demo_clock_to_completion(demo_page: Page, b
     page.locator("select[name=port-holder]").select_option("same")
     page.locator("select[name=port-address]").select_option("same")
     page.get_by_label("無").check()
+    # Conditional fields show only where they apply: DSU removal for ISDN, the table for 残置番号 有.
+    expect(page.get_by_text("DSU/配線等の撤去（ISDN回線の場合）")).to_be_hidden()
+    expect(page.get_by_text("残回線構成表（残置番号が「有」の場合）")).to_be_hidden()
     page.screenshot(path=str(factories.screenshot_path("scheduled-porting.png")), full_page=True)
     page.get_by_role("button", name="次へ", exact=True).click()
     block = page.locator(".options-block").first
