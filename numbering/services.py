@@ -247,11 +247,6 @@ _DIALIN_COLUMNS = (
 )
 
 
-def numbers_issue(*, base_number: BaseNumber, kind: str, count: int, source: str, day: dt.date) -> list[str]:
-    """Move `count` free numbers of the base number's pool into its dial-in numbers."""
-    return numbers_issue_many(allocations=[(base_number, kind, count)], source=source, day=day)
-
-
 OPTION_DEFAULTS = {"message_box": False, "anonymous_call_rejection": False, "nuisance_call_rejection": False,
                    "specific_number_notification": "", "forwarding_specific_number": ""}
 

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from numbering import phone
 from numbering import selectors as numbering_selectors
 from numbering.models import BaseNumber, NetworkAddress
-from orders import services
+from orders import csv_input, services
 from orders.attachments import EXTENSIONS, attachment_store
 from orders.content import BLUE_FIELDS, RED_FIELDS, content_check, is_blank
 from orders.eligibility import Wish, eligibility_check
@@ -36,6 +36,7 @@ from orders.scheduled_checks import (
     date_check,
     network_rows_check,
     o4_unlinked,
+    option_at,
     options_clean,
     options_summary,
     porting_rows_check,
@@ -288,11 +289,11 @@ def _contact(request: HttpRequest, draft: Draft) -> HttpResponse:
 def _confirm_items(draft: Draft) -> list[dict]:
     shown = []
     for number, item in enumerate(draft.items, start=1):
-        red = [{"row": r, "options": options_summary(_nth(item.get("red_options"), i))}
+        red = [{"row": r, "options": options_summary(option_at(item.get("red_options"), i))}
                for i, r in enumerate(item.get("red", []))]
-        blue = [{"row": r, "options": options_summary(_nth(item.get("blue_options"), i))}
+        blue = [{"row": r, "options": options_summary(option_at(item.get("blue_options"), i))}
                 for i, r in enumerate(item.get("blue", []))]
-        ports = [{"row": r, "options": options_summary(_nth(item.get("port_options"), i))}
+        ports = [{"row": r, "options": options_summary(option_at(item.get("port_options"), i))}
                  for i, r in enumerate(item.get("ports", []))]
         shown.append({"no": number, "red": red, "blue": blue, "ports": ports, "type": item.get("type"),
                       "remaining": item.get("remaining", ""), "remaining_rows": item.get("remaining_rows", [])})
@@ -309,7 +310,7 @@ def _confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
         else:
             return redirect("orders:wizard_accepted", draft_id=draft.pk)
     else:
-        _content, problems = services.scheduled_check(draft=draft)
+        _rows, problems = services.scheduled_check(draft=draft)
     day = services._parse_date(draft.extra.get("date"))
     notifications = {o.get("specific_number_notification") for i in draft.items
                      for o in [*i.get("red_options", []), *i.get("blue_options", []), *(i.get("port_options") or [])]
@@ -373,8 +374,6 @@ def _item_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
     csv_errors: list = []
     if request.method == "POST" and request.FILES.get("csv_file"):
         # The CSV method: the screen's columns fill base numbers and content at once.
-        from orders import csv_input
-
         upload = request.FILES["csv_file"]
         rows = csv_input.csv_read(upload.read())
         csv_errors = rows.errors
@@ -465,11 +464,6 @@ def scheduled_item_rows(request: HttpRequest, draft_id) -> HttpResponse:
     return response
 
 
-def _nth(options: list | None, i: int) -> dict:
-    """The options of row i (rows and their options lists are kept the same length)."""
-    return options[i] if options and i < len(options) else {}
-
-
 def _option_rows(draft: Draft) -> list[dict]:
     """One options block per red row (its numbers wait for issuance) and per blue number."""
     rows = []
@@ -477,18 +471,18 @@ def _option_rows(draft: Draft) -> list[dict]:
         rows.append({"key": f"red-{i}", "box": "red", "index": i, "kind": row["kind"],
                      "label": _("%(base)s に追加する%(kind)s番号 %(n)s件（番号払出待ち）") % {
                          "base": row["base"], "kind": row["kind"], "n": row["quantity"]},
-                     "options": _nth(draft.editing.get("red_options"), i)})
+                     "options": option_at(draft.editing.get("red_options"), i)})
     for i, row in enumerate(draft.editing.get("ports", [])):
         rows.append({"key": f"port-{i}", "box": "port", "index": i, "kind": phone.KIND_0AJ,
                      "label": _("%(number)s（番号ポータビリティ、基本契約番号 %(base)s）")
                      % {"number": row["number"], "base": row["base"]},
-                     "options": _nth(draft.editing.get("port_options"), i)})
+                     "options": option_at(draft.editing.get("port_options"), i)})
     for i, row in enumerate(draft.editing.get("blue", [])):
         number = phone.normalise(row["number"])
         rows.append({"key": f"blue-{i}", "box": "blue", "index": i, "kind": phone.kind_of(number),
                      "label": _("%(number)s（予約番号、基本契約番号 %(base)s）")
                      % {"number": number, "base": row["base"]},
-                     "options": _nth(draft.editing.get("blue_options"), i)})
+                     "options": option_at(draft.editing.get("blue_options"), i)})
     return rows
 
 
@@ -496,9 +490,10 @@ def _item_options(request: HttpRequest, draft: Draft) -> HttpResponse:
     rows = _option_rows(draft)
     errors: dict[str, dict[str, str]] = {}
     if request.method == "POST":
-        red_options = [_nth(draft.editing.get("red_options"), i) for i in range(len(draft.editing.get("red", [])))]
-        blue_options = [_nth(draft.editing.get("blue_options"), i) for i in range(len(draft.editing.get("blue", [])))]
-        port_options = [_nth(draft.editing.get("port_options"), i) for i in range(len(draft.editing.get("ports", [])))]
+        editing = draft.editing
+        red_options, blue_options, port_options = (
+            [option_at(editing.get(f"{box}_options"), i) for i in range(len(editing.get(rows_key, [])))]
+            for box, rows_key in (("red", "red"), ("blue", "blue"), ("port", "ports")))
         for row in rows:
             raw = {name: request.POST.get(f"{row['key']}-{name}", "") for name in OPTION_INPUTS}
             options, row_errors = options_clean(kind=row["kind"], raw=raw)

@@ -10,13 +10,17 @@ from django.utils.translation import gettext as _
 
 from numbering import phone
 from numbering.models import FreephoneLink, NetworkAddress, VoiceContract
-from orders.models import OPTION_FIELDS
 from portal import business_days
 
 FREEPHONE = re.compile(r"^0(120[0-9]{6}|800[0-9]{7}|570[0-9]{6})$")
 MAX_QUANTITY_SCHEDULED = 999
 WORK_START, WORK_END = dt.time(8, 30), dt.time(17, 0)
 REASON_MAX = 175
+
+
+def option_at(options: list | None, i: int) -> dict:
+    """The options of row i; rows and their options lists are kept the same length."""
+    return options[i] if options and i < len(options) else {}
 
 
 def options_clean(*, kind: str, raw: dict) -> tuple[dict, dict[str, str]]:
@@ -132,8 +136,6 @@ def date_check(*, day: dt.date | None, earliest: dt.date, time: str, reason: str
         errors["reason"] = _("理由は全角%(n)s文字以内で入力してください。") % {"n": REASON_MAX}
     return errors
 
-
-OPTION_KEYS = OPTION_FIELDS
 
 
 # --- Sub-order B: dial-in addition by number portability -------------------------------------

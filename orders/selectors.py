@@ -1,8 +1,12 @@
+import datetime as dt
+
+from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from numbering.models import DialInNumber, Organisation
-from orders.models import Order
+from orders.models import Draft, Order
+from portal import clock
 
 
 def orders_for(*, organisation: Organisation) -> QuerySet[Order]:
@@ -23,3 +27,15 @@ def issued_numbers(*, order: Order) -> QuerySet[DialInNumber]:
     return DialInNumber.objects.filter(
         source=order.request_id, base_number__contract__voice_group__organisation=order.organisation
     ).order_by("number")
+
+
+def draft_expiry() -> dt.datetime:
+    """Drafts untouched since before this have expired (PORTAL_DRAFT_DAYS)."""
+    return clock.now() - dt.timedelta(days=settings.PORTAL_DRAFT_DAYS)
+
+
+def drafts_open(*, organisation: Organisation) -> QuerySet[Draft]:
+    """Unfinished, unexpired drafts (作成中) of the organisation."""
+    return Draft.objects.filter(
+        organisation=organisation, submitted_at__isnull=True, updated_at__gte=draft_expiry(),
+    ).select_related("voice_group", "created_by")

@@ -4,14 +4,13 @@ import datetime as dt
 import logging
 from collections import defaultdict
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from numbering import phone
-from numbering.models import BaseNumber, FreephoneLink, VoiceContract, VoiceGroup
+from numbering.models import BaseNumber, NetworkAddress, VoiceContract, VoiceGroup
 from numbering.services import (
     InsufficientStock,
     numbers_issue_many,
@@ -22,12 +21,15 @@ from numbering.services import (
 )
 from orders.content import Content, content_check
 from orders.eligibility import Wish, eligibility_check
+from orders.lead_times import earliest_date
 from orders.mail import mail_compose
 from orders.models import (
     TRANSITIONS,
+    Attachment,
     Channel,
     Draft,
     Flow,
+    LeadTime,
     Order,
     OrderEvent,
     OrderItem,
@@ -35,7 +37,18 @@ from orders.models import (
     SentMail,
     Status,
 )
-from orders.scheduled_checks import aml_applies
+from orders.scheduled_checks import (
+    MAX_QUANTITY_SCHEDULED,
+    aml_applies,
+    aml_check,
+    date_check,
+    network_rows_check,
+    o4_unlinked,
+    option_at,
+    options_clean,
+    porting_rows_check,
+)
+from orders.selectors import draft_expiry
 from portal import business_days, clock
 
 logger = logging.getLogger(__name__)
@@ -126,10 +139,6 @@ def draft_save(*, draft: Draft, finished: int | None = None, **fields) -> None:
     # draft before another tab's submit committed must not make it submittable again.
     Draft.objects.filter(pk=draft.pk, submitted_at__isnull=True).update(
         **{name: getattr(draft, name) for name in names})
-
-
-def draft_expiry() -> dt.datetime:
-    return clock.now() - dt.timedelta(days=settings.PORTAL_DRAFT_DAYS)
 
 
 def drafts_expire() -> int:
@@ -280,7 +289,9 @@ def _issue_items(order: Order) -> tuple[int, list[str]]:
     numbers dropped by O4."""
     day = _activation_day(order)
     items = list(order.items.select_related("base_number", "base_number__contract", "reservation_code"))
-    dropped = _o4_dropped(order, items, day)
+    # O4: 特定番号通知 needs its freephone / navi-dial link complete by the construction date.
+    dropped = set(o4_unlinked(contract=order.contract, day=day, numbers={
+        item.specific_number_notification for item in items if item.specific_number_notification}))
     issued = 0
     by_code: dict[int, dict[str, tuple[BaseNumber, dict]]] = defaultdict(dict)
     codes = {}
@@ -308,16 +319,6 @@ def _issue_items(order: Order) -> tuple[int, list[str]]:
     if order.network_changes:
         network_changes_apply(order=order)
     return issued, sorted(dropped)
-
-
-def _o4_dropped(order: Order, items: list[OrderItem], day: dt.date) -> set[str]:
-    """O4: 特定番号通知 needs its freephone / navi-dial link complete by the construction date."""
-    wanted = {item.specific_number_notification for item in items if item.specific_number_notification}
-    if not wanted:
-        return set()
-    complete = set(FreephoneLink.objects.filter(
-        contract=order.contract, number__in=wanted, completed_on__lte=day).values_list("number", flat=True))
-    return wanted - complete
 
 
 def _activated(order: Order, issued: int) -> list[int]:
@@ -422,8 +423,6 @@ def scheduled_item_kinds(draft: Draft) -> set[str]:
 
 def scheduled_lead_items(draft: Draft) -> set[str]:
     """Which standard lead times apply to the draft's content."""
-    from orders.models import LeadTime
-
     items = {LeadTime.Item.DIALIN}
     if scheduled_has_porting(draft):
         items.add(LeadTime.Item.PORTING)
@@ -438,27 +437,25 @@ def scheduled_lead_items(draft: Draft) -> set[str]:
     return set(items)
 
 
-def scheduled_check(*, draft: Draft) -> tuple[Content, list[str]]:
-    """Everything the confirm step and submit re-check; returns the content and other errors."""
-    from orders.lead_times import earliest_date
-    from orders.scheduled_checks import (
-        MAX_QUANTITY_SCHEDULED,
-        date_check,
-        network_rows_check,
-        options_clean,
-        porting_rows_check,
-    )
-
+def scheduled_check(*, draft: Draft) -> tuple[list[dict], list[str]]:
+    """Everything the confirm step and submit re-check. Returns the order's item rows as
+    checked and normalised (OrderItem fields, options included) and every problem found."""
     contract = draft.contract
     problems: list[str] = []
-    merged = Content()
+    rows: list[dict] = []
     if contract is None or not draft.items:
         problems.append(_("お申し込み内容を1件以上保存してください。"))
-        return merged, problems
+        return rows, problems
     decision = eligibility_check(contract=contract, wish=Wish(kinds=frozenset(scheduled_item_kinds(draft))))
     if decision.flow == Flow.SALES:
         problems.append(f"[{decision.rule}] {decision.reason}")
-    ports: list[dict] = []
+
+    def with_options(number: int, label: str, kind: str, options: dict, **fields) -> None:
+        clean, errors = options_clean(kind=kind, raw=_options_raw(options))
+        problems.extend(_("お申し込み内容%(n)s %(label)s: %(message)s") % {
+            "n": number, "label": label, "message": m} for m in errors.values())
+        rows.append({**fields, "kind": kind, **clean})
+
     for number, item in enumerate(draft.items, start=1):
         if item.get("type") == ITEM_PORTING:
             clean, errors = porting_rows_check(
@@ -467,11 +464,10 @@ def scheduled_check(*, draft: Draft) -> tuple[Content, list[str]]:
             for error in errors.values():
                 messages = error.values() if isinstance(error, dict) else [error]
                 problems.extend(_("お申し込み内容%(n)s: %(message)s") % {"n": number, "message": m} for m in messages)
-            for row, options in zip(clean, item.get("port_options") or [{}] * len(clean), strict=False):
-                _clean, errors = options_clean(kind=phone.KIND_0AJ, raw=_options_raw(options))
-                problems.extend(_("お申し込み内容%(n)s %(number)s: %(message)s") % {
-                    "n": number, "number": row["number"], "message": m} for m in errors.values())
-            ports += [number for number in (r["number"] for r in clean)]
+            for i, row in enumerate(clean):
+                with_options(number, row["number"], phone.KIND_0AJ, option_at(item.get("port_options"), i),
+                             base=row["base"], quantity=1, ported_number=row["number"],
+                             port={k: v for k, v in row.items() if k not in ("base", "number")})
             continue
         content = content_check(
             organisation=draft.organisation, voice_group=draft.voice_group, red_rows=item.get("red", []),
@@ -482,34 +478,27 @@ def scheduled_check(*, draft: Draft) -> tuple[Content, list[str]]:
                 "n": number, "box": "①" if error.box == "red" else "②", "row": error.index + 1,
                 "message": error.message})
         problems.extend(content.non_field)
-        for box, lines, options in (("red", content.red, item.get("red_options", [])),
-                                    ("blue", content.blue, item.get("blue_options", []))):
-            for row, line in enumerate(lines):
-                kind = line.kind if box == "red" else phone.kind_of(line.number)
-                raw = options[row] if row < len(options) else {}
-                _clean, errors = options_clean(kind=kind, raw=_options_raw(raw))
-                problems.extend(_("お申し込み内容%(n)s No.%(row)s: %(message)s") % {
-                    "n": number, "row": row + 1, "message": m} for m in errors.values())
-        merged.red += content.red
-        merged.blue += content.blue
-    involves_oaj = phone.KIND_0AJ in scheduled_item_kinds(draft)
+        for i, line in enumerate(content.red):
+            with_options(number, f"No.{i + 1}", line.kind, option_at(item.get("red_options"), i),
+                         base=line.base.number, quantity=line.quantity)
+        for i, line in enumerate(content.blue):
+            with_options(number, line.number, phone.kind_of(line.number), option_at(item.get("blue_options"), i),
+                         base=line.base.number, quantity=1, reservation_code=line.code, reserved_number=line.number)
     _rows, nw_errors = network_rows_check(contract=contract, rows=draft.extra.get("network", []),
-                                          required=involves_oaj)
+                                          required=phone.KIND_0AJ in scheduled_item_kinds(draft))
     problems.extend(nw_errors.values())
     day = _parse_date(draft.extra.get("date"))
     earliest = earliest_date(items=scheduled_lead_items(draft))
     problems.extend(date_check(day=day, earliest=earliest, time=draft.extra.get("time", ""),
                                reason=draft.extra.get("reason", ""), porting=scheduled_has_porting(draft)).values())
     if aml_applies(contract=contract, items=draft.items):
-        from orders.models import Attachment
-        from orders.scheduled_checks import aml_check
-
         aml = draft.extra.get("aml") or {}
         has_file = Attachment.objects.filter(pk=aml.get("attachment") or None, draft=draft).exists()
         problems.extend(aml_check(data=aml, has_file=has_file).values())
-    if len(ports) != len(set(ports)):
+    ported = [r["ported_number"] for r in rows if r.get("ported_number")]
+    if len(ported) != len(set(ported)):
         problems.append(_("番号ポータビリティの同じ番号が複数のお申し込み内容にあります。"))
-    return merged, problems
+    return rows, problems
 
 
 def _parse_date(value) -> dt.date | None:
@@ -526,7 +515,7 @@ def scheduled_submit(*, draft_id, user) -> list[Order]:
         pk=draft_id, organisation=user.organisation, flow=Flow.SCHEDULED)
     if draft.submitted_at:
         return list(Order.objects.filter(draft_id=draft.pk))
-    content, problems = scheduled_check(draft=draft)
+    rows, problems = scheduled_check(draft=draft)
     if problems:
         raise ContentInvalid(Content(non_field=problems))
     now = clock.now()
@@ -545,50 +534,16 @@ def scheduled_submit(*, draft_id, user) -> list[Order]:
         network_changes=draft.extra.get("network_clean", []),
         **{key: draft.contact.get(key, "") for key in CONTACT_KEYS},
     )
-    from orders.scheduled_checks import MAX_QUANTITY_SCHEDULED, options_clean, porting_rows_check
-
-    def nth(options, i):
-        return options[i] if options and i < len(options) else {}
-
-    position = 0
-    items, codes = [], {}
     bases = {b.number: b for b in BaseNumber.objects.filter(contract=contract)}
-    # Built from what the checks return (normalised), never from the raw draft rows.
-    for item in draft.items:
-        if item.get("type") == ITEM_PORTING:
-            clean, _errors = porting_rows_check(
-                contract=contract, bases=item.get("bases", []), rows=item.get("ports", []),
-                remaining=item.get("remaining", ""), remaining_rows=item.get("remaining_rows", []))
-            for i, row in enumerate(clean):
-                position += 1
-                raw = _options_raw(nth(item.get("port_options"), i))
-                options, _errors = options_clean(kind=phone.KIND_0AJ, raw=raw)
-                items.append(OrderItem(order=order, position=position, base_number=bases[row["base"]],
-                                       kind=phone.KIND_0AJ, quantity=1, ported_number=row["number"],
-                                       port={k: v for k, v in row.items() if k not in ("base", "number")}, **options))
-            continue
-        checked = content_check(
-            organisation=draft.organisation, voice_group=draft.voice_group, red_rows=item.get("red", []),
-            blue_rows=item.get("blue", []), chosen=item.get("bases", []), max_quantity=MAX_QUANTITY_SCHEDULED,
-            immediate=False)
-        for i, line in enumerate(checked.red):
-            position += 1
-            options, _errors = options_clean(kind=line.kind, raw=_options_raw(nth(item.get("red_options"), i)))
-            items.append(OrderItem(order=order, position=position, base_number=line.base, kind=line.kind,
-                                   quantity=line.quantity, **options))
-        for i, line in enumerate(checked.blue):
-            position += 1
-            kind = phone.kind_of(line.number)
-            options, _errors = options_clean(kind=kind, raw=_options_raw(nth(item.get("blue_options"), i)))
-            items.append(OrderItem(order=order, position=position, base_number=line.base, kind=kind, quantity=1,
-                                   reservation_code=line.code, reserved_number=line.number, **options))
-            codes[line.code.pk] = line.code
+    # Built from the checked, normalised rows, never from the raw draft.
+    items = [OrderItem(order=order, position=position, base_number=bases[base], **fields)
+             for position, (base, fields) in enumerate(((r["base"], {k: v for k, v in r.items() if k != "base"})
+                                                        for r in rows), start=1)]
+    codes = {row["reservation_code"].pk: row["reservation_code"] for row in rows if row.get("reservation_code")}
     OrderItem.objects.bulk_create(items, batch_size=2000)
     _codes_hold(order, codes.values())
     aml = draft.extra.get("aml") or {}
     if aml.get("attachment"):
-        from orders.models import Attachment
-
         Attachment.objects.filter(pk=aml["attachment"] or None, draft=draft).update(order=order)
         order.details = {**order.details, "aml": {k: v for k, v in aml.items() if k != "attachment"}}
         order.save(update_fields=["details"])
@@ -610,8 +565,6 @@ def _options_raw(options: dict) -> dict:
 
 def network_changes_apply(*, order: Order) -> None:
     """At activation: the order's 0AJ site NW address additions and deletions."""
-    from numbering.models import NetworkAddress
-
     for change in order.network_changes:
         if change["action"] == "add":
             NetworkAddress.objects.get_or_create(contract=order.contract, network=change["network"],

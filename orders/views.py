@@ -5,7 +5,7 @@ import io
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,9 +14,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from orders import selectors, services
+from orders.attachments import stored_path
 from orders.eligibility import eligibility_check
 from orders.forms import PrecheckForm
-from orders.models import Flow, OrderEvent, SentMail
+from orders.models import Attachment, Flow, OrderEvent, SentMail
 from portal.views import customer_required, query_without_page
 
 FLOWCHART = [
@@ -173,14 +174,10 @@ def order_cancel(request: HttpRequest, request_id: str) -> HttpResponse:
 
 
 @require_GET
+@login_required
 def attachment_download(request: HttpRequest, attachment_id) -> FileResponse:
     """An uploaded document: operators, or a member of the owning organisation; nobody else."""
-    from orders.attachments import stored_path
-    from orders.models import Attachment
-
     user = request.user
-    if not user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
     attachment = get_object_or_404(Attachment, pk=attachment_id)
     if not user.is_staff and attachment.organisation_id != user.organisation_id:
         raise Http404

@@ -6,6 +6,8 @@ first unfinished one. Every step is a plain form; htmx only makes the base-numbe
 paging and row add/remove instant, through fragment URLs of their own.
 """
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -20,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from numbering import phone
 from numbering import selectors as numbering_selectors
 from numbering.models import BaseNumber, VoiceContract
-from orders import csv_input, services
+from orders import csv_input, selectors, services
 from orders.content import BLUE_FIELDS, RED_FIELDS, content_check, emergency_notice_applies
 from orders.eligibility import Wish, eligibility_check
 from orders.forms import AgreementForm, ContactForm, CsvUploadForm, MethodForm
@@ -74,17 +76,13 @@ def immediate_menu(request: HttpRequest, group_id: str) -> HttpResponse:
 # --- Drafts (作成中) ---------------------------------------------------------------------------
 
 def _open_drafts(request: HttpRequest):
-    return Draft.objects.filter(
-        organisation=request.user.organisation, submitted_at__isnull=True, updated_at__gte=services.draft_expiry(),
-    ).select_related("voice_group", "created_by")
+    return selectors.drafts_open(organisation=request.user.organisation)
 
 
 @require_GET
 @customer_required
 def draft_list(request: HttpRequest) -> HttpResponse:
     drafts = list(_open_drafts(request))
-    for draft in drafts:
-        draft.resume_step = _first_unfinished(draft)
     return render(request, "orders/wizard/drafts.html", {"drafts": drafts, "nav": "ipvoice",
                                                          "days": settings.PORTAL_DRAFT_DAYS})
 
@@ -121,7 +119,7 @@ def _draft_get(request: HttpRequest, draft_id) -> Draft:
 
 
 def _expired(draft: Draft) -> bool:
-    return draft.submitted_at is None and draft.updated_at < services.draft_expiry()
+    return draft.submitted_at is None and draft.updated_at < selectors.draft_expiry()
 
 
 def _first_unfinished(draft: Draft) -> int:
@@ -202,8 +200,7 @@ def _allowed_contracts(draft: Draft) -> tuple[list[VoiceContract], list[tuple[Vo
     return allowed, refused
 
 
-def _chooser_context(request: HttpRequest, draft: Draft, params) -> dict:
-    allowed, refused = _allowed_contracts(draft)
+def _chooser_context(draft: Draft, params, allowed, refused) -> dict:
     q = phone.normalise(params.get("q", ""))
     n = params.get("n", "").strip().upper()
     bases = BaseNumber.objects.filter(contract__in=allowed).select_related("contract").order_by(
@@ -219,12 +216,11 @@ def _chooser_context(request: HttpRequest, draft: Draft, params) -> dict:
             "chosen_numbers": {b.number for b in chosen}, "refused": refused, "limit": 1000}
 
 
-def _chooser_apply(request: HttpRequest, draft: Draft) -> None:
+def _chooser_apply(request: HttpRequest, draft: Draft, allowed: list[VoiceContract]) -> None:
     """[→] 選択 adds the ticked base numbers; 選択解除 removes them. Saved at once."""
     action = request.POST.get("action", "")
     chosen = list(draft.base_numbers)
     if action == "add":
-        allowed, _refused = _allowed_contracts(draft)
         picked = BaseNumber.objects.filter(number__in=request.POST.getlist("pick"), contract__in=allowed,
                                            representative_size__lt=1000)
         chosen += [b.number for b in picked if b.number not in chosen]
@@ -239,10 +235,10 @@ def _step_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
     if draft.method == Draft.Method.CSV:
         return _step_csv(request, draft)
     error = ""
+    allowed, refused = _allowed_contracts(draft)  # E1 and B1 per N番, once per request
     if request.method == "POST":
-        _chooser_apply(request, draft)
+        _chooser_apply(request, draft, allowed)
         if request.POST.get("action") == "next":
-            allowed, _refused = _allowed_contracts(draft)
             valid = set(BaseNumber.objects.filter(number__in=draft.base_numbers, contract__in=allowed)
                         .values_list("number", flat=True))
             if valid:
@@ -252,13 +248,11 @@ def _step_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
             error = _("ダイヤルイン番号を追加する基本契約番号を選択し、[→] 選択ボタンを押してください。")
         else:
             return redirect(reverse("orders:wizard_step", args=[draft.pk, 3]) + _list_query(request.POST))
-    context = _wizard_context(draft, 3, error=error, **_chooser_context(request, draft, request.GET))
+    context = _wizard_context(draft, 3, error=error, **_chooser_context(draft, request.GET, allowed, refused))
     return render(request, "orders/wizard/step3_bases.html", context, status=422 if error else 200)
 
 
 def _list_query(params) -> str:
-    from urllib.parse import urlencode
-
     query = {k: params.get(k) for k in ("q", "n", "page") if params.get(k)}
     return "?" + urlencode(query) if query else ""
 
@@ -270,10 +264,11 @@ def wizard_bases(request: HttpRequest, draft_id) -> HttpResponse:
     draft = _draft_get(request, draft_id)
     if draft.submitted_at or draft.step_done < 2 or draft.method != Draft.Method.SCREEN:
         raise Http404
+    allowed, refused = _allowed_contracts(draft)
     if request.method == "POST":
-        _chooser_apply(request, draft)
+        _chooser_apply(request, draft, allowed)
     params = request.POST if request.method == "POST" else request.GET
-    context = _wizard_context(draft, 3, **_chooser_context(request, draft, params))
+    context = _wizard_context(draft, 3, **_chooser_context(draft, params, allowed, refused))
     response = render(request, "orders/wizard/step3_bases.html#chooser", context)
     response["Vary"] = "HX-Request"
     return response

@@ -61,11 +61,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     groups = selectors.voice_groups_for(organisation=organisation)
     heartbeat = WorkerHeartbeat.objects.filter(name="worker").first()
     worker_alive = bool(heartbeat and (clock.now() - heartbeat.seen_at).total_seconds() < 120)
-    from orders.models import Draft
-    from orders.services import draft_expiry
+    from orders.selectors import drafts_open
 
-    drafts = Draft.objects.filter(organisation=organisation, submitted_at__isnull=True,
-                                  updated_at__gte=draft_expiry()).count()
+    drafts = drafts_open(organisation=organisation).count()
     return render(
         request,
         "portal/dashboard.html",
