@@ -178,8 +178,9 @@ class BaseNumber(models.Model):
     number = models.CharField(_("基本契約番号"), max_length=11, unique=True)
     kind = models.CharField(_("番号種別"), max_length=3, choices=NumberKind.choices)
     representative_size = models.PositiveIntegerField(
-        _("代表グループ番号数"), default=1,
-        help_text=_("この基本契約番号の代表グループに属する番号の数。"),
+        _("代表グループ番号数"), null=True, blank=True, default=None,
+        help_text=_("この基本契約番号の代表グループ（代表）に属する番号の数。空欄は代表グループに属さない"
+                    "（E8の対象外）。開通した番号はグループに加わります。"),
     )
 
     class Meta:

@@ -3,10 +3,10 @@
 import datetime as dt
 import secrets
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Q
 from django.db.models.functions import Length
 from django.utils.translation import gettext as _
 
@@ -226,18 +226,28 @@ def stock_pool(*, base_number: BaseNumber, kind: str) -> tuple[str, str]:
     return (kind, issue_area_code(base_number) if kind == phone.KIND_0AJ else "050")
 
 
-def stock_free_counts(pools: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """Free numbers per pool, in one query."""
-    pools = set(pools)
-    if not pools:
+def pool_for(*, base_kind: str, base_number: str, contract_area: str, kind: str) -> tuple[str, str]:
+    """stock_pool from plain values (no model instances: 10,000 rows stay cheap)."""
+    if kind != phone.KIND_0AJ:
+        return (kind, "050")
+    return (kind, phone.area_code(base_number) if base_kind == phone.KIND_0AJ else contract_area)
+
+
+def stock_free_counts(pools: Iterable[tuple[str, str]] | dict[tuple[str, str], int]) -> dict[tuple[str, str], int]:
+    """Free numbers per pool, in one query. Given a mapping pool → numbers needed, each pool is
+    counted only up to one more than needed (a shortfall is exact, plenty is never scanned)."""
+    needed = pools if isinstance(pools, dict) else dict.fromkeys(pools)
+    if not needed:
         return {}
-    q = None
-    for kind, area in pools:
-        part = Q(kind=kind, area_code=area)
-        q = part if q is None else q | part
-    rows = (StockNumber.objects.filter(q).values_list("kind", "area_code").annotate(n=Count("id")))
-    counts = {(kind, area): n for kind, area, n in rows}
-    return {pool: counts.get(pool, 0) for pool in pools}
+    parts, params = [], []
+    for (kind, area), need in needed.items():
+        limit = "" if need is None else " LIMIT %s"
+        parts.append(f"SELECT %s, %s, (SELECT count(*) FROM (SELECT 1 FROM {StockNumber._meta.db_table} "
+                     f"WHERE kind = %s AND area_code = %s{limit}) s)")
+        params += [kind, area, kind, area] + ([] if need is None else [need + 1])
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return {(kind, area): n for kind, area, n in cursor.fetchall()}
 
 
 _DIALIN_COLUMNS = (
@@ -251,61 +261,83 @@ OPTION_DEFAULTS = {"message_box": False, "anonymous_call_rejection": False, "nui
                    "specific_number_notification": "", "forwarding_specific_number": ""}
 
 
+class IssueRow(NamedTuple):
+    """One row of an order to fill from a stock pool: count new numbers on a base number, with
+    the options (付加機能) every one of them gets."""
+
+    base_id: int
+    kind: str
+    area: str
+    count: int
+    message_box: bool = False
+    anonymous_call_rejection: bool = False
+    nuisance_call_rejection: bool = False
+    specific_number_notification: str = ""
+    forwarding_specific_number: str = ""
+
+
 def numbers_issue_many(
     *, allocations: list[tuple[BaseNumber, str, int] | tuple[BaseNumber, str, int, dict]], source: str,
     day: dt.date,
-) -> list[str]:
-    """Issue new numbers for several rows (base number, kind, count): one statement per pool.
+) -> int:
+    """Issue new numbers for rows given as (base number, kind, count[, options])."""
+    rows = []
+    for base_number, kind, count, *rest in allocations:
+        kind_, area = stock_pool(base_number=base_number, kind=kind)
+        rows.append(IssueRow(base_number.pk, kind_, area, count, **{**OPTION_DEFAULTS, **(rest[0] if rest else {})}))
+    return numbers_issue_rows(rows=rows, source=source, day=day)
+
+
+def numbers_issue_rows(*, rows: Iterable[IssueRow], source: str, day: dt.date) -> int:
+    """Issue new numbers for many rows: one statement per stock pool, linear in numbers.
 
     On PostgreSQL one statement moves a pool's numbers: free rows picked lowest first with FOR
     UPDATE SKIP LOCKED (concurrent issuers take different rows and never wait on each other),
-    deleted from stock, numbered, and inserted as dial-ins on their rows' base numbers (each row
-    takes its slice), all in the caller's transaction. The unique constraint and the cross-table
-    guard are the last word against a duplicate. Raises InsufficientStock (the caller rolls
-    back) when a pool has fewer free rows than asked.
+    deleted from stock through the primary key, numbered, and each number's row found by
+    width_bucket over the rows' lower bounds (a binary search, no join), inserted as dial-ins,
+    all in the caller's transaction. Pools are taken in a stable order. The unique constraint
+    and the cross-table guard are the last word against a duplicate. Raises InsufficientStock
+    (the caller rolls back) when a pool has fewer free rows than asked.
     """
-    pools: dict[tuple[str, str], list[tuple[int, int, dict]]] = {}
-    for base_number, kind, count, *rest in allocations:
-        options = {**OPTION_DEFAULTS, **(rest[0] if rest else {})}
-        pools.setdefault(stock_pool(base_number=base_number, kind=kind), []).append((base_number.pk, count, options))
-    issued: list[str] = []
-    for (kind, area), rows in pools.items():
-        wanted = sum(row[1] for row in rows)
-        got = _issue_pool(kind=kind, area=area, rows=rows, source=source, day=day)
-        if len(got) != wanted:
-            raise InsufficientStock(kind=kind, area=area, wanted=wanted, got=len(got))
-        issued.extend(got)
+    pools: dict[tuple[str, str], list[IssueRow]] = {}
+    for row in rows:
+        pools.setdefault((row.kind, row.area), []).append(row)
+    issued = 0
+    for (kind, area), pool_rows in sorted(pools.items()):
+        wanted = sum(row.count for row in pool_rows)
+        got = _issue_pool(kind=kind, area=area, rows=pool_rows, source=source, day=day)
+        if got != wanted:
+            raise InsufficientStock(kind=kind, area=area, wanted=wanted, got=got)
+        issued += got
     return issued
 
 
-def _issue_pool(*, kind: str, area: str, rows: list[tuple[int, int, dict]], source: str, day: dt.date) -> list[str]:
+def _issue_pool(*, kind: str, area: str, rows: list[IssueRow], source: str, day: dt.date) -> int:
     stock, dialin = StockNumber._meta.db_table, DialInNumber._meta.db_table
-    wanted = sum(count for _base, count, _options in rows)
-    slots, low = [], 1
-    for base_id, count, o in rows:  # row i takes numbers low..high of the pool's picks, in order
-        slots.append((base_id, low, low + count - 1, o["message_box"], o["anonymous_call_rejection"],
-                      o["nuisance_call_rejection"], o["specific_number_notification"],
-                      o["forwarding_specific_number"]))
-        low += count
+    wanted = sum(row.count for row in rows)
+    lows, low = [], 1
+    for row in rows:  # row i takes the pool's picks number lows[i] .. lows[i+1]-1, in number order
+        lows.append(low)
+        low += row.count
+    columns = list(zip(*rows, strict=True))  # base_id, kind, area, count, then the five options
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            slot_sql = ", ".join(["(%s::bigint, %s::int, %s::int, %s::bool, %s::bool, %s::bool, %s, %s)"] * len(slots))
             cursor.execute(
                 f"""WITH picked AS (
                         SELECT id FROM {stock} WHERE kind = %s AND area_code = %s
                         ORDER BY number LIMIT %s FOR UPDATE SKIP LOCKED),
                     moved AS (
-                        DELETE FROM {stock} s USING picked WHERE s.id = picked.id RETURNING s.number, s.kind),
+                        DELETE FROM {stock} WHERE id = ANY(ARRAY(SELECT id FROM picked)) RETURNING number, kind),
                     numbered AS (
-                        SELECT number, kind, row_number() OVER (ORDER BY number) AS rn FROM moved),
-                    slots (base_id, lo, hi, mb, acr, ncr, sn, fs) AS (VALUES {slot_sql})
+                        SELECT number, kind,
+                               width_bucket(row_number() OVER (ORDER BY number), %s::bigint[]) AS b FROM moved)
                     INSERT INTO {dialin} ({_DIALIN_COLUMNS})
-                    SELECT n.number, n.kind, s.base_id, 'active', %s, %s, s.mb, s.acr, s.ncr, s.sn, s.fs
-                    FROM numbered n JOIN slots s ON n.rn BETWEEN s.lo AND s.hi
-                    RETURNING number""",
-                [kind, area, wanted, *(v for slot in slots for v in slot), day, source],
+                    SELECT n.number, n.kind, (%s::bigint[])[b], 'active', %s, %s, (%s::bool[])[b],
+                           (%s::bool[])[b], (%s::bool[])[b], (%s::text[])[b], (%s::text[])[b]
+                    FROM numbered n""",
+                [kind, area, wanted, lows, list(columns[0]), day, source, *(list(c) for c in columns[4:])],
             )
-            return [row[0] for row in cursor.fetchall()]
+            return cursor.rowcount
         # SQLite (embedded default): one writer at a time, so no locking clause is needed.
         cursor.execute(
             f"""DELETE FROM {stock} WHERE id IN (
@@ -315,46 +347,97 @@ def _issue_pool(*, kind: str, area: str, rows: list[tuple[int, int, dict]], sour
         )
         moved = sorted(cursor.fetchall())
         params = []
-        for base_id, lo, hi, *options in slots:
-            params += [(number, k, base_id, "active", day, source, *options) for number, k in moved[lo - 1:hi]]
+        for row, lo in zip(rows, lows, strict=True):
+            params += [(number, k, row.base_id, "active", day, source, *row[4:])
+                       for number, k in moved[lo - 1:lo - 1 + row.count]]
         cursor.executemany(
             f"INSERT INTO {dialin} ({_DIALIN_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", params)
-        return [number for number, _k in moved]
+        return len(params)
 
 
-def reserved_numbers_issue(
-    *, code: ReservationCode, numbers: dict[str, BaseNumber | tuple[BaseNumber, dict]], source: str,
-    day: dt.date,
-) -> list[str]:
-    """A held reservation code yields exactly its numbers, on the base numbers given, and is used up."""
+class TargetRow(NamedTuple):
+    """A known number (reserved or ported) going onto a base number, with its options."""
+
+    number: str
+    base_id: int
+    message_box: bool = False
+    anonymous_call_rejection: bool = False
+    nuisance_call_rejection: bool = False
+    specific_number_notification: str = ""
+    forwarding_specific_number: str = ""
+
+
+def _targets(numbers) -> list[TargetRow]:
+    """Accepts TargetRow or the older {number: base | (base, options)} / [(number, base, options)]."""
+    if isinstance(numbers, dict):
+        out = []
+        for number, target in numbers.items():
+            base, options = target if isinstance(target, tuple) else (target, {})
+            out.append(TargetRow(number, base.pk, **{**OPTION_DEFAULTS, **options}))
+        return out
+    return [row if isinstance(row, TargetRow) else TargetRow(row[0], row[1].pk, **{**OPTION_DEFAULTS, **row[2]})
+            for row in numbers]
+
+
+def reserved_numbers_issue(*, code: ReservationCode, numbers, source: str, day: dt.date) -> int:
+    """A held reservation code yields exactly its numbers, on the base numbers given, and is used up.
+    One statement moves them (reserved → dial-in)."""
     changed = ReservationCode.objects.filter(
         pk=code.pk, status=ReservationCode.Status.HELD, held_by=source
     ).update(status=ReservationCode.Status.USED, used_at=clock.now(), used_by=source, held_by="")
     if not changed:
         raise ValidationError(_("番号予約コード %(code)s はこのお申し込みで保留されていません。") % {"code": code.code})
+    targets = _targets(numbers)
     reserved, dialin = ReservedNumber._meta.db_table, DialInNumber._meta.db_table
-    targets: dict[str, tuple[int, dict]] = {}
-    for number, target in numbers.items():
-        base, options = target if isinstance(target, tuple) else (target, {})
-        targets[number] = (base.pk, {**OPTION_DEFAULTS, **options})
-    issued: list[str] = []
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {reserved} WHERE code_id = %s AND number IN ({', '.join(['%s'] * len(targets))}) "
-            "RETURNING number, kind",
-            [code.pk, *targets],
-        )
-        moved = cursor.fetchall()
-        cursor.executemany(
-            f"INSERT INTO {dialin} ({_DIALIN_COLUMNS}) VALUES (%s, %s, %s, 'active', %s, %s, %s, %s, %s, %s, %s)",
-            [(number, kind, targets[number][0], day, source, *targets[number][1].values()) for number, kind in moved],
-        )
-        issued.extend(number for number, _kind in moved)
-    left = ReservedNumber.objects.filter(code=code).count()
-    if len(issued) != len(numbers) or left:
+        if connection.vendor == "postgresql":
+            columns = [list(c) for c in zip(*targets, strict=True)]
+            cursor.execute(
+                f"""WITH t AS (SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bool[], %s::bool[], %s::bool[],
+                                                   %s::text[], %s::text[]) AS t(number, base_id, mb, acr, ncr, sn, fs)),
+                    moved AS (DELETE FROM {reserved} r USING t WHERE r.code_id = %s AND r.number = t.number
+                              RETURNING r.number, r.kind)
+                    INSERT INTO {dialin} ({_DIALIN_COLUMNS})
+                    SELECT m.number, m.kind, t.base_id, 'active', %s, %s, t.mb, t.acr, t.ncr, t.sn, t.fs
+                    FROM moved m JOIN t ON t.number = m.number""",
+                [*columns, code.pk, day, source],
+            )
+            issued = cursor.rowcount
+        else:
+            by_number = {t.number: t for t in targets}
+            cursor.execute(
+                f"DELETE FROM {reserved} WHERE code_id = %s AND number IN ({', '.join(['%s'] * len(targets))}) "
+                "RETURNING number, kind", [code.pk, *by_number])
+            moved = cursor.fetchall()
+            cursor.executemany(
+                f"INSERT INTO {dialin} ({_DIALIN_COLUMNS}) VALUES (%s, %s, %s, 'active', %s, %s, %s, %s, %s, %s, %s)",
+                [(n, kind, by_number[n].base_id, day, source, *by_number[n][2:]) for n, kind in moved])
+            issued = len(moved)
+    left = ReservedNumber.objects.filter(code=code).exists()
+    if issued != len(targets) or left:
         raise ValidationError(
             _("番号予約コード %(code)s の番号が予約内容と一致しません。") % {"code": code.code})
     return issued
+
+
+def representative_groups_grow(*, added: dict[int, int]) -> None:
+    """E8: numbers issued onto a base number in a representative group (代表) join it, in one
+    statement. A base number in no group (size NULL) stays in none."""
+    added = {pk: n for pk, n in added.items() if n}
+    if not added:
+        return
+    table = BaseNumber._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"""UPDATE {table} b SET representative_size = b.representative_size + a.n
+                    FROM unnest(%s::bigint[], %s::int[]) AS a(id, n)
+                    WHERE b.id = a.id AND b.representative_size IS NOT NULL""",
+                [list(added), list(added.values())])
+        else:
+            cursor.executemany(
+                f"UPDATE {table} SET representative_size = representative_size + %s "
+                "WHERE id = %s AND representative_size IS NOT NULL", [(n, pk) for pk, n in added.items()])
 
 
 def reservation_code_hold(*, code: ReservationCode, holder: str) -> bool:
@@ -370,14 +453,23 @@ def reservation_code_release(*, holder: str) -> int:
         status=ReservationCode.Status.AVAILABLE, held_by="")
 
 
-def ported_numbers_issue(*, numbers: list[tuple[str, BaseNumber, dict]], source: str, day: dt.date) -> list[str]:
-    """Numbers ported in from another carrier (番号ポータビリティ) become dial-in numbers; they come
-    from no stock, so the unique constraint and the cross-table guard refuse one already here."""
+def ported_numbers_issue(*, numbers, source: str, day: dt.date) -> int:
+    """Numbers ported in from another carrier (番号ポータビリティ) become dial-in numbers in one
+    statement; they come from no stock, so the unique constraint and the cross-table guard
+    refuse one already here."""
+    targets = _targets(numbers)
     dialin = DialInNumber._meta.db_table
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {dialin} ({_DIALIN_COLUMNS}) VALUES (%s, %s, %s, 'active', %s, %s, %s, %s, %s, %s, %s)",
-            [(number, phone.KIND_0AJ, base.pk, day, source, *{**OPTION_DEFAULTS, **options}.values())
-             for number, base, options in numbers],
-        )
-    return [number for number, _base, _options in numbers]
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"""INSERT INTO {dialin} ({_DIALIN_COLUMNS})
+                    SELECT t.number, %s, t.base_id, 'active', %s, %s, t.mb, t.acr, t.ncr, t.sn, t.fs
+                    FROM unnest(%s::text[], %s::bigint[], %s::bool[], %s::bool[], %s::bool[], %s::text[],
+                                %s::text[]) AS t(number, base_id, mb, acr, ncr, sn, fs)""",
+                [phone.KIND_0AJ, day, source, *(list(c) for c in zip(*targets, strict=True))],
+            )
+        else:
+            cursor.executemany(
+                f"INSERT INTO {dialin} ({_DIALIN_COLUMNS}) VALUES (%s, %s, %s, 'active', %s, %s, %s, %s, %s, %s, %s)",
+                [(t.number, phone.KIND_0AJ, t.base_id, day, source, *t[2:]) for t in targets])
+    return len(targets)

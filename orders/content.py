@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from numbering import phone
 from numbering.models import BaseNumber, Organisation, ReservationCode, ReservedNumber, VoiceGroup
 from numbering.services import issue_area_code, stock_free_counts, stock_pool
-from orders.eligibility import Wish, eligibility_check
+from orders.eligibility import Wish, eligibility_check, representative_overflow
 from portal import clock
 
 MAX_QUANTITY_IMMEDIATE = 2000
@@ -256,6 +256,8 @@ def _check_eligibility(result: Content, red_index: list[int], blue_index: list[i
             continue
         reason = decision.block.reason if decision.flow == "immediate" else decision.reason
         rule = decision.block.rule if decision.flow == "immediate" else decision.rule
+        overflow = ({b.number for b in representative_overflow(contract, additions[contract.pk])}
+                    if rule == "E8" else set())
         rows = [("red", i, line.kind, line.base) for line, i in zip(result.red, red_index, strict=True)]
         rows += [("blue", i, phone.kind_of(line.number), line.base)
                  for line, i in zip(result.blue, blue_index, strict=True)]
@@ -266,7 +268,7 @@ def _check_eligibility(result: Content, red_index: list[int], blue_index: list[i
                 if kind == phone.KIND_0AJ:
                     result.add(box, i, "kind" if box == "red" else "number", f"[{rule}] {reason}")
             elif rule == "E8":
-                if base.representative_size + additions[contract.pk][base.number] > 1000:
+                if base.number in overflow:
                     result.add(box, i, "quantity" if box == "red" else "number", f"[{rule}] {reason}")
             else:
                 result.add(box, i, "base", f"[{rule}] {reason}")

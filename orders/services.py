@@ -2,19 +2,25 @@
 
 import datetime as dt
 import logging
+import random
+import time
 from collections import defaultdict
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from numbering import phone
-from numbering.models import BaseNumber, NetworkAddress, VoiceContract, VoiceGroup
+from numbering.models import BaseNumber, NetworkAddress, ReservationCode, VoiceContract, VoiceGroup
 from numbering.services import (
     InsufficientStock,
-    numbers_issue_many,
+    IssueRow,
+    TargetRow,
+    numbers_issue_rows,
+    pool_for,
     ported_numbers_issue,
+    representative_groups_grow,
     reservation_code_hold,
     reservation_code_release,
     reserved_numbers_issue,
@@ -24,6 +30,7 @@ from orders.eligibility import Wish, eligibility_check
 from orders.lead_times import earliest_date
 from orders.mail import mail_compose
 from orders.models import (
+    OPTION_FIELDS,
     TRANSITIONS,
     Attachment,
     Channel,
@@ -167,24 +174,74 @@ def draft_content_check(*, draft: Draft) -> Content:
     )
 
 
-@transaction.atomic
-def draft_submit(*, draft_id, user) -> list[Order]:
-    """申し込む: one order per N番 of the draft, all or nothing, at most once per draft.
+# Database errors that a second attempt clears: deadlock, serialization failure, lock wait over
+# lock_timeout, statement over statement_timeout.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001", "55P03", "57014"})
+SUBMIT_ATTEMPTS = 3
 
-    The draft row is locked, so a double click, a reload or a second tab waits for the first
-    submit and then gets its orders back; the (draft, N番) unique constraint is the last guard.
-    """
-    draft = Draft.objects.select_for_update().select_related("organisation", "voice_group").get(
-        pk=draft_id, organisation=user.organisation)
+
+def is_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, OperationalError) and getattr(exc.__cause__, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+def _submit_retrying(work):
+    """Run a submit; a deadlock or a lock wait that timed out is retried a few times, then the
+    customer gets the step again with a message, never a 500."""
+    for attempt in range(1, SUBMIT_ATTEMPTS + 1):
+        try:
+            return work()
+        except OperationalError as exc:
+            if not is_retryable(exc):
+                raise
+            logger.warning("submit attempt %s failed: %s", attempt, exc)
+            if attempt == SUBMIT_ATTEMPTS:
+                raise ContentInvalid(Content(non_field=[_(
+                    "ただいま同じご契約へのお申し込みが集中しているため、受け付けられませんでした。"
+                    "お申し込みは保存されていません。しばらくしてからもう一度「申し込む」を押してください。"),
+                ])) from exc
+            time.sleep(random.uniform(0.02, 0.1) * attempt)
+    raise AssertionError("unreachable")
+
+
+def contracts_lock(contract_ids) -> None:
+    """Serialise every submit on the N番 it places an order for: a row lock on each voice contract,
+    taken in one stable order (by id). The E and B rules are then checked inside the lock, in the
+    transaction that inserts the order, so B1 and E8 can never be beaten by timing."""
+    list(VoiceContract.objects.select_for_update(no_key=True).filter(pk__in=contract_ids).order_by("pk")
+         .values_list("pk", flat=True))
+
+
+def _draft_contract_ids(draft: Draft) -> set[int]:
+    """The N番 a draft's rows name (any base number of its voice group)."""
+    from orders.content import _clean
+
+    numbers = {_clean(row.get("base")) for row in [*draft.red_rows, *draft.blue_rows]} - {""}
+    return set(BaseNumber.objects.filter(number__in=numbers, contract__voice_group=draft.voice_group_id)
+               .values_list("contract_id", flat=True))
+
+
+def draft_submit(*, draft_id, user) -> list[Order]:
+    """申し込む: one order per N番 of the draft, all or nothing, at most once per draft."""
+    return _submit_retrying(lambda: _draft_submit(draft_id=draft_id, user=user))
+
+
+@transaction.atomic
+def _draft_submit(*, draft_id, user) -> list[Order]:
+    # The draft row alone is locked (of=self: never the organisation), so a double click, a
+    # reload or a second tab waits for the first submit and then gets its orders back; the
+    # (draft, N番) unique constraint is the last guard.
+    draft = Draft.objects.select_for_update(of=("self",)).get(pk=draft_id, organisation=user.organisation)
     if draft.submitted_at:
         return list(Order.objects.filter(draft_id=draft.pk).order_by("request_id"))
-    content = draft_content_check(draft=draft)
+    contracts_lock(_draft_contract_ids(draft))
+    content = draft_content_check(draft=draft)  # E1–E8, B1 and codes, inside the lock
     if not content.ok:
         raise ContentInvalid(content)
     now = clock.now()
     contact = {key: draft.contact.get(key, "") for key in CONTACT_KEYS}
     orders: list[Order] = []
     mails: list[int] = []
+    codes_by_order: list[tuple[Order, dict]] = []
     for contract in content.contracts():
         order = Order.objects.create(
             request_id=request_id_new(), organisation=draft.organisation, contract=contract,
@@ -207,13 +264,14 @@ def draft_submit(*, draft_id, user) -> list[Order]:
                                        reservation_code=line.code, reserved_number=line.number))
                 codes[line.code.pk] = line.code
         OrderItem.objects.bulk_create(items, batch_size=2000)
-        _codes_hold(order, codes.values())
+        codes_by_order.append((order, codes))
         OrderEvent.objects.create(order=order, at=now, to_status=Status.ACCEPTED, actor=OrderEvent.Actor.CUSTOMER,
                                   user=user, note="お申し込みを受け付けました")
         mail = mail_compose(order=order, kind=SentMail.Kind.ACCEPTED)
         if mail:
             mails.append(mail.pk)
         orders.append(order)
+    _codes_hold(codes_by_order)
     draft.submitted_at = now
     draft.updated_at = now
     draft.save(update_fields=["submitted_at", "updated_at"])
@@ -221,10 +279,13 @@ def draft_submit(*, draft_id, user) -> list[Order]:
     return orders
 
 
-def _codes_hold(order: Order, codes) -> None:
-    """Hold the order's reservation codes; one taken meanwhile undoes the whole submit."""
-    for code in codes:
-        if not reservation_code_hold(code=code, holder=order.request_id):
+def _codes_hold(codes_by_order: list[tuple[Order, dict]]) -> None:
+    """Hold the orders' reservation codes, locked in one stable order (by id) in both flows; one
+    taken meanwhile undoes the whole submit."""
+    holder = {code_id: order for order, codes in codes_by_order for code_id in codes}
+    locked = ReservationCode.objects.select_for_update(of=("self",)).filter(pk__in=holder).order_by("pk")
+    for code in locked:
+        if not reservation_code_hold(code=code, holder=holder[code.pk].request_id):
             raise ContentInvalid(Content(non_field=[
                 _("番号予約コード「%(code)s」は他のお申し込みで使用中か、有効期限が切れています。")
                 % {"code": code.code}]))
@@ -286,35 +347,45 @@ def _activation_day(order: Order) -> dt.date:
 
 def _issue_items(order: Order) -> tuple[int, list[str]]:
     """Issue the order's numbers with their options; return the count and the 特定番号通知
-    numbers dropped by O4."""
+    numbers dropped by O4. Items are read as plain values (10,000 rows stay cheap) and each kind
+    of item goes in one statement: new numbers per stock pool, reserved numbers per code, ported
+    numbers all at once."""
     day = _activation_day(order)
-    items = list(order.items.select_related("base_number", "base_number__contract", "reservation_code"))
+    fields = ("base_number_id", "kind", "quantity", "reservation_code_id", "reserved_number", "ported_number",
+              *OPTION_FIELDS)
+    items = list(order.items.order_by("position").values_list(*fields))
+    notify = {item[9] for item in items if item[9]}
     # O4: 特定番号通知 needs its freephone / navi-dial link complete by the construction date.
-    dropped = set(o4_unlinked(contract=order.contract, day=day, numbers={
-        item.specific_number_notification for item in items if item.specific_number_notification}))
-    issued = 0
-    by_code: dict[int, dict[str, tuple[BaseNumber, dict]]] = defaultdict(dict)
-    codes = {}
-    allocations = []
-    ported = []
-    for item in items:
-        options = item.options
-        if options["specific_number_notification"] in dropped:
-            options["specific_number_notification"] = ""  # O4: cancelled automatically
-        if item.ported_number:
-            ported.append((item.ported_number, item.base_number, options))
-        elif item.reservation_code_id:
-            by_code[item.reservation_code_id][item.reserved_number] = (item.base_number, options)
-            codes[item.reservation_code_id] = item.reservation_code
+    dropped = set(o4_unlinked(contract=order.contract, day=day, numbers=notify)) if notify else set()
+    bases = {pk: (kind, number) for pk, kind, number in
+             BaseNumber.objects.filter(pk__in={item[0] for item in items}).values_list("pk", "kind", "number")}
+    by_code: dict[int, list[TargetRow]] = defaultdict(list)
+    rows: list[IssueRow] = []
+    ported: list[TargetRow] = []
+    added: dict[int, int] = defaultdict(int)  # numbers per base number, for its representative group
+    for base_id, kind, quantity, code_id, reserved, ported_number, *options in items:
+        if options[3] in dropped:
+            options[3] = ""  # O4: cancelled automatically
+        added[base_id] += quantity
+        if ported_number:
+            ported.append(TargetRow(ported_number, base_id, *options))
+        elif code_id:
+            by_code[code_id].append(TargetRow(reserved, base_id, *options))
         else:
-            allocations.append((item.base_number, item.kind, item.quantity, options))
-    if allocations:
-        issued += len(numbers_issue_many(allocations=allocations, source=order.request_id, day=day))
-    for code_id, numbers in by_code.items():
-        issued += len(reserved_numbers_issue(code=codes[code_id], numbers=numbers, source=order.request_id, day=day))
+            base_kind, base_number = bases[base_id]
+            kind_, area = pool_for(base_kind=base_kind, base_number=base_number,
+                                   contract_area=order.contract.area_code, kind=kind)
+            rows.append(IssueRow(base_id, kind_, area, quantity, *options))
+    issued = 0
+    if rows:
+        issued += numbers_issue_rows(rows=rows, source=order.request_id, day=day)
+    codes = {c.pk: c for c in ReservationCode.objects.filter(pk__in=by_code).order_by("pk")}
+    for code_id, targets in sorted(by_code.items()):
+        issued += reserved_numbers_issue(code=codes[code_id], numbers=targets, source=order.request_id, day=day)
     if ported:
-        issued += len(ported_numbers_issue(numbers=ported, source=order.request_id, day=day))
-    if any(item.kind == phone.KIND_0AJ for item in items) and not order.contract.oaj_used:
+        issued += ported_numbers_issue(numbers=ported, source=order.request_id, day=day)
+    representative_groups_grow(added=added)  # E8: issued numbers join their base number's group
+    if any(item[1] == phone.KIND_0AJ for item in items) and not order.contract.oaj_used:
         VoiceContract.objects.filter(pk=order.contract_id).update(oaj_used=True)
     if order.network_changes:
         network_changes_apply(order=order)
@@ -508,13 +579,19 @@ def _parse_date(value) -> dt.date | None:
         return None
 
 
-@transaction.atomic
 def scheduled_submit(*, draft_id, user) -> list[Order]:
     """申し込む (scheduled): one order for the N番 with all saved items; activated by beat on its date."""
+    return _submit_retrying(lambda: _scheduled_submit(draft_id=draft_id, user=user))
+
+
+@transaction.atomic
+def _scheduled_submit(*, draft_id, user) -> list[Order]:
     draft = Draft.objects.select_for_update(of=("self",)).select_related("organisation", "voice_group", "contract").get(
         pk=draft_id, organisation=user.organisation, flow=Flow.SCHEDULED)
     if draft.submitted_at:
         return list(Order.objects.filter(draft_id=draft.pk))
+    if draft.contract_id:
+        contracts_lock([draft.contract_id])  # the same lock as the immediate submit (B1)
     rows, problems = scheduled_check(draft=draft)
     if problems:
         raise ContentInvalid(Content(non_field=problems))
@@ -541,7 +618,7 @@ def scheduled_submit(*, draft_id, user) -> list[Order]:
                                                         for r in rows), start=1)]
     codes = {row["reservation_code"].pk: row["reservation_code"] for row in rows if row.get("reservation_code")}
     OrderItem.objects.bulk_create(items, batch_size=2000)
-    _codes_hold(order, codes.values())
+    _codes_hold([(order, codes)])
     aml = draft.extra.get("aml") or {}
     if aml.get("attachment"):
         Attachment.objects.filter(pk=aml["attachment"] or None, draft=draft).update(order=order)

@@ -221,8 +221,8 @@ def _chooser_apply(request: HttpRequest, draft: Draft, allowed: list[VoiceContra
     action = request.POST.get("action", "")
     chosen = list(draft.base_numbers)
     if action == "add":
-        picked = BaseNumber.objects.filter(number__in=request.POST.getlist("pick"), contract__in=allowed,
-                                           representative_size__lt=1000)
+        picked = BaseNumber.objects.filter(number__in=request.POST.getlist("pick"), contract__in=allowed).filter(
+            Q(representative_size__isnull=True) | Q(representative_size__lt=1000))
         chosen += [b.number for b in picked if b.number not in chosen]
     elif action == "remove":
         dropped = set(request.POST.getlist("unpick"))

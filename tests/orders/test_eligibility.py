@@ -38,17 +38,23 @@ CASES = {
                     Wish(kinds=OAJ, additions={"05012345678": 5000}), Flow.SCHEDULED, "E6"),
     "E7 050 on a 050 contract": ({}, ["05012345678"], Wish(kinds=IP050), Flow.IMMEDIATE, "E7"),
     "E7 0AJ on a 0AJ contract": ({}, ["0312345678"], Wish(kinds=OAJ), Flow.IMMEDIATE, "E7"),
-    "E8 over 1,000": ({}, ["0312345678"], Wish(kinds=OAJ, additions={"0312345678": 1000}),
+    "E8 over 1,000": ({"_size": 1}, ["0312345678"], Wish(kinds=OAJ, additions={"0312345678": 1000}),
                       Flow.SCHEDULED, "E8"),
-    "E8 exactly 1,000 is fine": ({}, ["0312345678"], Wish(kinds=OAJ, additions={"0312345678": 999}),
+    "E8 exactly 1,000 is fine": ({"_size": 1}, ["0312345678"], Wish(kinds=OAJ, additions={"0312345678": 999}),
                                  Flow.IMMEDIATE, "E7"),
+    # Correction to domain.md: a base number in no representative group is not limited by E8.
+    "E8 not for a base number in no group": ({}, ["0312345678"], Wish(kinds=OAJ, additions={"0312345678": 2000}),
+                                             Flow.IMMEDIATE, "E7"),
 }
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
 def test_the_flowchart(alice, case):
     fields, bases, wish, flow, rule = case
+    fields = dict(fields)
+    size = fields.pop("_size", None)
     contract = factories.contract(alice.organisation, "N100000001", base_numbers=bases, **fields)
+    contract.base_numbers.update(representative_size=size)
     decision = eligibility_check(contract=contract, wish=wish)
     assert (decision.flow, decision.rule) == (flow, rule)
     assert decision.reason  # a Japanese sentence for the customer
