@@ -28,14 +28,21 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+PORT ?= 8000
+CELERY := $(VENV)/bin/celery -A portal
+CELERY_QUIET := --loglevel INFO
+
+# The web server, a task worker and the scheduler (beat) as separate processes: a worker that
+# dies is restarted, and the scheduler (in-memory schedule, one instance by lock) keeps running.
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
-	@echo "Serving on http://127.0.0.1:8000/ with a task worker and scheduler (Ctrl-C stops all)."
+	@echo "Serving on http://127.0.0.1:$(PORT)/ with a task worker and scheduler (Ctrl-C stops all)."
 	@trap 'kill 0' EXIT INT TERM; \
-	$(VENV)/bin/celery -A portal worker -B -P solo --without-gossip --without-mingle \
-		--without-heartbeat --loglevel INFO & \
-	$(PY) manage.py runserver 127.0.0.1:8000
+	( while :; do $(CELERY) worker -P solo --without-gossip --without-mingle --without-heartbeat $(CELERY_QUIET); \
+	  echo "worker stopped; restarting in 2 s"; sleep 2; done ) & \
+	( while :; do $(CELERY) beat $(CELERY_QUIET); echo "scheduler stopped; restarting in 2 s"; sleep 2; done ) & \
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -320,6 +320,10 @@ class ReservationCode(models.Model):
             models.CheckConstraint(
                 condition=Q(status="held") | Q(held_by=""), name="reservation_code_held_by"
             ),
+            # A held code always names the order holding it.
+            models.CheckConstraint(
+                condition=~Q(status="held") | ~Q(held_by=""), name="reservation_code_held_has_holder"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -113,34 +113,60 @@ class SalesOrderForm(forms.ModelForm):
             "竣工（開通日の2営業日後）まで、この音声契約番号の即時開通申込は行えません（B1）。")
 
 
-def _move(to: str, label: str):
+def _operator_action(name: str, label: str, service, allowed: tuple[str, ...]):
+    """An admin action that runs the real service (the worker's activation, cancel with code
+    release, retry, 竣工) on each selected order; orders in another status are named and left."""
+
     @admin.action(description=label)
     def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        moved, refused = 0, []
-        for order in queryset:
-            try:
-                if to == Status.CANCELLED:  # releases held reservation codes and tells the customer
-                    changed = services.order_cancel(order=order, actor=OrderEvent.Actor.OPERATOR,
-                                                    user=request.user, note=str(label))
-                else:
-                    changed = services.order_set_status(order=order, to=to, actor=OrderEvent.Actor.OPERATOR,
-                                                        user=request.user, note=str(label))
-            except services.InvalidTransition:
+        moved, refused, failed = 0, [], []
+        for order in queryset.order_by("submitted_at"):
+            if order.status not in allowed:
                 refused.append(f"{order.request_id}（{order.get_status_display()}）")
                 continue
-            moved += changed
+            if service(order=order, user=request.user):
+                order.refresh_from_db(fields=["status"])
+                if order.status == Status.ERROR:
+                    failed.append(order.request_id)
+                else:
+                    moved += 1
         if moved:
-            modeladmin.message_user(request, _("%(count)s件のステータスを変更しました。") % {"count": moved},
+            modeladmin.message_user(request, _("%(count)s件のお申し込みを処理しました。") % {"count": moved},
                                     messages.SUCCESS)
+        if failed:
+            modeladmin.message_user(request, _(
+                "次のお申し込みは開通できずエラーになりました（空き番号の不足など。在庫を追加して再実行してください）: "
+                "%(orders)s") % {"orders": "、".join(failed)}, messages.ERROR)
         if refused:
             modeladmin.message_user(
                 request,
-                _("次のお申し込みはこのステータスに変更できません: %(orders)s") % {"orders": "、".join(refused)},
+                _("次のお申し込みはこの操作を行えません: %(orders)s") % {"orders": "、".join(refused)},
                 messages.ERROR,
             )
 
-    action.__name__ = f"move_to_{to}"
+    action.__name__ = name
     return action
+
+
+Operator = OrderEvent.Actor.OPERATOR
+ACTIONS = [
+    _operator_action(
+        "activate", _("開通処理を実行する（番号を払い出して工事了にする）"),
+        lambda order, user: services.order_activate(order_id=order.pk, actor=Operator, user=user),
+        (Status.ACCEPTED,)),
+    _operator_action(
+        "retry", _("エラーのお申し込みを再実行する"),
+        lambda order, user: services.order_retry(order_id=order.pk, actor=Operator, user=user), (Status.ERROR,)),
+    _operator_action(
+        "complete", _("竣工にする"),
+        lambda order, user: services.order_complete(order_id=order.pk, actor=Operator, user=user),
+        (Status.ACTIVATED,)),
+    _operator_action(
+        "cancel", _("キャンセルする（番号予約コードを解放）"),
+        lambda order, user: services.order_cancel(order=order, actor=Operator, user=user,
+                                                  note="オペレーターがキャンセルしました"),
+        (Status.ACCEPTED, Status.ERROR)),
+]
 
 
 @admin.register(Order)
@@ -153,12 +179,7 @@ class OrderAdmin(admin.ModelAdmin):
     autocomplete_fields = ["contract"]
     inlines = [OrderItemInline, OrderEventInline, SentMailInline, AttachmentInline]
     date_hierarchy = "submitted_at"
-    actions = [
-        _move(Status.IN_CONSTRUCTION, _("工事中にする")),
-        _move(Status.ACTIVATED, _("工事了にする")),
-        _move(Status.COMPLETED, _("竣工にする")),
-        _move(Status.CANCELLED, _("キャンセルする")),
-    ]
+    actions = ACTIONS
 
     def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
         if obj is None:

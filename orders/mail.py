@@ -1,10 +1,14 @@
 """Order e-mails as an outbox: composed and stored in the order's transaction, delivered after
 commit by a task. Every mail stays readable in admin and, in the demo, in the customer's mailbox."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
 from orders.models import Order, SentMail
 from portal import clock
@@ -52,9 +56,18 @@ def mail_compose(*, order: Order, kind: str, extra: dict | None = None) -> SentM
     return mail if created else None
 
 
+LEASE = dt.timedelta(seconds=60)
+
+
 def mail_deliver(*, mail_id: int) -> bool:
-    """Hand a stored mail to the mail backend once (locmem by default: nothing leaves)."""
-    claimed = SentMail.objects.filter(pk=mail_id, delivered_at__isnull=True).update(delivered_at=clock.now())
+    """Hand a stored mail to the mail backend (locmem by default: nothing leaves).
+
+    Claimed with a conditional update that takes a lease (claimed_at), so two deliveries at once
+    send it once; marked delivered only after the backend accepted it. A worker killed in
+    between leaves the lease to expire and the sweep sends the mail again."""
+    now = timezone.now()  # leases are technical time, not the demo clock
+    claimed = SentMail.objects.filter(pk=mail_id, delivered_at__isnull=True).filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - LEASE)).update(claimed_at=now)
     if not claimed:
         return False
     mail = SentMail.objects.get(pk=mail_id)
@@ -63,6 +76,14 @@ def mail_deliver(*, mail_id: int) -> bool:
     try:
         message.send()
     except Exception:
-        SentMail.objects.filter(pk=mail_id).update(delivered_at=None)  # the task retries
+        SentMail.objects.filter(pk=mail_id, claimed_at=now).update(claimed_at=None)  # the task retries
         raise
+    SentMail.objects.filter(pk=mail_id, claimed_at=now).update(delivered_at=clock.now())
     return True
+
+
+def mails_undelivered(*, older_than: dt.timedelta) -> list[int]:
+    """Mails committed but not delivered (their task was lost, the broker was down, the worker
+    died): the sweep delivers them."""
+    return list(SentMail.objects.filter(delivered_at__isnull=True, created_at__lt=clock.now() - older_than)
+                .order_by("created_at").values_list("pk", flat=True)[:500])

@@ -247,13 +247,17 @@ class SentMail(models.Model):
     body_html = models.TextField(_("本文（HTML）"))
     created_at = models.DateTimeField(_("作成日時"))
     delivered_at = models.DateTimeField(_("送信日時"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("送信処理の開始"), null=True, blank=True,
+                                      help_text=_("送信中の印（一定時間を過ぎると再送の対象）。"))
 
     class Meta:
         verbose_name = _("送信メール")
         verbose_name_plural = _("送信メール")
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["order", "kind"], name="one_mail_per_order_and_kind")]
-        indexes = [models.Index(fields=["organisation", "-created_at"], name="mail_list_idx")]
+        indexes = [models.Index(fields=["organisation", "-created_at"], name="mail_list_idx"),
+                   models.Index(fields=["created_at"], condition=Q(delivered_at__isnull=True),
+                                name="mail_undelivered_idx")]
 
     def __str__(self) -> str:
         return self.subject

@@ -6,6 +6,7 @@ import random
 import time
 from collections import defaultdict
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
@@ -294,28 +295,38 @@ def _codes_hold(codes_by_order: list[tuple[Order, dict]]) -> None:
 def _after_submit(order_ids: list, mail_ids: list[int]) -> None:
     from orders import tasks  # tasks import this module
 
-    for mail_id in mail_ids:
-        tasks.mail_deliver.delay(mail_id)
-    for order_id in order_ids:
-        tasks.order_activate.delay(str(order_id))
+    _enqueue(tasks.mail_deliver, mail_ids)
+    _enqueue(tasks.order_activate, [str(order_id) for order_id in order_ids])
+
+
+def _enqueue(task, ids: list) -> None:
+    """After commit the work is saved: a broker that cannot be reached must not turn that into an
+    error page. The sweeps (beat) find what was not enqueued and do it when the broker is back."""
+    for item in ids:
+        try:
+            task.delay(item)
+        except Exception:
+            logger.warning("could not enqueue %s(%s); the sweep will pick it up", task.name, item, exc_info=True)
 
 
 # --- Activation: the network issues the numbers ------------------------------------------------
 
-def order_activate(*, order_id) -> bool:
-    """Activate an accepted order: issue its numbers, set 開通日, complete it and store the
-    completion e-mail. Claimed with a conditional update, so a task that runs twice does
-    nothing twice. A shortfall of stock puts the order in エラー with nothing issued."""
+def order_activate(*, order_id, actor: str = OrderEvent.Actor.WORKER, user=None) -> bool:
+    """Activate an accepted order: issue its numbers (new, reserved, ported) with their options,
+    apply NW address changes, set the 0AJ flag and 開通日, complete it and store the completion
+    e-mail. The worker, the sweep and an operator's action all come here. Claimed with a
+    conditional update, so a task that runs twice does nothing twice. A shortfall of stock puts
+    the order in エラー with nothing issued."""
     mail_ids: list[int] = []
     with transaction.atomic():
         order = Order.objects.select_related("contract").get(pk=order_id)
-        if not order_set_status(order=order, to=Status.IN_CONSTRUCTION, actor=OrderEvent.Actor.WORKER,
+        if not order_set_status(order=order, to=Status.IN_CONSTRUCTION, actor=actor, user=user,
                                 expected=Status.ACCEPTED, note="開通工事を開始しました"):
             return False
         try:
             with transaction.atomic():
                 issued, dropped = _issue_items(order)
-                mail_ids += _activated(order, issued)
+                mail_ids += _activated(order, issued, actor=actor, user=user)
                 if dropped:
                     OrderEvent.objects.create(
                         order=order, at=clock.now(), from_status=Status.ACTIVATED, to_status=Status.ACTIVATED,
@@ -330,10 +341,24 @@ def order_activate(*, order_id) -> bool:
             logger.warning("order %s could not be activated: %s", order.request_id, exc)
             note = ("空き番号が不足したため開通できませんでした。" if isinstance(exc, InsufficientStock)
                     else "番号の払い出しに失敗しました。")
-            order_set_status(order=order, to=Status.ERROR, actor=OrderEvent.Actor.WORKER, note=note,
+            order_set_status(order=order, to=Status.ERROR, actor=actor, user=user, note=note,
                              expected=Status.IN_CONSTRUCTION)  # the savepoint undid any later move
     if mail_ids:
         transaction.on_commit(lambda: _deliver(mail_ids))
+    return True
+
+
+def order_retry(*, order_id, actor: str = OrderEvent.Actor.OPERATOR, user=None) -> bool:
+    """An order in エラー (e.g. stock ran out) goes back to 受付済 and is activated again, by the
+    same service as the worker's, once the operator has added stock."""
+    with transaction.atomic():
+        order = Order.objects.get(pk=order_id)
+        if not order_set_status(order=order, to=Status.ACCEPTED, actor=actor, user=user, expected=Status.ERROR,
+                                note="エラーのお申し込みを再実行します"):
+            return False
+    if order.flow != Flow.IMMEDIATE and order.scheduled_on and order.scheduled_on > clock.today():
+        return True  # a scheduled order waits for its date again
+    order_activate(order_id=order_id, actor=actor, user=user)
     return True
 
 
@@ -392,7 +417,7 @@ def _issue_items(order: Order) -> tuple[int, list[str]]:
     return issued, sorted(dropped)
 
 
-def _activated(order: Order, issued: int) -> list[int]:
+def _activated(order: Order, issued: int, *, actor: str, user=None) -> list[int]:
     day = _activation_day(order)
     order.activated_on = day
     if order.flow == Flow.IMMEDIATE:
@@ -401,7 +426,7 @@ def _activated(order: Order, issued: int) -> list[int]:
     else:
         order.completion_due_on = business_days.add_business_days(day, 2)
     order.save(update_fields=["activated_on", "completed_on", "completion_due_on"])
-    order_set_status(order=order, to=Status.ACTIVATED, actor=OrderEvent.Actor.WORKER,
+    order_set_status(order=order, to=Status.ACTIVATED, actor=actor, user=user,
                      note=f"{issued:,}件の番号を払い出し、開通しました")
     if order.flow == Flow.IMMEDIATE:
         order_set_status(order=order, to=Status.COMPLETED, actor=OrderEvent.Actor.SYSTEM,
@@ -413,8 +438,7 @@ def _activated(order: Order, issued: int) -> list[int]:
 def _deliver(mail_ids: list[int]) -> None:
     from orders import tasks
 
-    for mail_id in mail_ids:
-        tasks.mail_deliver.delay(mail_id)
+    _enqueue(tasks.mail_deliver, mail_ids)
 
 
 @transaction.atomic
@@ -432,12 +456,13 @@ def order_cancel(*, order: Order, actor: str, user=None, note: str = "") -> bool
 
 # --- Due work: scheduled activation and 竣工 (beat, or at once when the demo clock moves) -------
 
-def order_complete(*, order_id) -> bool:
+def order_complete(*, order_id, actor: str = OrderEvent.Actor.SYSTEM, user=None) -> bool:
     """竣工: two business days after activation (scheduled and sales orders)."""
     with transaction.atomic():
         order = Order.objects.get(pk=order_id)
-        if not order_set_status(order=order, to=Status.COMPLETED, actor=OrderEvent.Actor.SYSTEM,
-                                expected=Status.ACTIVATED, note="竣工しました（開通日の2営業日後）"):
+        if not order_set_status(order=order, to=Status.COMPLETED, actor=actor, user=user,
+                                expected=Status.ACTIVATED, note="竣工しました（開通日の2営業日後）"
+                                if actor == OrderEvent.Actor.SYSTEM else "竣工にしました"):
             return False
         Order.objects.filter(pk=order.pk).update(completed_on=order.completion_due_on or clock.today())
     return True
@@ -448,16 +473,28 @@ def orders_run_due() -> dict[str, int]:
     activated order whose 竣工 date has come. Each step claims its order, so two runs at once
     (beat and a demo-clock move) never do anything twice."""
     today = clock.today()
+    lost = clock.now() - dt.timedelta(seconds=settings.PORTAL_LOST_TASK_SECONDS)
     due = Order.objects.filter(status=Status.ACCEPTED, scheduled_on__lte=today).filter(
-        # Immediate orders are activated by their own task; one whose task was lost is picked up here.
-        ~Q(flow=Flow.IMMEDIATE) | Q(submitted_at__lt=clock.now() - dt.timedelta(minutes=LOST_TASK_MINUTES)))
+        # Immediate orders are activated by their own task; one whose task was lost (broker down,
+        # worker killed mid-activation: its transaction rolled back) is picked up here.
+        ~Q(flow=Flow.IMMEDIATE) | Q(submitted_at__lt=lost))
     activated = sum(_safely(order_activate, pk) for pk in due.order_by("scheduled_on").values_list("pk", flat=True))
     done = Order.objects.filter(status=Status.ACTIVATED, completion_due_on__lte=today)
     completed = sum(_safely(order_complete, pk) for pk in done.values_list("pk", flat=True))
     return {"activated": activated, "completed": completed}
 
 
-LOST_TASK_MINUTES = 5
+def mails_sweep() -> int:
+    """Deliver every committed mail whose delivery task was lost (beat runs this)."""
+    from orders.mail import mail_deliver, mails_undelivered
+
+    delivered = 0
+    for mail_id in mails_undelivered(older_than=dt.timedelta(seconds=settings.PORTAL_LOST_TASK_SECONDS)):
+        try:
+            delivered += mail_deliver(mail_id=mail_id)
+        except Exception:
+            logger.exception("sweep could not deliver mail %s", mail_id)
+    return delivered
 
 
 def _safely(work, order_id) -> bool:

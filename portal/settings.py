@@ -91,6 +91,12 @@ DATABASES = {
         conn_max_age=envint("DB_CONN_MAX_AGE", "0"),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Every statement and every lock wait is bounded: a blocked submit fails fast (and is retried,
+    # then answered with a message) instead of waiting as long as someone holds the lock.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c statement_timeout={envint('DB_STATEMENT_TIMEOUT_MS', '30000')} "
+        f"-c lock_timeout={envint('DB_LOCK_TIMEOUT_MS', '5000')}")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default: the web server and the worker share one file.
     DATABASES["default"]["OPTIONS"] = {
@@ -152,6 +158,9 @@ if EMAIL_BACKEND_CHOICE == "smtp":
             },
         }
     }
+elif EMAIL_BACKEND_CHOICE == "file":  # one file per message sent (tests count deliveries)
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                           "OPTIONS": {"file_path": os.getenv("EMAIL_FILE_PATH", str(VAR_DIR / "sent-mail"))}}}
 elif EMAIL_BACKEND_CHOICE == "console":
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 else:
@@ -182,12 +191,22 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+else:
+    # A broker that cannot be reached answers quickly: the submit has already committed and the
+    # sweeps will do the work, so the customer must not wait on it.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 10}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2,
+                                    "interval_max": 0.5}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The schedule lives in memory and one scheduler runs at a time (portal/beat.py).
+CELERY_BEAT_SCHEDULER = "portal.beat:SingleInstanceScheduler"
+# Sweeps: committed work whose task vanished is found again after this many seconds.
+PORTAL_LOST_TASK_SECONDS = envint("PORTAL_LOST_TASK_SECONDS", "30")
+PORTAL_SWEEP_SECONDS = float(os.getenv("PORTAL_SWEEP_SECONDS", "30"))
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "portal.tasks.worker_heartbeat",
@@ -195,7 +214,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "drafts-expire": {"task": "orders.tasks.drafts_expire", "schedule": 3600.0},
     "orders-run-due": {"task": "orders.tasks.orders_run_due",
-                       "schedule": float(os.getenv("PORTAL_DUE_WORK_SECONDS", "30"))},
+                       "schedule": float(os.getenv("PORTAL_DUE_WORK_SECONDS", str(PORTAL_SWEEP_SECONDS)))},
+    "mails-sweep": {"task": "orders.tasks.mails_sweep", "schedule": PORTAL_SWEEP_SECONDS},
 }
 
 LOGGING = {

@@ -59,8 +59,13 @@ class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
 def dashboard(request: HttpRequest) -> HttpResponse:
     organisation = request.user.organisation
     groups = selectors.voice_groups_for(organisation=organisation)
-    heartbeat = WorkerHeartbeat.objects.filter(name="worker").first()
+    beats = {b.name: b for b in WorkerHeartbeat.objects.filter(name__in=("worker", "scheduler"))}
+    heartbeat = beats.get("worker")
+    # The worker's heartbeat is a task the scheduler sends: fresh only when both run. The
+    # scheduler writes its own, so the page can say which one stopped.
     worker_alive = bool(heartbeat and (clock.now() - heartbeat.seen_at).total_seconds() < 120)
+    scheduler = beats.get("scheduler")
+    scheduler_alive = bool(scheduler and (clock.now() - scheduler.seen_at).total_seconds() < 120)
     from orders.selectors import drafts_open
 
     drafts = drafts_open(organisation=organisation).count()
@@ -68,6 +73,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         request,
         "portal/dashboard.html",
         {"organisation": organisation, "groups": groups, "worker_alive": worker_alive,
+         "scheduler_alive": scheduler_alive,
          "heartbeat": heartbeat, "drafts": drafts},
     )
 

@@ -1,7 +1,7 @@
 """Smoke test of the embedded default: no DATABASE_URL, no CELERY_BROKER_URL.
 
-SQLite plus a Celery worker with embedded beat on kombu's filesystem transport, as
-`make run` starts them: the sign-in page serves and scheduled work gets done.
+SQLite plus a Celery worker and the scheduler (beat, its own process) on kombu's filesystem
+transport, as `make run` starts them: the sign-in page serves and scheduled work gets done.
 """
 
 import os
@@ -36,9 +36,11 @@ def test_the_embedded_default_serves_and_runs_scheduled_work(tmp_path):
 
     celery = str(Path(python).with_name("celery"))
     worker = subprocess.Popen(
-        [celery, "-A", "portal", "worker", "-B", "-P", "solo", "--without-gossip",
+        [celery, "-A", "portal", "worker", "-P", "solo", "--without-gossip",
          "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    beat = subprocess.Popen([celery, "-A", "portal", "beat", "--loglevel", "INFO"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         database = tmp_path / "portal.sqlite3"
         deadline = time.monotonic() + 60
@@ -50,6 +52,8 @@ def test_the_embedded_default_serves_and_runs_scheduled_work(tmp_path):
                     "SELECT seen_at FROM portal_workerheartbeat WHERE name='worker'").fetchone()
         assert seen, "the embedded worker and scheduler ran no task"
     finally:
+        beat.terminate()
+        beat.wait(30)
         worker.terminate()
         output = worker.communicate(timeout=30)[0]
     assert "filesystem" in output

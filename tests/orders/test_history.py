@@ -63,13 +63,16 @@ def test_an_operator_enters_a_sales_channel_order_in_admin(client, operator, con
     assert order.events.get().actor == "operator"
 
 
-def test_an_operator_moves_orders_along_the_status_table(client, operator, order):
+def test_an_operator_activates_a_sales_order_and_cannot_cancel_it_afterwards(client, operator, order):
     client.force_login(operator)
     url = reverse("admin:orders_order_changelist")
-    client.post(url, {"action": "move_to_in_construction", "_selected_action": [order.pk]})
+    client.post(url, {"action": "activate", "_selected_action": [order.pk]})
     order.refresh_from_db()
-    assert order.status == Status.IN_CONSTRUCTION
-    response = client.post(url, {"action": "move_to_cancelled", "_selected_action": [order.pk]}, follow=True)
-    assert "このステータスに変更できません" in response.content.decode()
+    assert order.status == Status.ACTIVATED and order.activated_on is not None
+    assert order.events.filter(to_status=Status.ACTIVATED, actor="operator").exists()
+    response = client.post(url, {"action": "cancel", "_selected_action": [order.pk]}, follow=True)
+    assert "この操作を行えません" in response.content.decode()
     order.refresh_from_db()
-    assert order.status == Status.IN_CONSTRUCTION
+    assert order.status == Status.ACTIVATED
+
+

@@ -29,9 +29,9 @@ def test_an_order_moves_along_the_table_and_keeps_a_timeline(order, operator):
     (Status.ACCEPTED, Status.COMPLETED), (Status.COMPLETED, Status.ACCEPTED),
     (Status.CANCELLED, Status.IN_CONSTRUCTION), (Status.IN_CONSTRUCTION, Status.CANCELLED),
 ])
-def test_moves_outside_the_table_are_refused(order, start, to):
-    Order.objects.filter(pk=order.pk).update(status=start)
-    order.refresh_from_db()
+def test_moves_outside_the_table_are_refused(contract, start, to):
+    order = Order.objects.create(request_id=request_id_new(), organisation=contract.voice_group.organisation,
+                                 contract=contract, flow=Flow.IMMEDIATE, submitted_at=clock.now(), status=start)
     with pytest.raises(InvalidTransition):
         order_set_status(order=order, to=to, actor=OrderEvent.Actor.OPERATOR)
     order.refresh_from_db()

@@ -1,0 +1,240 @@
+"""Nothing is lost, tried with real processes: a worker SIGKILLed in the middle of a 20,000-number
+activation, a broker that cannot be reached at submit, and `make run`'s worker and scheduler
+killed. Each ends with the work done exactly once."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from numbering.models import BaseNumber, DialInNumber
+from numbering.services import stock_add_range
+from orders.models import Draft, Order, OrderItem, SentMail, Status
+from orders.services import draft_create, draft_save, request_id_new
+from portal import clock
+from tests import factories
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+ROOT = Path(__file__).resolve().parent.parent.parent
+CELERY = str(Path(sys.executable).with_name("celery"))
+
+
+def wait_for(condition, timeout: float = 60.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def broker_url(db: int = 7) -> str:
+    return os.environ["CELERY_BROKER_URL"].rsplit("/", 1)[0] + f"/{db}"
+
+
+def process_env(tmp_path, **extra) -> dict:
+    """The test database and a broker of our own, so no other worker takes the tasks."""
+    db = connection.settings_dict
+    url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env.update(DATABASE_URL=url, CELERY_BROKER_URL=broker_url(), PORTAL_VAR_DIR=str(tmp_path), EMAIL_BACKEND="file",
+               EMAIL_FILE_PATH=str(tmp_path / "sent"), PORTAL_LOST_TASK_SECONDS="2", PORTAL_SWEEP_SECONDS="1",
+               PORTAL_HEARTBEAT_SECONDS="1", DB_LOCK_TIMEOUT_MS="60000", **extra)
+    return env
+
+
+def start(env, *args) -> subprocess.Popen:
+    """A worker or beat process; its log goes to PORTAL_VAR_DIR (kept by pytest for a look)."""
+    log = open(Path(env["PORTAL_VAR_DIR"]) / f"{args[0]}-{time.monotonic_ns()}.log", "w")  # noqa: SIM115
+    return subprocess.Popen([CELERY, "-A", "portal", *args, "--loglevel", "INFO"], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def worker(env) -> subprocess.Popen:
+    return start(env, "worker", "-P", "solo", "--without-gossip", "--without-mingle", "--without-heartbeat")
+
+
+def stop(*processes) -> None:
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+
+def delivered_files(tmp_path, request_id: str) -> int:
+    """Messages the file backend wrote (each send appends a message and a line of dashes)
+    whose subject names the order."""
+    from email import message_from_string
+    from email.header import decode_header, make_header
+
+    folder = tmp_path / "sent"
+    if not folder.exists():
+        return 0
+    count = 0
+    for path in folder.iterdir():
+        for chunk in path.read_text(errors="replace").split("-" * 79):
+            subject = message_from_string(chunk.strip()).get("Subject")
+            count += bool(subject and request_id in str(make_header(decode_header(subject))))
+    return count
+
+
+def test_a_worker_killed_mid_activation_leaves_nothing_half_done(tmp_path):
+    org = factories.organisation("ORG-K", "キル商事")
+    contract = factories.contract(org, "N100000066", base_numbers=[f"0312345{i:03d}" for i in range(10)])
+    stock_add_range(first="05020000000", last="05020029999")
+    order = Order.objects.create(request_id=request_id_new(), organisation=org, contract=contract, flow="immediate",
+                                 submitted_at=clock.now(), scheduled_on=clock.today(), contact_email="k@example.com")
+    OrderItem.objects.bulk_create(OrderItem(order=order, position=i + 1, base_number=base, kind="050", quantity=2000)
+                                  for i, base in enumerate(BaseNumber.objects.filter(contract=contract)))
+    env = process_env(tmp_path)
+    # Hold the guard's lock on the first block of numbers the order takes (0502000xxxx): the worker's issuing
+    # statement stops inside its transaction, with the stock rows deleted and the dial-ins inserted.
+    blocker = psycopg.connect(env["DATABASE_URL"], autocommit=True)
+    blocker.execute("SELECT pg_advisory_lock(81, 502000)")
+    # The order's own task is lost (never sent): the sweep finds it, as it would after a crash.
+    first, beat = worker(env), start(env, "beat")
+    try:
+        wait_for(lambda: blocker.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = %s "
+            "AND query LIKE '%%numbering_dialinnumber%%'", [env["DATABASE_URL"].rsplit("/", 1)[1]]).fetchone(),
+            what="the worker to be in the middle of the activation")
+        os.killpg(first.pid, signal.SIGKILL)  # the worker dies with its transaction open
+        first.wait(10)
+        blocker.execute("SELECT pg_advisory_unlock(81, 502000)")
+        second = worker(env)
+        wait_for(lambda: SentMail.objects.filter(order=order, kind=SentMail.Kind.COMPLETED,
+                                                 delivered_at__isnull=False).exists(), 90, "the completion e-mail")
+    finally:
+        blocker.close()
+        stop(first, *(p for p in (locals().get("second"), beat) if p))
+    order.refresh_from_db()
+    assert order.status == Status.COMPLETED
+    numbers = list(DialInNumber.objects.filter(source=order.request_id).values_list("number", flat=True))
+    assert len(numbers) == len(set(numbers)) == 20_000
+    assert SentMail.objects.filter(order=order, kind=SentMail.Kind.COMPLETED).count() == 1
+    assert delivered_files(tmp_path, order.request_id) == 1  # the completion mail (no acceptance mail here)
+
+
+def test_a_broker_that_cannot_be_reached_at_submit_loses_nothing(tmp_path, client):
+    from portal.celery import app
+
+    org = factories.organisation("ORG-B", "ブローカー商事")
+    user = factories.customer("broker-user", org)
+    contract = factories.contract(org, "N100000044", base_numbers=["0312345678"])
+    stock_add_range(first="05012350000", last="05012350099")
+    draft = draft_create(user=user, voice_group=contract.voice_group)
+    draft_save(draft=draft, finished=5, agreed=True, method=Draft.Method.SCREEN, base_numbers=["0312345678"],
+               red_rows=[{"base": "0312345678", "kind": "050", "quantity": "3"}])
+    client.force_login(user)
+    saved = app.conf.broker_url
+
+    def use_broker(url: str) -> None:
+        app.conf.broker_url = url
+        app.pool.force_close_all()
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    use_broker("redis://127.0.0.1:1/0")  # nothing listens there
+    try:
+        response = client.post(reverse("orders:wizard_step", args=[draft.pk, 6]))
+    finally:
+        use_broker(saved)
+    assert response.status_code == 302 and response.url == reverse("orders:wizard_accepted", args=[draft.pk])
+    assert "お申し込みを受け付けました" in client.get(response.url).content.decode()
+    order = Order.objects.get(draft_id=draft.pk)
+    assert order.status == Status.ACCEPTED  # kept, waiting for the broker
+
+    env = process_env(tmp_path)
+    processes = [worker(env), start(env, "beat")]  # the broker is back
+    try:
+        wait_for(lambda: SentMail.objects.filter(order=order, delivered_at__isnull=True).count() == 0
+                 and SentMail.objects.filter(order=order).count() == 2, 60, "both e-mails delivered")
+        time.sleep(3)  # a few more sweeps: nothing is sent twice
+    finally:
+        stop(*processes)
+    order.refresh_from_db()
+    assert order.status == Status.COMPLETED
+    assert DialInNumber.objects.filter(source=order.request_id).count() == 3
+    assert delivered_files(tmp_path, order.request_id) == 2
+
+
+def _processes(var_dir: Path, needle: str) -> list[int]:
+    """Processes started with PORTAL_VAR_DIR=var_dir whose command line contains needle."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        cmdline = b" ".join(argv).decode(errors="replace")
+        if Path(argv[0].decode(errors="replace")).name in ("bash", "sh", "make"):
+            continue  # the shell loops that restart them
+        if needle in cmdline and f"PORTAL_VAR_DIR={var_dir}".encode() in environ:
+            found.append(int(entry.name))
+    return found
+
+
+def test_make_runs_scheduler_survives_a_killed_worker_and_runs_once(tmp_path):
+    """`make run` on the embedded default: SIGKILL the worker and the scheduler; both come back,
+    the scheduler ticks again within a minute and exactly one scheduler runs."""
+    import socket
+    import sqlite3
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")}
+    env.update(PORTAL_VAR_DIR=str(tmp_path), PORTAL_HEARTBEAT_SECONDS="2")
+    venv = Path(sys.executable).parent.parent
+    make = subprocess.Popen(["make", "run", f"VENV={venv}", f"PORT={port}"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    database = tmp_path / "portal.sqlite3"
+
+    def beat_seen(name: str):
+        if not database.exists():
+            return None
+        try:
+            with sqlite3.connect(database, timeout=10) as conn:
+                row = conn.execute("SELECT seen_at FROM portal_workerheartbeat WHERE name = ?", [name]).fetchone()
+        except sqlite3.OperationalError:
+            return None
+        return row[0] if row else None
+
+    try:
+        wait_for(lambda: beat_seen("worker"), 180, "make run's worker heartbeat")
+        for needle in ("portal worker", "portal beat"):
+            [pid] = _processes(tmp_path, needle)
+            os.kill(pid, signal.SIGKILL)
+        killed_at = time.time()
+        before = {name: beat_seen(name) for name in ("worker", "scheduler")}
+        for name in ("worker", "scheduler"):
+            wait_for(lambda name=name: beat_seen(name) != before[name], 60, f"the {name} to run again")
+        assert time.time() - killed_at < 60
+        assert len(_processes(tmp_path, "portal beat")) == 1
+        # A second scheduler started by hand stands by: still one scheduler ticking.
+        extra = subprocess.Popen([CELERY, "-A", "portal", "beat", "--loglevel", "INFO"], cwd=ROOT, env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        time.sleep(5)
+        stop(extra)
+        output = extra.stdout.read()
+        assert "standing by" in output and "this process is the scheduler" not in output
+    finally:
+        os.killpg(make.pid, signal.SIGTERM)
+        try:
+            make.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(make.pid, signal.SIGKILL)
+        for pid in _processes(tmp_path, "celery"):
+            os.kill(pid, signal.SIGKILL)

@@ -1,0 +1,129 @@
+"""Two (or three) people clicking 申し込む at the same moment, on real connections (threads, each
+its own PostgreSQL connection), many rounds: the rules hold (one winner), and nobody gets an error
+other than the step again with a message (a 500 would be any other exception here)."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection
+
+from numbering.models import BaseNumber, NetworkAddress, ReservationCode
+from numbering.services import reservation_code_issue, stock_add_range
+from orders.lead_times import earliest_date
+from orders.models import Draft, Flow, Order, Status
+from orders.services import ContentInvalid, draft_create, draft_save, draft_submit, scheduled_submit
+from portal import clock
+from tests import factories
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+ROUNDS = 20
+
+
+def at_once(*works) -> list:
+    """Run the callables at the same moment, each in its own thread and connection; return what
+    each returned or raised."""
+    barrier = threading.Barrier(len(works))
+    results: list = [None] * len(works)
+
+    def run(i, work) -> None:
+        try:
+            barrier.wait()
+            results[i] = work()
+        except Exception as exc:  # collected and judged by the test
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, w)) for i, w in enumerate(works)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def assert_no_error(results) -> None:
+    for result in results:
+        assert isinstance(result, list | ContentInvalid), repr(result)
+
+
+@pytest.fixture
+def world():
+    org = factories.organisation("ORG-R", "レース商事")
+    user = factories.customer("racer", org)
+    contract = factories.contract(org, "N100000055", base_numbers=["0312345678"])
+    NetworkAddress.objects.create(contract=contract, network="10.0.0.0", prefix_length=24)
+    stock_add_range(first="05012350000", last="05012351999")
+    return user, contract
+
+
+def immediate_draft(user, contract, *, red=(), blue=()) -> Draft:
+    draft = draft_create(user=user, voice_group=contract.voice_group)
+    draft_save(draft=draft, finished=5, agreed=True, method=Draft.Method.SCREEN, base_numbers=["0312345678"],
+               red_rows=list(red), blue_rows=list(blue))
+    return draft
+
+
+def scheduled_draft(user, contract, *, red=(), blue=()) -> Draft:
+    draft = draft_create(user=user, voice_group=contract.voice_group, flow=Flow.SCHEDULED)
+    item = {"type": "dialin", "bases": ["0312345678"], "red": list(red), "blue": list(blue),
+            "red_options": [{} for _ in red], "blue_options": [{} for _ in blue]}
+    day = earliest_date(items={"dialin"})
+    draft_save(draft=draft, finished=5, agreed=True, contract=contract, items=[item],
+               extra={"date": day.isoformat(), "network": [], "network_clean": []})
+    return draft
+
+
+def test_a_reservation_code_raced_by_both_flows_goes_to_one_order(world):
+    user, contract = world
+    for n in range(ROUNDS):
+        number = f"050123519{n:02d}"
+        code = reservation_code_issue(contract=contract, numbers=[number],
+                                      expires_at=clock.now() + dt.timedelta(days=3))
+        row = {"base": "0312345678", "number": number, "code": code.code}
+        a = immediate_draft(user, contract, blue=[row])
+        b = scheduled_draft(user, contract, blue=[row])
+        results = at_once(lambda a=a: draft_submit(draft_id=a.pk, user=user),
+                          lambda b=b: scheduled_submit(draft_id=b.pk, user=user))
+        assert_no_error(results)
+        winners = [r for r in results if isinstance(r, list)]
+        assert len(winners) == 1, results
+        code.refresh_from_db()
+        assert code.status == ReservationCode.Status.HELD and code.held_by == winners[0][0].request_id
+        # Let the next round's immediate submit through B1: the scheduled order is cancelled.
+        Order.objects.filter(flow=Flow.SCHEDULED, status=Status.ACCEPTED).update(status=Status.CANCELLED)
+
+
+def test_b1_cannot_be_beaten_by_timing(world):
+    user, contract = world
+    for _ in range(ROUNDS):
+        a = immediate_draft(user, contract, red=[{"base": "0312345678", "kind": "050", "quantity": "1"}])
+        b = scheduled_draft(user, contract, red=[{"base": "0312345678", "kind": "050", "quantity": "1"}])
+        results = at_once(lambda a=a: draft_submit(draft_id=a.pk, user=user),
+                          lambda b=b: scheduled_submit(draft_id=b.pk, user=user))
+        assert_no_error(results)
+        immediate, scheduled = results
+        assert isinstance(scheduled, list), scheduled  # a scheduled order is never refused by B1
+        if isinstance(immediate, list):
+            # Let in only if it was accepted before the scheduled order (B1 starts at acceptance).
+            assert immediate[0].submitted_at < scheduled[0].submitted_at
+        else:
+            assert any("[B1]" in e.message for e in immediate.content.errors), immediate.content
+        Order.objects.filter(flow=Flow.SCHEDULED, status=Status.ACCEPTED).update(status=Status.CANCELLED)
+
+
+def test_e8_three_orders_at_once_on_a_group_of_995(world):
+    user, contract = world
+    base = BaseNumber.objects.get(number="0312345678")
+    for _ in range(ROUNDS):
+        BaseNumber.objects.filter(pk=base.pk).update(representative_size=995)
+        Order.objects.filter(status=Status.ACCEPTED).update(status=Status.CANCELLED)
+        drafts = [immediate_draft(user, contract, red=[{"base": "0312345678", "kind": "050", "quantity": "5"}])
+                  for _ in range(3)]
+        results = at_once(*(lambda d=d: draft_submit(draft_id=d.pk, user=user) for d in drafts))
+        assert_no_error(results)
+        accepted = [r for r in results if isinstance(r, list)]
+        assert len(accepted) == 1, results  # 995 + 5 = 1,000 fits; a second +5 would make 1,005
+        for refused in (r for r in results if isinstance(r, ContentInvalid)):
+            assert any("[E8]" in e.message for e in refused.content.errors)
