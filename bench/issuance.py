@@ -96,6 +96,7 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
 from django.db.models import Count  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from numbering.models import BaseNumber, DialInNumber, ReservedNumber, StockNumber  # noqa: E402
 from numbering.services import MAX_STOCK_RANGE, numbers_issue_many, stock_add_range  # noqa: E402
@@ -599,6 +600,25 @@ def bench(args: argparse.Namespace) -> None:
     plain, fk, guard = (statistics.median(runs[name]) for name in variants)
     print(f"breakdown rows=20000 floor_seconds={plain:.3f} fk_seconds={fk:.3f} fk_guard_seconds={guard:.3f} "
           f"fk_cost={(fk - plain) / plain:+.0%} guard_cost={(guard - fk) / plain:+.0%}", flush=True)
+
+    # The submit's content check of a 10,000-row CSV order (constant queries; target < 1 s).
+
+    from orders.services import draft_content_check
+
+    check_rows = [(base, "0AJ", 1) for base in world.many_bases]
+    check_times, queries = [], 0
+    for _ in range(E2E_RUNS):
+        draft = draft_ready(world.user, world.group, check_rows, Draft.Method.CSV)
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            content = draft_content_check(draft=draft)
+            check_times.append(time.perf_counter() - started)
+        queries = len(captured)
+        assert content.ok, content.errors[:3] or content.non_field
+        draft.delete()
+    print(f"check=10000-row-csv seconds_median={statistics.median(check_times):.3f} queries={queries}", flush=True)
+    if statistics.median(check_times) >= 1:
+        missed.append("10000-row-csv check")
 
     if args.skip_worker:
         print("# e2e not measured (--skip-worker): its targets are not checked")

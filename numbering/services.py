@@ -294,7 +294,8 @@ def numbers_issue_rows(*, rows: Iterable[IssueRow], source: str, day: dt.date) -
     On PostgreSQL one statement moves a pool's numbers: free rows picked lowest first with FOR
     UPDATE SKIP LOCKED (concurrent issuers take different rows and never wait on each other),
     deleted from stock through the primary key, numbered, and each number's row found by
-    width_bucket over the rows' lower bounds (a binary search, no join), inserted as dial-ins,
+    width_bucket over the rows' lower bounds (a binary search) and an equality (hash) join on the
+    row's ordinal, inserted as dial-ins,
     all in the caller's transaction. Pools are taken in a stable order. The unique constraint
     and the cross-table guard are the last word against a duplicate. Raises InsufficientStock
     (the caller rolls back) when a pool has fewer free rows than asked.
@@ -322,22 +323,30 @@ def _issue_pool(*, kind: str, area: str, rows: list[IssueRow], source: str, day:
     columns = list(zip(*rows, strict=True))  # base_id, kind, area, count, then the five options
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # The pick walks the pool's index in number order whatever the planner's statistics say
+            # (stale after bulk moves): a sequential scan and sort of the whole stock would make the
+            # cost grow with the stock instead of with the numbers issued.
+            cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute(
                 f"""WITH picked AS (
                         SELECT id FROM {stock} WHERE kind = %s AND area_code = %s
-                        ORDER BY number LIMIT %s FOR UPDATE SKIP LOCKED),
+                        ORDER BY kind, area_code, number LIMIT %s FOR UPDATE SKIP LOCKED),
                     moved AS (
                         DELETE FROM {stock} WHERE id = ANY(ARRAY(SELECT id FROM picked)) RETURNING number, kind),
                     numbered AS (
                         SELECT number, kind,
-                               width_bucket(row_number() OVER (ORDER BY number), %s::bigint[]) AS b FROM moved)
+                               width_bucket(row_number() OVER (ORDER BY number), %s::bigint[]) AS b FROM moved),
+                    slots AS (
+                        SELECT * FROM unnest(%s::bigint[], %s::bool[], %s::bool[], %s::bool[], %s::text[], %s::text[])
+                        WITH ORDINALITY AS s(base_id, mb, acr, ncr, sn, fs, b))
                     INSERT INTO {dialin} ({_DIALIN_COLUMNS})
-                    SELECT n.number, n.kind, (%s::bigint[])[b], 'active', %s, %s, (%s::bool[])[b],
-                           (%s::bool[])[b], (%s::bool[])[b], (%s::text[])[b], (%s::text[])[b]
-                    FROM numbered n""",
-                [kind, area, wanted, lows, list(columns[0]), day, source, *(list(c) for c in columns[4:])],
+                    SELECT n.number, n.kind, s.base_id, 'active', %s, %s, s.mb, s.acr, s.ncr, s.sn, s.fs
+                    FROM numbered n JOIN slots s ON s.b = n.b""",
+                [kind, area, wanted, lows, list(columns[0]), *(list(c) for c in columns[4:]), day, source],
             )
-            return cursor.rowcount
+            issued = cursor.rowcount
+            cursor.execute("RESET enable_seqscan")
+            return issued
         # SQLite (embedded default): one writer at a time, so no locking clause is needed.
         cursor.execute(
             f"""DELETE FROM {stock} WHERE id IN (
