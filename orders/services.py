@@ -377,18 +377,16 @@ def _issue_items(order: Order) -> tuple[int, list[str]]:
     numbers all at once."""
     day = _activation_day(order)
     fields = ("base_number_id", "kind", "quantity", "reservation_code_id", "reserved_number", "ported_number",
-              *OPTION_FIELDS)
-    items = list(order.items.order_by("position").values_list(*fields))
+              *OPTION_FIELDS, "base_number__kind", "base_number__number")
+    items = [list(item) for item in order.items.order_by("position").values_list(*fields)]
     notify = {item[9] for item in items if item[9]}
     # O4: 特定番号通知 needs its freephone / navi-dial link complete by the construction date.
     dropped = set(o4_unlinked(contract=order.contract, day=day, numbers=notify)) if notify else set()
-    bases = {pk: (kind, number) for pk, kind, number in
-             BaseNumber.objects.filter(pk__in={item[0] for item in items}).values_list("pk", "kind", "number")}
     by_code: dict[int, list[TargetRow]] = defaultdict(list)
     rows: list[IssueRow] = []
     ported: list[TargetRow] = []
     added: dict[int, int] = defaultdict(int)  # numbers per base number, for its representative group
-    for base_id, kind, quantity, code_id, reserved, ported_number, *options in items:
+    for base_id, kind, quantity, code_id, reserved, ported_number, *options, base_kind, base_number in items:
         if options[3] in dropped:
             options[3] = ""  # O4: cancelled automatically
         added[base_id] += quantity
@@ -397,7 +395,6 @@ def _issue_items(order: Order) -> tuple[int, list[str]]:
         elif code_id:
             by_code[code_id].append(TargetRow(reserved, base_id, *options))
         else:
-            base_kind, base_number = bases[base_id]
             kind_, area = pool_for(base_kind=base_kind, base_number=base_number,
                                    contract_area=order.contract.area_code, kind=kind)
             rows.append(IssueRow(base_id, kind_, area, quantity, *options))

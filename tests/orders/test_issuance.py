@@ -8,7 +8,7 @@ import threading
 import pytest
 from django.db import connection
 
-from numbering.models import DialInNumber, ReservationCode, StockNumber, VoiceContract
+from numbering.models import BaseNumber, DialInNumber, ReservationCode, StockNumber, VoiceContract
 from numbering.services import reservation_code_issue, stock_add_range
 from orders.models import Draft, Order, OrderEvent, SentMail, Status
 from orders.services import ContentInvalid, draft_create, draft_save, draft_submit, order_activate, order_cancel
@@ -183,3 +183,17 @@ def test_operators_read_every_sent_mail_in_admin(client, alice, stocked, operato
     assert mail.subject in page and "sandbox" in page
     page = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
     assert "申し込み完了通知メール" in page and "0312345678" in page
+
+
+def test_activation_adds_issued_numbers_to_the_representative_group_only(alice, stocked):
+    """E8: numbers issued onto a base number in a group join it; a base number in no group stays in none."""
+    other = factories.contract(alice.organisation, "N100000003", base_numbers=["0312349998"])
+    BaseNumber.objects.filter(number="0312345678").update(representative_size=10)
+    draft = ready_draft(alice, stocked.voice_group, bases=["0312345678", "0312349998"], red=[
+        {"base": "0312345678", "kind": "0AJ", "quantity": "3"},
+        {"base": "0312345678", "kind": "050", "quantity": "2"},
+        {"base": "0312349998", "kind": "050", "quantity": "4"}])
+    for order in draft_submit(draft_id=draft.pk, user=alice):
+        order_activate(order_id=order.pk)
+    assert BaseNumber.objects.get(number="0312345678").representative_size == 15
+    assert other.base_numbers.get().representative_size is None
