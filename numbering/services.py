@@ -340,9 +340,10 @@ def _issue_pool(*, kind: str, area: str, rows: list[IssueRow], source: str, day:
                     slots AS (
                         SELECT * FROM unnest(string_to_array(%s, ',')::bigint[], string_to_array(%s, ',')::bool[],
                                              string_to_array(%s, ',')::bool[], string_to_array(%s, ',')::bool[],
-                                             string_to_array(%s, ',')::text[], string_to_array(%s, ',')::text[])
+                                             %s::text[], %s::text[])
                         WITH ORDINALITY AS s(base_id, mb, acr, ncr, sn, fs, b))""")
-                params = [_csv(column) for column in (columns[0], *columns[4:])]
+                # Text arrays as lists: string_to_array('') would give no element for one empty value.
+                params = [*(_csv(column) for column in (columns[0], *columns[4:7])), *map(list, columns[7:])]
             else:
                 # The usual case, every option 契約しない: the base number by subscript (O(1) in an
                 # array of bigint), no join at all.

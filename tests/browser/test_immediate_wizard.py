@@ -113,3 +113,32 @@ def test_csv_entry_to_the_pop_up(demo_page: Page, celery_session_app, celery_ses
     page.get_by_role("button", name="アップロードして次へ").click()
     _contact_confirm_submit(page, "wizard-csv")
     _history_and_pop_up(page, 6, "wizard-csv")
+
+
+@pytest.mark.slow
+def test_a_ten_thousand_row_csv_order_reaches_activation_in_seconds(demo_page: Page, celery_session_app,
+                                                                    celery_session_worker):
+    """The scale the CSV method exists for: 10,000 rows (one number each) in the browser, checked,
+    accepted and activated by the real worker; the pop-up lists all 10,000 numbers."""
+    from numbering.models import BaseNumber, VoiceContract, VoiceGroup
+    from numbering.services import stock_add_range
+
+    group = VoiceGroup.objects.get(group_id="YZ0000001")
+    contract = VoiceContract.objects.create(voice_group=group, number="N140000077", holder_name="デモ商事株式会社",
+                                            installation_address="東京都千代田区大手町一丁目1番1号")
+    bases = [f"050880{i:05d}" for i in range(10_000)]
+    BaseNumber.objects.bulk_create(BaseNumber(contract=contract, number=n, kind="050") for n in bases)
+    stock_add_range(first="05077000000", last="05077009999")
+    page = demo_page
+    page.get_by_role("link", name="Arcstar IP Voice").first.click()
+    page.get_by_role("link", name="追加/変更のお申し込み").first.click()
+    page.get_by_role("link", name="お申し込み直後に開通するお申し込み").click()
+    page.get_by_role("link", name="YZ0000001").click()
+    page.get_by_role("button", name="ダイヤルイン番号の追加申込").click()
+    _agree_and_choose(page, "CSVファイルを使用してお申し込み")
+    csv = "基本契約番号,追加する電話番号,追加番号数,番号予約コード\r\n" + "".join(f"{n},050,1,\r\n" for n in bases)
+    page.get_by_label("CSVファイル").set_input_files(
+        files=[{"name": "order-10000.csv", "mimeType": "text/csv", "buffer": csv.encode("cp932")}])
+    page.get_by_role("button", name="アップロードして次へ").click()
+    _contact_confirm_submit(page, "wizard-csv-10000")
+    _history_and_pop_up(page, 10000, "wizard-csv-10000")

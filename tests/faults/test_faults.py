@@ -138,22 +138,20 @@ def test_a_broker_that_cannot_be_reached_at_submit_loses_nothing(tmp_path, clien
     client.force_login(user)
     # The app tasks publish with (the project's, or the test session's when a worker test ran
     # before) is pointed at a port where nothing listens: the edge of the system is down.
-    apps = {id(a): a for a in (portal_app, current_app._get_current_object())}.values()
-    saved = {id(a): a.conf.broker_url for a in apps}
-
-    def use_broker(app, url: str) -> None:
-        app.conf.broker_url = url
-        app.pool.force_close_all()
-        app._pool = None
-        app.amqp._producer_pool = None
-
+    apps = list({id(a): a for a in (portal_app, current_app._get_current_object())}.values())
+    # Each app's own connection pools are put aside untouched (a session worker may share them)
+    # and given back afterwards; the pools made for the dead broker are closed.
+    saved = [(a.conf.broker_url, a._pool, a.amqp._producer_pool) for a in apps]
     for app in apps:
-        use_broker(app, "redis://127.0.0.1:1/0")
+        app.conf.broker_url, app._pool, app.amqp._producer_pool = "redis://127.0.0.1:1/0", None, None
     try:
         response = client.post(reverse("orders:wizard_step", args=[draft.pk, 6]))
     finally:
-        for app in apps:
-            use_broker(app, saved[id(app)])
+        for app, (url, pool, producers) in zip(apps, saved, strict=True):
+            dead = app._pool
+            app.conf.broker_url, app._pool, app.amqp._producer_pool = url, pool, producers
+            if dead is not None:
+                dead.force_close_all()
     assert response.status_code == 302 and response.url == reverse("orders:wizard_accepted", args=[draft.pk])
     assert "お申し込みを受け付けました" in client.get(response.url).content.decode()
     order = Order.objects.get(draft_id=draft.pk)

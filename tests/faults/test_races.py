@@ -4,6 +4,7 @@ other than the step again with a message (a 500 would be any other exception her
 
 import datetime as dt
 import threading
+import time
 
 import pytest
 from django.db import connection
@@ -129,3 +130,34 @@ def test_e8_three_orders_at_once_on_a_group_of_995(world):
         assert len(accepted) == 1, results  # 995 + 5 = 1,000 fits; a second +5 would make 1,005
         for refused in (r for r in results if isinstance(r, ContentInvalid)):
             assert any("[E8]" in e.message for e in refused.content.errors)
+
+
+def test_one_number_put_in_stock_and_issued_at_once_ends_in_one_table_only(world):
+    """The cross-table guard under two open transactions: the second waits for the first and fails."""
+    from django.db import IntegrityError, transaction
+
+    from numbering.models import DialInNumber, StockNumber
+
+    _user, contract = world
+    base = contract.base_numbers.get()
+    for n in range(ROUNDS):
+        number = f"03123470{n:02d}"
+        first_in = threading.Event()
+
+        def to_stock(number=number, first_in=first_in):
+            with transaction.atomic():
+                StockNumber.objects.create(number=number, kind="0AJ", area_code="03")
+                first_in.set()
+                time.sleep(0.2)  # still open while the other transaction inserts
+            return "stock"
+
+        def to_dial_ins(number=number, first_in=first_in):
+            first_in.wait(5)
+            with transaction.atomic():
+                DialInNumber.objects.create(number=number, kind="0AJ", base_number=base)
+            return "dial-in"
+
+        results = at_once(to_stock, to_dial_ins)
+        assert results[0] == "stock" and isinstance(results[1], IntegrityError), results
+        assert StockNumber.objects.filter(number=number).exists()
+        assert not DialInNumber.objects.filter(number=number).exists()

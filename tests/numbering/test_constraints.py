@@ -133,3 +133,37 @@ def test_forwarding_is_refused_on_050_numbers(alice):
     base = c.base_numbers.get()
     assert refused(lambda: DialInNumber.objects.create(  # O2
         number="05012340010", kind="050", base_number=base, forwarding_specific_number="0311112222"))
+
+
+def test_a_used_code_is_kept_and_takes_no_numbers(contract):
+    code = ReservationCode.objects.create(code="RUSED00001", contract=contract,
+                                          expires_at=timezone.now() + dt.timedelta(days=1))
+    ReservationCode.objects.filter(pk=code.pk).update(status="used", used_at=timezone.now(), used_by="2000")
+    assert refused(lambda: ReservationCode.objects.filter(pk=code.pk).delete())
+    assert refused(lambda: ReservedNumber.objects.create(code=code, number="0312340099", kind="0AJ",
+                                                         area_code="03"))
+    assert ReservationCode.objects.filter(code="RUSED00001").exists()
+
+
+def test_a_held_code_names_its_order(contract):
+    code = ReservationCode.objects.create(code="RHELD00001", contract=contract,
+                                          expires_at=timezone.now() + dt.timedelta(days=1))
+    assert refused(lambda: ReservationCode.objects.filter(pk=code.pk).update(status="held", held_by=""))
+
+
+def test_tenant_columns_agree_with_their_parents(contract, outsider_contract):
+    from orders.models import Order, OrderItem, SentMail
+    from portal import clock
+
+    mine = contract.voice_group.organisation
+    theirs = outsider_contract.voice_group.organisation
+    assert refused(lambda: Order.objects.create(request_id="29999999991", organisation=theirs, contract=contract,
+                                                flow="immediate", submitted_at=clock.now()))
+    order = Order.objects.create(request_id="29999999992", organisation=mine, contract=contract, flow="immediate",
+                                 submitted_at=clock.now())
+    assert refused(lambda: OrderItem.objects.create(order=order, position=1, kind="0AJ", quantity=1,
+                                                    base_number=outsider_contract.base_numbers.get()))
+    assert refused(lambda: SentMail.objects.create(order=order, organisation=theirs, kind="accepted", to="a@b.jp",
+                                                   subject="s", body_text="t", body_html="h",
+                                                   created_at=clock.now()))
+    assert refused(lambda: Order.objects.filter(pk=order.pk).update(organisation=theirs))
