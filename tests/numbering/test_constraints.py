@@ -167,3 +167,27 @@ def test_tenant_columns_agree_with_their_parents(contract, outsider_contract):
                                                    subject="s", body_text="t", body_html="h",
                                                    created_at=clock.now()))
     assert refused(lambda: Order.objects.filter(pk=order.pk).update(organisation=theirs))
+
+
+def test_a_dial_in_needs_its_base_number_and_keeps_it(base):
+    """The reference the guard enforces (set-based, instead of a per-row foreign key)."""
+    from django.db import connection
+
+    def raw_insert():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO numbering_dialinnumber (number, kind, base_number_id, status, source, message_box, "
+                "anonymous_call_rejection, nuisance_call_rejection, specific_number_notification, "
+                "forwarding_specific_number) "
+                "VALUES ('0312340077', '0AJ', %s, 'active', '', false, false, false, '', '')",
+                [base.pk + 100_000])
+
+    assert refused(raw_insert)
+    DialInNumber.objects.create(number="0312340078", kind="0AJ", base_number=base)
+
+    def raw_delete():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM numbering_basenumber WHERE id = %s", [base.pk])
+
+    assert refused(raw_delete)
+    assert BaseNumber.objects.filter(pk=base.pk).exists()
