@@ -17,6 +17,16 @@ def _agree_and_choose(page: Page, method: str) -> None:
     page.get_by_role("button", name="次へ").click()
 
 
+def _start_by_csv(page: Page) -> None:
+    """From the dashboard to step 3 of the immediate wizard for YZ0000001, by CSV file."""
+    page.get_by_role("link", name="Arcstar IP Voice").first.click()
+    page.get_by_role("link", name="追加/変更のお申し込み").first.click()
+    page.get_by_role("link", name="お申し込み直後に開通するお申し込み").click()
+    page.get_by_role("link", name="YZ0000001").click()
+    page.get_by_role("button", name="ダイヤルイン番号の追加申込").click()
+    _agree_and_choose(page, "CSVファイルを使用してお申し込み")
+
+
 def _contact_confirm_submit(page: Page, shot: str) -> None:
     expect(page.get_by_role("heading", name="5. お申し込みご担当者情報")).to_be_visible()
     page.get_by_label("電話番号").fill("03-5555-0101")
@@ -94,12 +104,7 @@ def test_screen_entry_from_the_pre_order_check_to_the_pop_up(demo_page: Page, ce
 
 def test_csv_entry_to_the_pop_up(demo_page: Page, celery_session_app, celery_session_worker):
     page = demo_page
-    page.get_by_role("link", name="Arcstar IP Voice").first.click()
-    page.get_by_role("link", name="追加/変更のお申し込み").first.click()
-    page.get_by_role("link", name="お申し込み直後に開通するお申し込み").click()
-    page.get_by_role("link", name="YZ0000001").click()
-    page.get_by_role("button", name="ダイヤルイン番号の追加申込").click()
-    _agree_and_choose(page, "CSVファイルを使用してお申し込み")
+    _start_by_csv(page)
     expect(page.get_by_role("heading", name="3. CSVファイルを使用してお申し込み")).to_be_visible()
     header = "基本契約番号,追加する電話番号,追加番号数,番号予約コード\r\n"
     bad = header + "0312340008,050,0,\r\n"
@@ -130,12 +135,7 @@ def test_a_ten_thousand_row_csv_order_reaches_activation_in_seconds(demo_page: P
     BaseNumber.objects.bulk_create(BaseNumber(contract=contract, number=n, kind="050") for n in bases)
     stock_add_range(first="05077000000", last="05077009999")
     page = demo_page
-    page.get_by_role("link", name="Arcstar IP Voice").first.click()
-    page.get_by_role("link", name="追加/変更のお申し込み").first.click()
-    page.get_by_role("link", name="お申し込み直後に開通するお申し込み").click()
-    page.get_by_role("link", name="YZ0000001").click()
-    page.get_by_role("button", name="ダイヤルイン番号の追加申込").click()
-    _agree_and_choose(page, "CSVファイルを使用してお申し込み")
+    _start_by_csv(page)
     csv = "基本契約番号,追加する電話番号,追加番号数,番号予約コード\r\n" + "".join(f"{n},050,1,\r\n" for n in bases)
     page.get_by_label("CSVファイル").set_input_files(
         files=[{"name": "order-10000.csv", "mimeType": "text/csv", "buffer": csv.encode("cp932")}])
