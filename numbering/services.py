@@ -351,7 +351,8 @@ def _issue_pool(*, kind: str, area: str, rows: list[IssueRow], source: str, day:
                           "false, false, false, '', '' FROM numbered n")
                 slots, params = "", [_csv(columns[0])]
             prefix = area if kind == phone.KIND_0AJ else "050"  # every number of the pool starts so
-            prefix_end = prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else "~"
+            # The next prefix as digits ("049" → "050"), so the bound holds in any collation.
+            prefix_end = str(int(prefix) + 1).zfill(len(prefix)) if prefix else "99999999999"
             # The pick walks an index in number order whatever the planner's statistics say (stale
             # after bulk moves): a sequential scan and sort of the whole stock would make the cost
             # grow with the stock instead of with the numbers issued.

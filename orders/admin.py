@@ -1,11 +1,13 @@
 from django import forms
 from django.contrib import admin, messages
+from django.db import OperationalError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from orders import services
 from orders.models import Attachment, Draft, LeadTime, Order, OrderEvent, OrderItem, SentMail, Status
+from portal.db import is_busy
 
 CONTACT_FIELDS = ("contact_name", "contact_department", "contact_phone", "contact_email")
 
@@ -119,12 +121,19 @@ def _operator_action(name: str, label: str, service, allowed: tuple[str, ...]):
 
     @admin.action(description=label)
     def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        moved, refused, failed = 0, [], []
+        moved, refused, failed, busy = 0, [], [], []
         for order in queryset.order_by("submitted_at"):
             if order.status not in allowed:
                 refused.append(f"{order.request_id}（{order.get_status_display()}）")
                 continue
-            if service(order=order, user=request.user):
+            try:
+                done = service(order=order, user=request.user)
+            except OperationalError as exc:
+                if not is_busy(exc):
+                    raise
+                busy.append(order.request_id)  # e.g. a worker activating the same order: try again
+                continue
+            if done:
                 order.refresh_from_db(fields=["status"])
                 if order.status == Status.ERROR:
                     failed.append(order.request_id)
@@ -137,6 +146,10 @@ def _operator_action(name: str, label: str, service, allowed: tuple[str, ...]):
             modeladmin.message_user(request, _(
                 "次のお申し込みは開通できずエラーになりました（空き番号の不足など。在庫を追加して再実行してください）: "
                 "%(orders)s") % {"orders": "、".join(failed)}, messages.ERROR)
+        if busy:
+            modeladmin.message_user(request, _(
+                "次のお申し込みは処理中のため操作できませんでした。しばらくしてからもう一度お試しください: %(orders)s")
+                % {"orders": "、".join(busy)}, messages.WARNING)
         if refused:
             modeladmin.message_user(
                 request,

@@ -10,7 +10,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -66,20 +67,20 @@ def oaj_used_before(contract: VoiceContract) -> bool:
 
 def representative_overflow(contract: VoiceContract, additions: Mapping[str, int]) -> list[BaseNumber]:
     """E8: base numbers in a representative group (代表) that would exceed 1,000 numbers: the
-    numbers in the group, plus those of accepted orders on it not yet activated, plus those being
-    added. A base number in no group (size NULL) is not limited. Submit calls this inside the
-    lock on the N番, so two orders at once cannot both pass."""
+    numbers in the group, plus those of accepted orders on it not yet activated (エラー included:
+    an operator may retry them), plus those being added. A base number in no group (size NULL) is
+    not limited. Size and pending are read in one statement (one snapshot: an activation that
+    commits meanwhile is counted once, in one or the other), and submit calls this inside the lock
+    on the N番, so two orders at once cannot both pass."""
     if not additions:
         return []
-    bases = list(BaseNumber.objects.filter(contract=contract, number__in=list(additions),
-                                           representative_size__isnull=False))
-    if not bases:
-        return []
-    pending = dict(OrderItem.objects.filter(
-        base_number__in=bases, order__status__in=(Status.ACCEPTED, Status.IN_CONSTRUCTION),
-    ).values("base_number").annotate(n=Sum("quantity")).values_list("base_number", "n"))
-    return [b for b in bases
-            if b.representative_size + pending.get(b.pk, 0) + additions[b.number] > REPRESENTATIVE_LIMIT]
+    pending = (OrderItem.objects.filter(
+        base_number=OuterRef("pk"), order__status__in=(Status.ACCEPTED, Status.IN_CONSTRUCTION, Status.ERROR))
+        .values("base_number").annotate(n=Sum("quantity")).values("n"))
+    bases = BaseNumber.objects.filter(contract=contract, number__in=list(additions),
+                                      representative_size__isnull=False).annotate(
+        pending=Coalesce(Subquery(pending), 0))
+    return [b for b in bases if b.representative_size + b.pending + additions[b.number] > REPRESENTATIVE_LIMIT]
 
 
 def _expected_completion(order: Order) -> dt.date | None:

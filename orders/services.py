@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import DataError, IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -58,6 +58,7 @@ from orders.scheduled_checks import (
 )
 from orders.selectors import draft_expiry
 from portal import business_days, clock
+from portal.db import is_retryable
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ def order_sales_create(
 ) -> Order:
     """A sales-channel order (営業経由変更申込) entered by an operator; it blocks immediate
     orders on its N番 until 竣工 (B1)."""
+    contracts_lock([contract.pk])  # the lock immediate submits check B1 under
     order = Order.objects.create(
         request_id=request_id_new(),
         organisation=contract.voice_group.organisation,
@@ -175,14 +177,7 @@ def draft_content_check(*, draft: Draft) -> Content:
     )
 
 
-# Database errors that a second attempt clears: deadlock, serialization failure, lock wait over
-# lock_timeout, statement over statement_timeout.
-RETRYABLE_SQLSTATES = frozenset({"40P01", "40001", "55P03", "57014"})
 SUBMIT_ATTEMPTS = 3
-
-
-def is_retryable(exc: BaseException) -> bool:
-    return isinstance(exc, OperationalError) and getattr(exc.__cause__, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 def _submit_retrying(work):
@@ -295,18 +290,22 @@ def _codes_hold(codes_by_order: list[tuple[Order, dict]]) -> None:
 def _after_submit(order_ids: list, mail_ids: list[int]) -> None:
     from orders import tasks  # tasks import this module
 
-    _enqueue(tasks.mail_deliver, mail_ids)
-    _enqueue(tasks.order_activate, [str(order_id) for order_id in order_ids])
+    if _enqueue(tasks.order_activate, [str(order_id) for order_id in order_ids]):
+        _enqueue(tasks.mail_deliver, mail_ids)
 
 
-def _enqueue(task, ids: list) -> None:
+def _enqueue(task, ids: list) -> bool:
     """After commit the work is saved: a broker that cannot be reached must not turn that into an
-    error page. The sweeps (beat) find what was not enqueued and do it when the broker is back."""
+    error page, nor keep the customer waiting. At the first failure the rest is left too; the
+    sweeps (beat) find what was not enqueued and do it when the broker is back."""
     for item in ids:
         try:
             task.delay(item)
         except Exception:
-            logger.warning("could not enqueue %s(%s); the sweep will pick it up", task.name, item, exc_info=True)
+            logger.warning("could not enqueue %s(%s) and what follows; the sweeps will pick them up", task.name,
+                           item, exc_info=True)
+            return False
+    return True
 
 
 # --- Activation: the network issues the numbers ------------------------------------------------
@@ -337,7 +336,7 @@ def order_activate(*, order_id, actor: str = OrderEvent.Actor.WORKER, user=None)
                                         extra={"numbers": dropped})
                     if mail:
                         mail_ids.append(mail.pk)
-        except (InsufficientStock, ValidationError, IntegrityError) as exc:
+        except (InsufficientStock, ValidationError, IntegrityError, DataError) as exc:
             logger.warning("order %s could not be activated: %s", order.request_id, exc)
             note = ("空き番号が不足したため開通できませんでした。" if isinstance(exc, InsufficientStock)
                     else "番号の払い出しに失敗しました。")
@@ -356,6 +355,10 @@ def order_retry(*, order_id, actor: str = OrderEvent.Actor.OPERATOR, user=None) 
         if not order_set_status(order=order, to=Status.ACCEPTED, actor=actor, user=user, expected=Status.ERROR,
                                 note="エラーのお申し込みを再実行します"):
             return False
+        if order.scheduled_on and order.scheduled_on < clock.today():
+            # Activated on the day it really happens, so 竣工 is two business days from then.
+            Order.objects.filter(pk=order.pk).update(scheduled_on=clock.today())
+            order.scheduled_on = clock.today()
     if order.flow != Flow.IMMEDIATE and order.scheduled_on and order.scheduled_on > clock.today():
         return True  # a scheduled order waits for its date again
     order_activate(order_id=order_id, actor=actor, user=user)

@@ -18,7 +18,7 @@ def order_activate(order_id: str) -> bool:
 
 
 @shared_task(name="orders.tasks.mail_deliver", acks_late=True, autoretry_for=(OSError, *TRANSIENT),
-             retry_backoff=True, retry_backoff_max=300, max_retries=8)
+             retry_backoff=True, retry_backoff_max=300, max_retries=8, soft_time_limit=40, time_limit=50)
 def mail_deliver(mail_id: int) -> bool:
     return mail.mail_deliver(mail_id=mail_id)
 

@@ -37,6 +37,12 @@ class SingleInstanceScheduler(Scheduler):
     def tick(self, *args, **kwargs):
         if time.monotonic() - self._beat_at > HEARTBEAT_SECONDS:
             self._beat_at = time.monotonic()
+            if not _still_held(self._lock):
+                # The database restarted or dropped the session: another scheduler may have the lock
+                # now. Stop; the supervisor (make run's loop, compose's restart) starts a fresh one,
+                # which stands by or takes over — never two at once.
+                logger.error("the scheduler lock was lost; stopping")
+                raise SystemExit(1)
             try:
                 _heartbeat("scheduler")
             except Exception:  # the schedule must go on even when the database hiccups
@@ -73,6 +79,18 @@ def _acquire():
         time.sleep(STANDBY_SECONDS)
 
 
+def _still_held(lock) -> bool:
+    if lock is None or not hasattr(lock, "execute"):
+        return lock is not None  # the flock lives as long as this process
+    try:
+        return bool(lock.execute(
+            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = %s AND pid = pg_backend_pid() "
+            "AND granted", [LOCK_KEY]).fetchone())
+    except Exception:
+        logger.exception("could not check the scheduler lock")
+        return False
+
+
 def _try_file_lock(path):
     handle = open(path, "a+")  # noqa: SIM115 - kept open for the life of the process
     try:
@@ -93,7 +111,8 @@ def _try_pg_lock(database: dict):
     conn = psycopg.connect(
         dbname=database["NAME"], user=database.get("USER") or None, password=database.get("PASSWORD") or None,
         host=database.get("HOST") or None, port=database.get("PORT") or None, autocommit=True,
-        application_name="portal-beat-lock",
+        application_name="portal-beat-lock", keepalives=1, keepalives_idle=30,
+        **{k: v for k, v in (database.get("OPTIONS") or {}).items() if k in ("sslmode", "sslrootcert", "options")},
     )
     if conn.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()[0]:
         return conn  # held while this session lives; the server drops it when the process dies

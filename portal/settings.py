@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "portal.middleware.BusyDatabaseMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -155,6 +156,8 @@ if EMAIL_BACKEND_CHOICE == "smtp":
                 "username": os.getenv("EMAIL_HOST_USER", ""),
                 "password": os.getenv("EMAIL_HOST_PASSWORD", ""),
                 "use_tls": envbool("EMAIL_USE_TLS", "false"),
+                # Shorter than the delivery lease (60 s): a hung server never leads to a second send.
+                "timeout": envint("EMAIL_TIMEOUT", "20"),
             },
         }
     }

@@ -48,6 +48,8 @@ BEGIN
   END IF;
   RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
 END $$;
+DROP TRIGGER IF EXISTS numbering_basenumber_keep_referenced_delete ON numbering_basenumber;
+DROP TRIGGER IF EXISTS numbering_basenumber_keep_referenced_update ON numbering_basenumber;
 CREATE TRIGGER numbering_basenumber_keep_referenced_delete BEFORE DELETE ON numbering_basenumber
   FOR EACH ROW EXECUTE FUNCTION numbering_basenumber_keep_referenced();
 CREATE TRIGGER numbering_basenumber_keep_referenced_update BEFORE UPDATE OF id ON numbering_basenumber
@@ -86,6 +88,11 @@ def after(apps, schema_editor) -> None:
         schema_editor.execute(PG_DIALIN_GUARD, params=None)
 
 
+def before_undone(apps, schema_editor) -> None:
+    if schema_editor.connection.vendor == "sqlite":
+        _sqlite_guards(schema_editor, create=True)
+
+
 def undo_after(apps, schema_editor) -> None:
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(PG_DROP, params=None)
@@ -99,7 +106,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(before, after),
+        migrations.RunPython(before, before_undone),
         migrations.AlterField(
             model_name='dialinnumber',
             name='base_number',

@@ -170,3 +170,58 @@ def test_one_number_put_in_stock_and_issued_at_once_ends_in_one_table_only(world
         assert results[0] == "stock" and isinstance(results[1], IntegrityError), results
         assert StockNumber.objects.filter(number=number).exists()
         assert not DialInNumber.objects.filter(number=number).exists()
+
+
+def test_a_group_growing_at_activation_never_waits_on_an_issuer(world):
+    """An UPDATE that changes no number (the representative group's size) skips the number guard,
+    so it takes no block lock an issuer may hold."""
+    import psycopg
+
+    from numbering.services import representative_groups_grow
+
+    _user, contract = world
+    base = contract.base_numbers.get()
+    BaseNumber.objects.filter(pk=base.pk).update(representative_size=10)
+    db = connection.settings_dict
+    holder = psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"] or "postgres",
+                             dbname=db["NAME"], autocommit=True)
+    holder.execute("SELECT pg_advisory_lock(81, %s)", [int(base.number[:7])])  # as an issuer in that block would
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '1s'")
+        representative_groups_grow(added={base.pk: 5})  # would fail with a lock timeout if it waited
+    finally:
+        holder.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert BaseNumber.objects.get(pk=base.pk).representative_size == 15
+
+
+def test_a_busy_database_answers_a_page_that_says_so_not_an_error(world, client):
+    """A step saved while another request holds the draft (e.g. its submit): the lock wait times out
+    and the customer reads, in Japanese, to try again (503), and nothing is saved."""
+    import psycopg
+
+    user, contract = world
+    draft = immediate_draft(user, contract, red=[{"base": "0312345678", "kind": "050", "quantity": "1"}])
+    client.force_login(user)
+    db = connection.settings_dict
+    holder = psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"] or "postgres",
+                             dbname=db["NAME"])
+    holder.execute("SELECT 1 FROM orders_draft WHERE id = %s FOR UPDATE", [draft.pk])
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '500ms'")
+        from django.urls import reverse
+
+        response = client.post(reverse("orders:wizard_step", args=[draft.pk, 5]), {
+            "contact_name": "山田 花子", "contact_department": "総務部", "contact_phone": "0355550101",
+            "contact_email": "a@example.com"})
+    finally:
+        holder.rollback()
+        holder.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert response.status_code == 503
+    assert "ただいま混み合っています" in response.content.decode()
+    assert Draft.objects.get(pk=draft.pk).contact.get("contact_department") != "総務部"

@@ -185,10 +185,11 @@ def test_operators_read_every_sent_mail_in_admin(client, alice, stocked, operato
     assert "申し込み完了通知メール" in page and "0312345678" in page
 
 
-def test_activation_adds_issued_numbers_to_the_representative_group_only(alice, stocked):
-    """E8: numbers issued onto a base number in a group join it; a base number in no group stays in none."""
+def test_activation_adds_issued_numbers_to_their_own_representative_group(alice, stocked):
+    """E8: numbers issued onto a base number in a group join that group, and only that one."""
     other = factories.contract(alice.organisation, "N100000003", base_numbers=["0312349998"])
     BaseNumber.objects.filter(number="0312345678").update(representative_size=10)
+    BaseNumber.objects.filter(number="0312349998").update(representative_size=20)
     draft = ready_draft(alice, stocked.voice_group, bases=["0312345678", "0312349998"], red=[
         {"base": "0312345678", "kind": "0AJ", "quantity": "3"},
         {"base": "0312345678", "kind": "050", "quantity": "2"},
@@ -196,4 +197,4 @@ def test_activation_adds_issued_numbers_to_the_representative_group_only(alice, 
     for order in draft_submit(draft_id=draft.pk, user=alice):
         order_activate(order_id=order.pk)
     assert BaseNumber.objects.get(number="0312345678").representative_size == 15
-    assert other.base_numbers.get().representative_size is None
+    assert other.base_numbers.get().representative_size == 24
