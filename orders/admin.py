@@ -66,11 +66,11 @@ class SentMailInline(admin.TabularInline):
 class SentMailAdmin(admin.ModelAdmin):
     """Every e-mail the simulator sent, readable by operators."""
 
-    list_display = ["created_at", "subject", "to", "kind", "delivered_at", "organisation"]
+    list_display = ["created_at", "subject", "to", "kind", "delivered_at", "attempts", "organisation"]
     list_filter = ["kind", "created_at"]
     search_fields = ["subject", "to", "order__request_id"]
     list_select_related = ["organisation"]
-    readonly_fields = ["order", "organisation", "kind", "to", "subject", "created_at", "delivered_at",
+    readonly_fields = ["order", "organisation", "kind", "to", "subject", "created_at", "delivered_at", "attempts",
                        "body_text", "rendered_html"]
     exclude = ["body_html"]
 

@@ -5,7 +5,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -57,6 +57,7 @@ def mail_compose(*, order: Order, kind: str, extra: dict | None = None) -> SentM
 
 
 LEASE = dt.timedelta(seconds=60)
+MAX_ATTEMPTS = 10  # a mail the server keeps refusing stops being retried (operators see it in admin)
 
 
 def mail_deliver(*, mail_id: int) -> bool:
@@ -66,8 +67,8 @@ def mail_deliver(*, mail_id: int) -> bool:
     send it once; marked delivered only after the backend accepted it. A worker killed in
     between leaves the lease to expire and the sweep sends the mail again."""
     now = timezone.now()  # leases are technical time, not the demo clock
-    claimed = SentMail.objects.filter(pk=mail_id, delivered_at__isnull=True).filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - LEASE)).update(claimed_at=now)
+    claimed = SentMail.objects.filter(pk=mail_id, delivered_at__isnull=True, attempts__lt=MAX_ATTEMPTS).filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - LEASE)).update(claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
         return False
     mail = SentMail.objects.get(pk=mail_id)
@@ -85,5 +86,6 @@ def mail_deliver(*, mail_id: int) -> bool:
 def mails_undelivered(*, older_than: dt.timedelta) -> list[int]:
     """Mails committed but not delivered (their task was lost, the broker was down, the worker
     died): the sweep delivers them."""
-    return list(SentMail.objects.filter(delivered_at__isnull=True, created_at__lt=clock.now() - older_than)
-                .order_by("created_at").values_list("pk", flat=True)[:500])
+    return list(SentMail.objects.filter(delivered_at__isnull=True, attempts__lt=MAX_ATTEMPTS,
+                                        created_at__lt=clock.now() - older_than)
+                .order_by("attempts", "created_at").values_list("pk", flat=True)[:500])

@@ -249,6 +249,8 @@ class SentMail(models.Model):
     delivered_at = models.DateTimeField(_("送信日時"), null=True, blank=True)
     claimed_at = models.DateTimeField(_("送信処理の開始"), null=True, blank=True,
                                       help_text=_("送信中の印（一定時間を過ぎると再送の対象）。"))
+    attempts = models.PositiveSmallIntegerField(_("送信試行回数"), default=0,
+                                                help_text=_("送信に失敗し続けるメールは上限回数で再送をやめます。"))
 
     class Meta:
         verbose_name = _("送信メール")

@@ -116,3 +116,20 @@ def test_the_database_refuses_an_activated_order_without_its_numbers(contract):
         Order.objects.filter(pk=order.pk).update(status=Status.ACTIVATED)
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # what COMMIT would check
+
+
+def test_a_number_changed_after_activation_does_not_keep_the_order_from_completion(contract):
+    """The check runs when the order becomes 工事了, not again at 竣工."""
+    order = Order.objects.create(request_id=request_id_new(), organisation=contract.voice_group.organisation,
+                                 contract=contract, flow=Flow.SCHEDULED, submitted_at=clock.now(),
+                                 status=Status.ACTIVATED)
+    OrderItem.objects.create(order=order, position=1, base_number=contract.base_numbers.get(), kind="0AJ",
+                             quantity=1)
+    DialInNumber.objects.create(number="0312350001", kind="0AJ", base_number=contract.base_numbers.get(),
+                                source=order.request_id)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        DialInNumber.objects.filter(source=order.request_id).update(source="moved-by-operator")
+        Order.objects.filter(pk=order.pk).update(status=Status.COMPLETED)
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # what COMMIT would check: nothing refuses
+    assert Order.objects.get(pk=order.pk).status == Status.COMPLETED
