@@ -367,9 +367,10 @@ def _issue_pool(*, kind: str, area: str, rows: list[IssueRow], source: str, day:
             # The next prefix as digits ("049" → "050"), so the bound holds in any collation.
             prefix_end = str(int(prefix) + 1).zfill(len(prefix)) if prefix else "99999999999"
             # The pick walks an index in number order whatever the planner's statistics say (stale
-            # after bulk moves): a sequential scan and sort of the whole stock would make the cost
-            # grow with the stock instead of with the numbers issued.
-            cursor.execute("SET LOCAL enable_seqscan = off")
+            # after bulk moves): a sequential or bitmap scan and a sort of the whole pool (seen: a
+            # 100,000-number pool sorted to issue 10,000) would make the cost grow with the stock
+            # instead of with the numbers issued.
+            cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off")
             cursor.execute(
                 f"""WITH picked AS (
                         SELECT id, number, kind FROM {stock}
@@ -386,7 +387,7 @@ def _issue_pool(*, kind: str, area: str, rows: list[IssueRow], source: str, day:
                 [kind, area, prefix, prefix_end, wanted, _csv(lows), *params, day, source],
             )
             issued = cursor.rowcount
-            cursor.execute("RESET enable_seqscan")
+            cursor.execute("RESET enable_seqscan; RESET enable_bitmapscan")
             return issued
         # SQLite (embedded default): one writer at a time, so no locking clause is needed.
         cursor.execute(
