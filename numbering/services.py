@@ -344,8 +344,9 @@ def _issue_pool(*, kind: str, area: str, rows: list[IssueRow], source: str, day:
         low += row.count
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            columns = list(zip(*rows, strict=True))  # base_id, kind, area, count, then the five options
-            if any(any(column) for column in columns[4:]):
+            base_ids = _csv([row.base_id for row in rows])
+            if any(row[4] or row[5] or row[6] or row[7] or row[8] for row in rows):
+                columns = list(zip(*rows, strict=True))  # base_id, kind, area, count, then the five options
                 # Options vary by row: the row's values come by an equality join on its ordinal.
                 select = ("s.base_id, 'active', %s, %s, s.mb, s.acr, s.ncr, s.sn, s.fs "
                           "FROM numbered n JOIN slots s USING (b)")
@@ -356,13 +357,13 @@ def _issue_pool(*, kind: str, area: str, rows: list[IssueRow], source: str, day:
                                              %s::text[], %s::text[])
                         WITH ORDINALITY AS s(base_id, mb, acr, ncr, sn, fs, b))""")
                 # Text arrays as lists: string_to_array('') would give no element for one empty value.
-                params = [*(_csv(column) for column in (columns[0], *columns[4:7])), *map(list, columns[7:])]
+                params = [base_ids, *(_csv(column) for column in columns[4:7]), *map(list, columns[7:])]
             else:
                 # The usual case, every option 契約しない: the base number by subscript (O(1) in an
                 # array of bigint), no join at all.
                 select = ("(SELECT string_to_array(%s, ',')::bigint[])[n.b], 'active', %s, %s, "
                           "false, false, false, '', '' FROM numbered n")
-                slots, params = "", [_csv(columns[0])]
+                slots, params = "", [base_ids]
             prefix = area if kind == phone.KIND_0AJ else "050"  # every number of the pool starts so
             # The next prefix as digits ("049" → "050"), so the bound holds in any collation.
             prefix_end = str(int(prefix) + 1).zfill(len(prefix)) if prefix else "99999999999"
