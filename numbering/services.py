@@ -371,6 +371,11 @@ def _issue_pool(*, kind: str, area: str, rows: list[IssueRow], source: str, day:
             # after bulk moves): a sequential or bitmap scan and a sort of the whole pool (seen: a
             # 100,000-number pool sorted to issue 10,000) would make the cost grow with the stock
             # instead of with the numbers issued.
+            if all(row.count == rows[0].count for row in rows):  # rows of one size: plain arithmetic
+                bucket, bucket_param = "(row_number() OVER (ORDER BY number) - 1) / %s + 1", rows[0].count
+            else:
+                bucket = "width_bucket(row_number() OVER (ORDER BY number), string_to_array(%s, ',')::bigint[])"
+                bucket_param = _csv(lows)
             cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off")
             cursor.execute(
                 f"""WITH picked AS (
@@ -380,12 +385,10 @@ def _issue_pool(*, kind: str, area: str, rows: list[IssueRow], source: str, day:
                     moved AS (
                         DELETE FROM {stock} WHERE id = ANY(ARRAY(SELECT id FROM picked))),
                     numbered AS (
-                        SELECT number, kind, width_bucket(row_number() OVER (ORDER BY number),
-                                                          string_to_array(%s, ',')::bigint[]) AS b
-                        FROM picked){slots}
+                        SELECT number, kind, {bucket} AS b FROM picked){slots}
                     INSERT INTO {dialin} ({_DIALIN_COLUMNS})
                     SELECT n.number, n.kind, {select}""",
-                [kind, area, prefix, prefix_end, wanted, _csv(lows), *params, day, source],
+                [kind, area, prefix, prefix_end, wanted, bucket_param, *params, day, source],
             )
             issued = cursor.rowcount
             cursor.execute("RESET enable_seqscan; RESET enable_bitmapscan")
