@@ -225,3 +225,33 @@ def test_a_busy_database_answers_a_page_that_says_so_not_an_error(world, client)
     assert response.status_code == 503
     assert "ただいま混み合っています" in response.content.decode()
     assert Draft.objects.get(pk=draft.pk).contact.get("contact_department") != "総務部"
+
+
+def test_a_base_number_deleted_while_dial_ins_are_added_to_it_is_kept(world):
+    """The reference guard under two open transactions: the delete waits for the insert, then refuses."""
+    from django.db import IntegrityError, transaction
+
+    from numbering.models import DialInNumber
+
+    _user, contract = world
+    for n in range(ROUNDS):
+        base = BaseNumber.objects.create(contract=contract, number=f"03123480{n:02d}", kind="0AJ")
+        first_in = threading.Event()
+
+        def add_dial_in(base=base, n=n, first_in=first_in):
+            with transaction.atomic():
+                DialInNumber.objects.create(number=f"03123481{n:02d}", kind="0AJ", base_number=base)
+                first_in.set()
+                time.sleep(0.2)  # still open while the other transaction deletes
+            return "dial-in"
+
+        def delete_base(base=base, first_in=first_in):
+            first_in.wait(5)
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("DELETE FROM numbering_basenumber WHERE id = %s", [base.pk])
+            return "deleted"
+
+        results = at_once(add_dial_in, delete_base)
+        assert results[0] == "dial-in" and isinstance(results[1], IntegrityError), results
+        assert BaseNumber.objects.filter(pk=base.pk).exists()
+        assert DialInNumber.objects.filter(base_number=base).count() == 1
