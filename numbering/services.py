@@ -3,7 +3,6 @@
 import datetime as dt
 import secrets
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
@@ -228,29 +227,22 @@ def stock_pool(*, base_number: BaseNumber, kind: str) -> tuple[str, str]:
 
 
 def pool_for(*, base_kind: str, base_number: str, contract_area: str, kind: str) -> tuple[str, str]:
-    """stock_pool from plain values (no model instances: 10,000 rows stay cheap)."""
+    """stock_pool's rule from plain values (no model instances: 10,000 rows stay cheap)."""
     if kind != phone.KIND_0AJ:
         return (kind, "050")
-    return (kind, _area_of_prefix(base_number[:6]) if base_kind == phone.KIND_0AJ else contract_area)
+    return (kind, phone.area_code(base_number) if base_kind == phone.KIND_0AJ else contract_area)
 
 
-@lru_cache(maxsize=4096)
-def _area_of_prefix(prefix: str) -> str:
-    return phone.area_code(prefix.ljust(10, "0"))
-
-
-def stock_free_counts(pools: Iterable[tuple[str, str]] | dict[tuple[str, str], int]) -> dict[tuple[str, str], int]:
-    """Free numbers per pool, in one query. Given a mapping pool → numbers needed, each pool is
-    counted only up to one more than needed (a shortfall is exact, plenty is never scanned)."""
-    needed = pools if isinstance(pools, dict) else dict.fromkeys(pools)
+def stock_free_counts(needed: dict[tuple[str, str], int]) -> dict[tuple[str, str], int]:
+    """Free numbers per pool (kind, area code), in one query, each pool counted only up to one more
+    than the numbers needed from it (a shortfall is exact, plenty is never scanned)."""
     if not needed:
         return {}
     parts, params = [], []
     for (kind, area), need in needed.items():
-        limit = "" if need is None else " LIMIT %s"
         parts.append(f"SELECT %s, %s, (SELECT count(*) FROM (SELECT 1 FROM {StockNumber._meta.db_table} "
-                     f"WHERE kind = %s AND area_code = %s{limit}) s)")
-        params += [kind, area, kind, area] + ([] if need is None else [need + 1])
+                     "WHERE kind = %s AND area_code = %s LIMIT %s) s)")
+        params += [kind, area, kind, area, need + 1]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         return {(kind, area): n for kind, area, n in cursor.fetchall()}
@@ -422,19 +414,7 @@ class TargetRow(NamedTuple):
     forwarding_specific_number: str = ""
 
 
-def _targets(numbers) -> list[TargetRow]:
-    """Accepts TargetRow or the older {number: base | (base, options)} / [(number, base, options)]."""
-    if isinstance(numbers, dict):
-        out = []
-        for number, target in numbers.items():
-            base, options = target if isinstance(target, tuple) else (target, {})
-            out.append(TargetRow(number, base.pk, **{**OPTION_DEFAULTS, **options}))
-        return out
-    return [row if isinstance(row, TargetRow) else TargetRow(row[0], row[1].pk, **{**OPTION_DEFAULTS, **row[2]})
-            for row in numbers]
-
-
-def reserved_numbers_issue(*, code: ReservationCode, numbers, source: str, day: dt.date) -> int:
+def reserved_numbers_issue(*, code: ReservationCode, numbers: list[TargetRow], source: str, day: dt.date) -> int:
     """A held reservation code yields exactly its numbers, on the base numbers given, and is used up.
     One statement moves them (reserved → dial-in)."""
     changed = ReservationCode.objects.filter(
@@ -442,11 +422,10 @@ def reserved_numbers_issue(*, code: ReservationCode, numbers, source: str, day: 
     ).update(status=ReservationCode.Status.USED, used_at=clock.now(), used_by=source, held_by="")
     if not changed:
         raise ValidationError(_("番号予約コード %(code)s はこのお申し込みで保留されていません。") % {"code": code.code})
-    targets = _targets(numbers)
     reserved, dialin = ReservedNumber._meta.db_table, DialInNumber._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            columns = [list(c) for c in zip(*targets, strict=True)]
+            columns = [list(c) for c in zip(*numbers, strict=True)]
             cursor.execute(
                 f"""WITH t AS (SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bool[], %s::bool[], %s::bool[],
                                                    %s::text[], %s::text[]) AS t(number, base_id, mb, acr, ncr, sn, fs)),
@@ -459,9 +438,9 @@ def reserved_numbers_issue(*, code: ReservationCode, numbers, source: str, day: 
             )
             issued = cursor.rowcount
         else:
-            by_number = {t.number: t for t in targets}
+            by_number = {t.number: t for t in numbers}
             cursor.execute(
-                f"DELETE FROM {reserved} WHERE code_id = %s AND number IN ({', '.join(['%s'] * len(targets))}) "
+                f"DELETE FROM {reserved} WHERE code_id = %s AND number IN ({', '.join(['%s'] * len(numbers))}) "
                 "RETURNING number, kind", [code.pk, *by_number])
             moved = cursor.fetchall()
             cursor.executemany(
@@ -469,7 +448,7 @@ def reserved_numbers_issue(*, code: ReservationCode, numbers, source: str, day: 
                 [(n, kind, by_number[n].base_id, day, source, *by_number[n][2:]) for n, kind in moved])
             issued = len(moved)
     left = ReservedNumber.objects.filter(code=code).exists()
-    if issued != len(targets) or left:
+    if issued != len(numbers) or left:
         raise ValidationError(
             _("番号予約コード %(code)s の番号が予約内容と一致しません。") % {"code": code.code})
     return issued
@@ -508,11 +487,10 @@ def reservation_code_release(*, holder: str) -> int:
         status=ReservationCode.Status.AVAILABLE, held_by="")
 
 
-def ported_numbers_issue(*, numbers, source: str, day: dt.date) -> int:
+def ported_numbers_issue(*, numbers: list[TargetRow], source: str, day: dt.date) -> int:
     """Numbers ported in from another carrier (番号ポータビリティ) become dial-in numbers in one
     statement; they come from no stock, so the unique constraint and the cross-table guard
     refuse one already here."""
-    targets = _targets(numbers)
     dialin = DialInNumber._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -521,10 +499,10 @@ def ported_numbers_issue(*, numbers, source: str, day: dt.date) -> int:
                     SELECT t.number, %s, t.base_id, 'active', %s, %s, t.mb, t.acr, t.ncr, t.sn, t.fs
                     FROM unnest(%s::text[], %s::bigint[], %s::bool[], %s::bool[], %s::bool[], %s::text[],
                                 %s::text[]) AS t(number, base_id, mb, acr, ncr, sn, fs)""",
-                [phone.KIND_0AJ, day, source, *(list(c) for c in zip(*targets, strict=True))],
+                [phone.KIND_0AJ, day, source, *(list(c) for c in zip(*numbers, strict=True))],
             )
         else:
             cursor.executemany(
                 f"INSERT INTO {dialin} ({_DIALIN_COLUMNS}) VALUES (%s, %s, %s, 'active', %s, %s, %s, %s, %s, %s, %s)",
-                [(t.number, phone.KIND_0AJ, t.base_id, day, source, *t[2:]) for t in targets])
-    return len(targets)
+                [(t.number, phone.KIND_0AJ, t.base_id, day, source, *t[2:]) for t in numbers])
+    return len(numbers)

@@ -209,9 +209,7 @@ def contracts_lock(contract_ids) -> None:
 
 def _draft_contract_ids(draft: Draft) -> set[int]:
     """The N番 a draft's rows name (any base number of its voice group)."""
-    from orders.content import _clean
-
-    numbers = {_clean(row.get("base")) for row in [*draft.red_rows, *draft.blue_rows]} - {""}
+    numbers = {phone.normalise(str(row.get("base") or "")) for row in [*draft.red_rows, *draft.blue_rows]} - {""}
     return set(BaseNumber.objects.filter(number__in=numbers, contract__voice_group=draft.voice_group_id)
                .values_list("contract_id", flat=True))
 
