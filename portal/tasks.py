@@ -1,6 +1,7 @@
 import socket
 
 from celery import shared_task
+from celery.signals import worker_ready
 
 from portal import clock
 from portal.models import WorkerHeartbeat
@@ -12,3 +13,9 @@ def worker_heartbeat() -> None:
     WorkerHeartbeat.objects.update_or_create(
         name="worker", defaults={"seen_at": clock.now(), "hostname": socket.gethostname()}
     )
+
+
+@worker_ready.connect
+def _heartbeat_at_start(**_kwargs) -> None:
+    """A worker that just started says so at once, not only at beat's next heartbeat."""
+    worker_heartbeat()
