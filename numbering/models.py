@@ -199,7 +199,10 @@ class DialInStatus(models.TextChoices):
 
 
 class DialInNumber(models.Model):
-    number = models.CharField(_("ダイヤルイン番号"), max_length=11, unique=True)
+    # Unique by a constraint, not unique=True: that would add a second (varchar_pattern_ops) index
+    # on PostgreSQL that no query uses (number searches are contains, never a prefix) and that every
+    # issued number pays for.
+    number = models.CharField(_("ダイヤルイン番号"), max_length=11)
     kind = models.CharField(_("番号種別"), max_length=3, choices=NumberKind.choices)
     # The reference is enforced by the table's statement-level guard (migration 0007), not by a
     # per-row foreign key: one check and one key-share lock per base number and statement instead
@@ -236,6 +239,7 @@ class DialInNumber(models.Model):
             models.Index(fields=["source", "number"], name="dialin_source_idx"),  # issued per request
         ]
         constraints = [
+            models.UniqueConstraint(fields=["number"], name="dialin_number_unique"),
             number_format_check("dialin_number_format"),
             # O1, O2, O3 also hold in the database.
             models.CheckConstraint(

@@ -3,6 +3,9 @@
 import datetime as dt
 import secrets
 from collections.abc import Iterable
+from functools import lru_cache
+from itertools import accumulate, groupby
+from operator import itemgetter
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
@@ -228,9 +231,15 @@ def stock_pool(*, base_number: BaseNumber, kind: str) -> tuple[str, str]:
 
 def pool_for(*, base_kind: str, base_number: str, contract_area: str, kind: str) -> tuple[str, str]:
     """stock_pool's rule from plain values (no model instances: 10,000 rows stay cheap)."""
+    # An area code is decided by a number's first six digits: one answer per prefix, cached.
+    return _pool_for(kind, base_kind, base_number[:6], contract_area)
+
+
+@lru_cache(maxsize=4096)
+def _pool_for(kind: str, base_kind: str, base_prefix: str, contract_area: str) -> tuple[str, str]:
     if kind != phone.KIND_0AJ:
         return (kind, "050")
-    return (kind, phone.area_code(base_number) if base_kind == phone.KIND_0AJ else contract_area)
+    return (kind, phone.area_code(base_prefix) if base_kind == phone.KIND_0AJ else contract_area)
 
 
 def stock_free_counts(needed: dict[tuple[str, str], int]) -> dict[tuple[str, str], int]:
@@ -277,19 +286,24 @@ class IssueRow(NamedTuple):
     forwarding_specific_number: str = ""
 
 
+class _ContractAreas(dict):
+    """contract id → area code, read from the database on first use."""
+
+    def __missing__(self, contract_id: int) -> str:
+        self[contract_id] = VoiceContract.objects.values_list("area_code", flat=True).get(pk=contract_id)
+        return self[contract_id]
+
+
 def numbers_issue_many(
     *, allocations: list[tuple[BaseNumber, str, int] | tuple[BaseNumber, str, int, dict]], source: str,
     day: dt.date,
 ) -> int:
     """Issue new numbers for rows given as (base number, kind, count[, options])."""
-    areas = dict(VoiceContract.objects.filter(pk__in={a[0].contract_id for a in allocations})
-                 .values_list("pk", "area_code"))  # one query for the few contracts, not one per base number
-    rows = []
-    for base_number, kind, count, *rest in allocations:
-        kind_, area = pool_for(base_kind=base_number.kind, base_number=base_number.number,
-                               contract_area=areas[base_number.contract_id], kind=kind)
-        options = tuple({**OPTION_DEFAULTS, **rest[0]}.values()) if rest else _NO_OPTIONS
-        rows.append(IssueRow(base_number.pk, kind_, area, count, *options))
+    areas = _ContractAreas()  # one query per contract (usually one), not one per base number
+    make = IssueRow._make  # a comprehension over plain tuples: 10,000 rows cost a few milliseconds
+    rows = [make((base.pk, *_pool_for(a[1], base.kind, base.number[:6], areas[base.contract_id]), a[2],
+                  *({**OPTION_DEFAULTS, **a[3]}.values() if len(a) > 3 else _NO_OPTIONS)))
+            for a in allocations for base in (a[0],)]
     return numbers_issue_rows(rows=rows, source=source, day=day)
 
 
@@ -298,24 +312,22 @@ def numbers_issue_rows(*, rows: Iterable[IssueRow], source: str, day: dt.date) -
 
     On PostgreSQL one statement moves a pool's numbers: free rows picked lowest first with FOR
     UPDATE SKIP LOCKED (concurrent issuers take different rows and never wait on each other),
-    deleted from stock through the primary key, numbered in number order, and each number's row found by
-    width_bucket over the rows' lower bounds (a binary search) and an equality (hash) join on the
-    row's ordinal, inserted as dial-ins,
+    deleted from stock by their tuple ids (the picked rows are locked, so the ids hold; no index
+    descent), numbered in number order, each number's row found by arithmetic (rows of one size)
+    or width_bucket over the rows' lower bounds (a binary search), its base number by array
+    subscript or, when options vary, an equality join on the row's ordinal; inserted as dial-ins,
     all in the caller's transaction. Pools are taken in a stable order. The unique constraint
     and the cross-table guard are the last word against a duplicate. Raises InsufficientStock
     (the caller rolls back) when a pool has fewer free rows than asked.
     """
-    pools: dict[tuple[str, str], list[IssueRow]] = {}
-    for row in rows:
-        pools.setdefault((row.kind, row.area), []).append(row)
     issued = 0
-    for (kind, area), pool_rows in sorted(pools.items()):
-        wanted = sum(row.count for row in pool_rows)
-        got = _issue_pool(kind=kind, area=area, rows=pool_rows, source=source, day=day)
-        if got != wanted:
-            raise InsufficientStock(kind=kind, area=area, wanted=wanted, got=got)
-        issued += got
+    # A stable sort keeps each pool's rows in the caller's order.
+    for (kind, area), pool_rows in groupby(sorted(rows, key=_POOL_KEY), key=_POOL_KEY):
+        issued += _issue_pool(kind=kind, area=area, rows=list(pool_rows), source=source, day=day)
     return issued
+
+
+_POOL_KEY = itemgetter(1, 2)  # IssueRow → (kind, area)
 
 
 def _csv(values) -> str:
@@ -327,18 +339,21 @@ def _csv(values) -> str:
     return ",".join(map(str, values))
 
 
+def _lows(counts) -> list[int]:
+    """The 1-based position of each row's first number among the pool's picks."""
+    return list(accumulate(counts[:-1], initial=1))
+
+
 def _issue_pool(*, kind: str, area: str, rows: list[IssueRow], source: str, day: dt.date) -> int:
     stock, dialin = StockNumber._meta.db_table, DialInNumber._meta.db_table
-    wanted = sum(row.count for row in rows)
-    lows, low = [], 1
-    for row in rows:  # row i takes the pool's picks number lows[i] .. lows[i+1]-1, in number order
-        lows.append(low)
-        low += row.count
+    # Columns (transposed at C speed): base_id, kind, area, count, then the five options.
+    columns = list(zip(*rows, strict=True))
+    counts = columns[3]
+    wanted = sum(counts)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            base_ids = _csv([row.base_id for row in rows])
-            if any(row[4] or row[5] or row[6] or row[7] or row[8] for row in rows):
-                columns = list(zip(*rows, strict=True))  # base_id, kind, area, count, then the five options
+            base_ids = _csv(columns[0])
+            if any(columns[4]) or any(columns[5]) or any(columns[6]) or any(columns[7]) or any(columns[8]):
                 # Options vary by row: the row's values come by an equality join on its ordinal.
                 select = ("s.base_id, 'active', %s, %s, s.mb, s.acr, s.ncr, s.sn, s.fs "
                           "FROM numbered n JOIN slots s USING (b)")
@@ -363,19 +378,20 @@ def _issue_pool(*, kind: str, area: str, rows: list[IssueRow], source: str, day:
             # after bulk moves): a sequential or bitmap scan and a sort of the whole pool (seen: a
             # 100,000-number pool sorted to issue 10,000) would make the cost grow with the stock
             # instead of with the numbers issued.
-            if all(row.count == rows[0].count for row in rows):  # rows of one size: plain arithmetic
-                bucket, bucket_param = "(row_number() OVER (ORDER BY number) - 1) / %s + 1", rows[0].count
+            if counts.count(counts[0]) == len(counts):  # rows of one size: plain arithmetic
+                bucket, bucket_param = "(row_number() OVER (ORDER BY number) - 1) / %s + 1", counts[0]
             else:
+                # Row i takes the pool's picks number lows[i] .. lows[i+1]-1, in number order.
                 bucket = "width_bucket(row_number() OVER (ORDER BY number), string_to_array(%s, ',')::bigint[])"
-                bucket_param = _csv(lows)
+                bucket_param = _csv(_lows(counts))
             cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off")
             cursor.execute(
                 f"""WITH picked AS (
-                        SELECT id, number, kind FROM {stock}
+                        SELECT ctid, number, kind FROM {stock}
                         WHERE kind = %s AND area_code = %s AND number >= %s AND number < %s
                         ORDER BY number LIMIT %s FOR UPDATE SKIP LOCKED),
                     moved AS (
-                        DELETE FROM {stock} WHERE id = ANY(ARRAY(SELECT id FROM picked))),
+                        DELETE FROM {stock} WHERE ctid = ANY(ARRAY(SELECT ctid FROM picked))),
                     numbered AS (
                         SELECT number, kind, {bucket} AS b FROM picked){slots}
                     INSERT INTO {dialin} ({_DIALIN_COLUMNS})
@@ -384,22 +400,25 @@ def _issue_pool(*, kind: str, area: str, rows: list[IssueRow], source: str, day:
             )
             issued = cursor.rowcount
             cursor.execute("RESET enable_seqscan; RESET enable_bitmapscan")
-            return issued
-        # SQLite (embedded default): one writer at a time, so no locking clause is needed.
-        cursor.execute(
-            f"""DELETE FROM {stock} WHERE id IN (
-                    SELECT id FROM {stock} WHERE kind = %s AND area_code = %s ORDER BY number LIMIT %s)
-                RETURNING number, kind""",
-            [kind, area, wanted],
-        )
-        moved = sorted(cursor.fetchall())
-        params = []
-        for row, lo in zip(rows, lows, strict=True):
-            params += [(number, k, row.base_id, "active", day, source, *row[4:])
-                       for number, k in moved[lo - 1:lo - 1 + row.count]]
-        cursor.executemany(
-            f"INSERT INTO {dialin} ({_DIALIN_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", params)
-        return len(params)
+        else:
+            # SQLite (embedded default): one writer at a time, so no locking clause is needed.
+            cursor.execute(
+                f"""DELETE FROM {stock} WHERE id IN (
+                        SELECT id FROM {stock} WHERE kind = %s AND area_code = %s ORDER BY number LIMIT %s)
+                    RETURNING number, kind""",
+                [kind, area, wanted],
+            )
+            moved = sorted(cursor.fetchall())
+            params = []
+            for row, lo in zip(rows, _lows(counts), strict=True):
+                params += [(number, k, row.base_id, "active", day, source, *row[4:])
+                           for number, k in moved[lo - 1:lo - 1 + row.count]]
+            cursor.executemany(f"INSERT INTO {dialin} ({_DIALIN_COLUMNS}) "
+                               "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", params)
+            issued = len(params)
+    if issued != wanted:
+        raise InsufficientStock(kind=kind, area=area, wanted=wanted, got=issued)
+    return issued
 
 
 class TargetRow(NamedTuple):
