@@ -1,6 +1,8 @@
 from django.urls import path
 
-from orders import scheduled, views, wizard
+from orders import views
+from orders.flows import immediate as wizard
+from orders.flows import scheduled
 
 app_name = "orders"
 urlpatterns = [

@@ -10,7 +10,7 @@ import datetime as dt
 
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,6 +24,8 @@ from orders import csv_input, services
 from orders.attachments import EXTENSIONS, attachment_store
 from orders.content import BLUE_FIELDS, RED_FIELDS, content_check, is_blank
 from orders.eligibility import Wish, eligibility_check
+from orders.flows.framework import Precondition, Step, draft_view
+from orders.flows.shared import apply_row_action, bound, content_context, rows_from_post
 from orders.forms import AgreementForm, ContactForm
 from orders.lead_times import earliest_date
 from orders.models import Attachment, Draft, Flow, LeadTime
@@ -41,18 +43,9 @@ from orders.scheduled_checks import (
     options_summary,
     porting_rows_check,
 )
-from orders.wizard import _apply_row_action, _bound, _content_context, _draft_get, _expired, _rows_from_post
 from portal import business_days, clock
 from portal.views import customer_required
 
-STEPS = [
-    (1, gettext_noop("お申し込みにあたってのご確認")),
-    (2, gettext_noop("音声契約番号の選択")),
-    (3, gettext_noop("お申し込み内容選択メニュー")),
-    (4, gettext_noop("その他ご確認事項・工事希望日")),
-    (5, gettext_noop("お申し込みご担当者情報等")),
-    (6, gettext_noop("ご契約内容の確認")),
-]
 SUB_STEPS = {1: gettext_noop("追加先基本契約番号の選択"), 2: gettext_noop("お申し込み内容"),
              3: gettext_noop("付加機能"), 4: gettext_noop("お申し込み内容の確認")}
 PORT_SUB_STEPS = {**SUB_STEPS, 2: gettext_noop("番号ポータビリティの内容")}
@@ -72,13 +65,6 @@ def _first_unfinished(draft: Draft) -> int:
 
 def _go(draft: Draft, step: int) -> HttpResponse:
     return redirect("orders:scheduled_step", draft_id=draft.pk, step=step)
-
-
-def _draft(request: HttpRequest, draft_id) -> Draft:
-    draft = _draft_get(request, draft_id)
-    if draft.flow != Flow.SCHEDULED:
-        raise Http404
-    return draft
 
 
 # --- Entry ------------------------------------------------------------------------------------
@@ -101,24 +87,37 @@ def scheduled_new(request: HttpRequest, group_id: str) -> HttpResponse:
 
 # --- Main steps -----------------------------------------------------------------------------
 
+def _first_unfinished_url(draft: Draft, _kwargs: dict | None = None) -> str:
+    return reverse("orders:scheduled_step", args=[draft.pk, _first_unfinished(draft)])
+
+
+# Preconditions (named; see orders.flows.framework).
+STEP_IN_ORDER = Precondition(
+    "no step before the one before it is unfinished",
+    met=lambda draft, kw: kw["step"] in STEP_VIEWS and kw["step"] <= _first_unfinished(draft),
+    target=_first_unfinished_url)
+NO_ITEM_OPEN = Precondition(
+    "no order item open, except on the menu (保存 or discard it first)",
+    met=lambda draft, kw: not draft.editing or kw["step"] == 3,
+    target=lambda draft, kw: reverse("orders:scheduled_item", args=[draft.pk, 1]))
+ITEM_OPEN = Precondition(
+    "an order item is open (opened from the menu)",
+    met=lambda draft, kw: draft.step_done >= 2 and bool(draft.editing),
+    target=lambda draft, kw: reverse("orders:scheduled_step", args=[draft.pk, min(_first_unfinished(draft), 3)]))
+SUB_STEP_IN_ORDER = Precondition(
+    "no sub-step of the item before the one before it is unfinished",
+    met=lambda draft, kw: kw["sub"] in SUB_STEPS and kw["sub"] <= draft.editing.get("done", 0) + 1,
+    target=lambda draft, kw: reverse("orders:scheduled_item", args=[draft.pk, draft.editing.get("done", 0) + 1]))
+
+
 @require_http_methods(["GET", "POST"])
-@customer_required
-def scheduled_step(request: HttpRequest, draft_id, step: int) -> HttpResponse:
-    draft = _draft(request, draft_id)
-    if draft.submitted_at:
-        return redirect("orders:wizard_accepted", draft_id=draft.pk)
-    if _expired(draft):
-        draft.delete()
-        return redirect("orders:draft_list")
-    if draft.editing and step != 3:  # an item is open: finish (保存) or discard it first
-        return redirect("orders:scheduled_item", draft_id=draft.pk, sub=1)
-    if step not in dict(STEPS) or step > _first_unfinished(draft):
-        return _go(draft, _first_unfinished(draft))
-    return {1: _agreement, 2: _contract, 3: _menu, 4: _other, 5: _contact, 6: _confirm}[step](request, draft)
+@draft_view(flow=Flow.SCHEDULED, preconditions=(NO_ITEM_OPEN, STEP_IN_ORDER))
+def scheduled_step(request: HttpRequest, draft: Draft, step: int) -> HttpResponse:
+    return STEP_VIEWS[step](request, draft)
 
 
 def _agreement(request: HttpRequest, draft: Draft) -> HttpResponse:
-    form = AgreementForm(*_bound(request), initial={"agree": draft.agreed})
+    form = AgreementForm(*bound(request), initial={"agree": draft.agreed})
     form.fields["agree"].label = _("お申し込みにあたってのご確認内容（プライバシーポリシー、重要事項説明）に同意する")
     if request.method == "POST" and form.is_valid():
         services.draft_save(draft=draft, finished=1, agreed=True)
@@ -277,7 +276,7 @@ def _calendar(earliest: dt.date) -> list[dict]:
 
 
 def _contact(request: HttpRequest, draft: Draft) -> HttpResponse:
-    form = ContactForm(*_bound(request), initial=draft.contact)
+    form = ContactForm(*bound(request), initial=draft.contact)
     if request.method == "POST" and form.is_valid():
         services.draft_save(draft=draft, finished=5, contact=form.cleaned_data)
         return _go(draft, 6)
@@ -325,22 +324,27 @@ def _confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
         network=draft.extra.get("network_clean", [])), status=422 if problems and request.method == "POST" else 200)
 
 
+# The flow, declared: number, title (the guide's words), view.
+FLOW_STEPS = (
+    Step(1, gettext_noop("お申し込みにあたってのご確認"), _agreement),
+    Step(2, gettext_noop("音声契約番号の選択"), _contract),
+    Step(3, gettext_noop("お申し込み内容選択メニュー"), _menu),
+    Step(4, gettext_noop("その他ご確認事項・工事希望日"), _other),
+    Step(5, gettext_noop("お申し込みご担当者情報等"), _contact),
+    Step(6, gettext_noop("ご契約内容の確認"), _confirm),
+)
+STEPS = [(step.number, step.title) for step in FLOW_STEPS]
+STEP_VIEWS = {step.number: step.view for step in FLOW_STEPS}
+
+
 # --- The dial-in addition sub-wizard (opened from the menu, ends with 保存) ---------------------
 
 @require_http_methods(["GET", "POST"])
-@customer_required
-def scheduled_item(request: HttpRequest, draft_id, sub: int) -> HttpResponse:
-    draft = _draft(request, draft_id)
-    if draft.submitted_at:
-        return redirect("orders:wizard_accepted", draft_id=draft.pk)
-    if draft.step_done < 2 or not draft.editing:
-        return _go(draft, min(_first_unfinished(draft), 3))
+@draft_view(flow=Flow.SCHEDULED, preconditions=(ITEM_OPEN, SUB_STEP_IN_ORDER))
+def scheduled_item(request: HttpRequest, draft: Draft, sub: int) -> HttpResponse:
     if request.method == "POST" and request.POST.get("action") == "discard":
         services.draft_save(draft=draft, editing={})
         return _go(draft, 3)
-    done = draft.editing.get("done", 0)
-    if sub not in SUB_STEPS or sub > done + 1:
-        return redirect("orders:scheduled_item", draft_id=draft.pk, sub=done + 1)
     content_view = _item_porting if draft.editing.get("type") == ITEM_PORTING else _item_content
     return {1: _item_bases, 2: content_view, 3: _item_options, 4: _item_save}[sub](request, draft)
 
@@ -412,7 +416,7 @@ def _item_urls(draft: Draft) -> dict:
 
 
 def _item_content_render(request, draft, red, blue, content=None, status=200, partial=False) -> HttpResponse:
-    context = _item_context(draft, 2, layout="orders/wizard/_layout.html", **_content_context(
+    context = _item_context(draft, 2, layout="orders/wizard/_layout.html", **content_context(
         draft, red, blue, content, chosen=draft.editing.get("bases", []), max_quantity=MAX_QUANTITY_SCHEDULED,
         urls=_item_urls(draft)))
     template = "orders/wizard/step4_content.html" + ("#boxes" if partial else "")
@@ -424,11 +428,11 @@ def _item_content(request: HttpRequest, draft: Draft) -> HttpResponse:
         red = [dict(r) for r in draft.editing.get("red", [])] or [dict.fromkeys(RED_FIELDS, "")]
         blue = [dict(r) for r in draft.editing.get("blue", [])] or [dict.fromkeys(BLUE_FIELDS, "")]
         return _item_content_render(request, draft, red, blue)
-    red = _rows_from_post(request.POST, "red", RED_FIELDS)
-    blue = _rows_from_post(request.POST, "blue", BLUE_FIELDS)
+    red = rows_from_post(request.POST, "red", RED_FIELDS)
+    blue = rows_from_post(request.POST, "blue", BLUE_FIELDS)
     action = request.POST.get("action", "next")
     if action != "next":
-        red, blue = _apply_row_action(action, red, blue)
+        red, blue = apply_row_action(action, red, blue)
         _edit(draft, red=red, blue=blue, back_to=1)
         return _item_content_render(request, draft, red, blue)
     content = content_check(organisation=draft.organisation, voice_group=draft.voice_group, red_rows=red,
@@ -449,15 +453,12 @@ def _item_content(request: HttpRequest, draft: Draft) -> HttpResponse:
 
 
 @require_POST
-@customer_required
-def scheduled_item_rows(request: HttpRequest, draft_id) -> HttpResponse:
+@draft_view(flow=Flow.SCHEDULED, fragment=True, preconditions=(ITEM_OPEN,))
+def scheduled_item_rows(request: HttpRequest, draft: Draft) -> HttpResponse:
     """[+] 行追加 / [-] 行削除 for htmx."""
-    draft = _draft(request, draft_id)
-    if draft.submitted_at or not draft.editing:
-        raise Http404
-    red = _rows_from_post(request.POST, "red", RED_FIELDS)
-    blue = _rows_from_post(request.POST, "blue", BLUE_FIELDS)
-    red, blue = _apply_row_action(request.POST.get("action", ""), red, blue)
+    red = rows_from_post(request.POST, "red", RED_FIELDS)
+    blue = rows_from_post(request.POST, "blue", BLUE_FIELDS)
+    red, blue = apply_row_action(request.POST.get("action", ""), red, blue)
     _edit(draft, red=red, blue=blue, back_to=1)
     response = _item_content_render(request, draft, red, blue, partial=True)
     response["Vary"] = "HX-Request"
@@ -550,7 +551,7 @@ def _item_porting(request: HttpRequest, draft: Draft) -> HttpResponse:
     remaining, remaining_rows = editing.get("remaining", ""), list(editing.get("remaining_rows", []))
     errors: dict = {}
     if request.method == "POST":
-        rows = _rows_from_post(request.POST, "port", PORT_FIELDS)
+        rows = rows_from_post(request.POST, "port", PORT_FIELDS)
         remaining = request.POST.get("remaining", "")
         remaining_rows = [{"number": n, "usage": u} for n, u in zip(
             request.POST.getlist("rem-number"), request.POST.getlist("rem-usage"), strict=False)][:50]

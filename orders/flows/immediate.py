@@ -12,8 +12,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -25,20 +25,13 @@ from numbering.models import BaseNumber, VoiceContract
 from orders import csv_input, selectors, services
 from orders.content import BLUE_FIELDS, RED_FIELDS, content_check, emergency_notice_applies
 from orders.eligibility import Wish, eligibility_check
+from orders.flows.framework import Precondition, Step, draft_view
+from orders.flows.shared import apply_row_action, bound, content_context, rows_from_post
 from orders.forms import AgreementForm, ContactForm, CsvUploadForm, MethodForm
 from orders.models import Draft, Flow, Order
 from portal.views import customer_required
 
-STEPS = [
-    (1, gettext_noop("お申し込みにあたってのご確認")),
-    (2, gettext_noop("お申し込み方法")),
-    (3, gettext_noop("番号の選択")),
-    (4, gettext_noop("お申し込み内容")),
-    (5, gettext_noop("お申し込みご担当者情報")),
-    (6, gettext_noop("お申し込み内容の確認")),
-]
 BASE_PAGE_SIZE = 100
-MAX_SCREEN_ROWS = 100  # more rows than this: the CSV method
 
 
 # --- Entry: voice group, order menu ----------------------------------------------------------
@@ -88,12 +81,9 @@ def draft_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@customer_required
-def draft_resume(request: HttpRequest, draft_id) -> HttpResponse:
-    """再開: the first unfinished step of a draft."""
-    draft = _draft_get(request, draft_id)
-    if draft.submitted_at:
-        return redirect("orders:wizard_accepted", draft_id=draft.pk)
+@draft_view(flow=None)
+def draft_resume(request: HttpRequest, draft: Draft) -> HttpResponse:
+    """再開: the first unfinished step of a draft (of either flow)."""
     if draft.flow == Flow.SCHEDULED:
         if draft.editing:
             return redirect("orders:scheduled_item", draft_id=draft.pk, sub=draft.editing.get("done", 0) + 1)
@@ -102,24 +92,11 @@ def draft_resume(request: HttpRequest, draft_id) -> HttpResponse:
 
 
 @require_POST
-@customer_required
-def draft_discard(request: HttpRequest, draft_id) -> HttpResponse:
-    draft = get_object_or_404(_open_drafts(request), pk=draft_id)
+@draft_view(flow=None)
+def draft_discard(request: HttpRequest, draft: Draft) -> HttpResponse:
     draft.delete()
     messages.success(request, _("作成中のお申し込みを破棄しました。"))
     return redirect("orders:draft_list")
-
-
-def _draft_get(request: HttpRequest, draft_id) -> Draft:
-    draft = Draft.objects.filter(pk=draft_id, organisation=request.user.organisation).select_related(
-        "voice_group", "organisation").first()
-    if draft is None:
-        raise Http404
-    return draft
-
-
-def _expired(draft: Draft) -> bool:
-    return draft.submitted_at is None and draft.updated_at < selectors.draft_expiry()
 
 
 def _first_unfinished(draft: Draft) -> int:
@@ -138,30 +115,31 @@ def _wizard_context(draft: Draft, step: int, **extra) -> dict:
 
 # --- The steps ------------------------------------------------------------------------------
 
+def _first_unfinished_url(draft: Draft, _kwargs: dict | None = None) -> str:
+    return reverse("orders:wizard_step", args=[draft.pk, _first_unfinished(draft)])
+
+
+# Preconditions (named; the framework sends the user to the first unfinished step when one fails).
+STEP_IN_ORDER = Precondition(
+    "no step before the one before it is unfinished; CSV replaces steps 3–4",
+    met=lambda draft, kw: kw["step"] in STEP_VIEWS and kw["step"] <= _first_unfinished(draft)
+    and not (kw["step"] == 4 and draft.method == Draft.Method.CSV),
+    target=_first_unfinished_url)
+SCREEN_METHOD_CHOSEN = Precondition(
+    "お申し込み方法 is 画面から入力",
+    met=lambda draft, kw: draft.step_done >= 2 and draft.method == Draft.Method.SCREEN,
+    target=_first_unfinished_url)
+BASES_CHOSEN = Precondition(
+    "base numbers chosen on the screen",
+    met=lambda draft, kw: draft.step_done >= 3 and draft.method == Draft.Method.SCREEN,
+    target=_first_unfinished_url)
+
+
+
 @require_http_methods(["GET", "POST"])
-@customer_required
-def wizard_step(request: HttpRequest, draft_id, step: int) -> HttpResponse:
-    draft = _draft_get(request, draft_id)
-    if draft.flow != Flow.IMMEDIATE:
-        return redirect("orders:draft_resume", draft_id=draft.pk)
-    if draft.submitted_at:
-        return redirect("orders:wizard_accepted", draft_id=draft.pk)
-    if _expired(draft):
-        draft.delete()
-        messages.error(request, _(
-            "作成中のお申し込みの保存期間が過ぎたため、破棄されました。最初からお申し込みください。"))
-        return redirect("orders:draft_list")
-    # Preconditions: no step before the one before it is finished; CSV replaces steps 3–4.
-    if step not in dict(STEPS) or step > _first_unfinished(draft) or (step == 4 and draft.method == Draft.Method.CSV):
-        return redirect("orders:wizard_step", draft_id=draft.pk, step=_first_unfinished(draft))
+@draft_view(flow=Flow.IMMEDIATE, preconditions=(STEP_IN_ORDER,))
+def wizard_step(request: HttpRequest, draft: Draft, step: int) -> HttpResponse:
     return STEP_VIEWS[step](request, draft)
-
-
-def _bound(request: HttpRequest, *, files: bool = False) -> tuple:
-    """Form data only on POST (an empty POST must still be validated)."""
-    if request.method != "POST":
-        return (None, None) if files else (None,)
-    return (request.POST, request.FILES) if files else (request.POST,)
 
 
 def _next(draft: Draft, step: int) -> HttpResponse:
@@ -169,7 +147,7 @@ def _next(draft: Draft, step: int) -> HttpResponse:
 
 
 def _step_agreement(request: HttpRequest, draft: Draft) -> HttpResponse:
-    form = AgreementForm(*_bound(request), initial={"agree": draft.agreed})
+    form = AgreementForm(*bound(request), initial={"agree": draft.agreed})
     if request.method == "POST" and form.is_valid():
         services.draft_save(draft=draft, finished=1, agreed=True)
         return _next(draft, 2)
@@ -178,7 +156,7 @@ def _step_agreement(request: HttpRequest, draft: Draft) -> HttpResponse:
 
 
 def _step_method(request: HttpRequest, draft: Draft) -> HttpResponse:
-    form = MethodForm(*_bound(request), initial={"method": draft.method or Draft.Method.SCREEN})
+    form = MethodForm(*bound(request), initial={"method": draft.method or Draft.Method.SCREEN})
     if request.method == "POST" and form.is_valid():
         method = form.cleaned_data["method"]
         changes = {"method": method}
@@ -258,12 +236,9 @@ def _list_query(params) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-@customer_required
-def wizard_bases(request: HttpRequest, draft_id) -> HttpResponse:
+@draft_view(flow=Flow.IMMEDIATE, fragment=True, preconditions=(SCREEN_METHOD_CHOSEN,))
+def wizard_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
     """The chooser fragment (htmx): search, paging, [→] 選択 and 選択解除."""
-    draft = _draft_get(request, draft_id)
-    if draft.submitted_at or draft.step_done < 2 or draft.method != Draft.Method.SCREEN:
-        raise Http404
     allowed, refused = _allowed_contracts(draft)
     if request.method == "POST":
         _chooser_apply(request, draft, allowed)
@@ -277,7 +252,7 @@ def wizard_bases(request: HttpRequest, draft_id) -> HttpResponse:
 # Step 3 (CSV): upload the file instead of steps 3–4.
 
 def _step_csv(request: HttpRequest, draft: Draft) -> HttpResponse:
-    form = CsvUploadForm(*_bound(request, files=True))
+    form = CsvUploadForm(*bound(request, files=True))
     errors: list = []
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -312,68 +287,14 @@ def _step_csv(request: HttpRequest, draft: Draft) -> HttpResponse:
 
 
 @require_GET
-@customer_required
-def wizard_csv_template(request: HttpRequest, draft_id) -> HttpResponse:
-    _draft_get(request, draft_id)
+@draft_view(flow=None, fragment=True)
+def wizard_csv_template(request: HttpRequest, draft: Draft) -> HttpResponse:
     response = HttpResponse(csv_input.csv_template(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="dialin-order-template.csv"'
     return response
 
 
 # Step 4: order content, the red box and the blue box.
-
-def _rows_from_post(post, box: str, fields: tuple[str, ...]) -> list[dict]:
-    columns = [post.getlist(f"{box}-{name}") for name in fields]
-    count = max((len(c) for c in columns), default=0)
-    return [{name: (col[i] if i < len(col) else "") for name, col in zip(fields, columns, strict=True)}
-            for i in range(count)][:MAX_SCREEN_ROWS]
-
-
-def _apply_row_action(action: str, red: list[dict], blue: list[dict]) -> tuple[list[dict], list[dict]]:
-    """[+] 追加 inserts an empty row after this one; [-] 削除 removes it (one row always stays)."""
-    box, _sep, rest = action.partition(":")
-    verb, _sep, index = rest.partition(":")
-    rows, fields = (red, RED_FIELDS) if box == "red" else (blue, BLUE_FIELDS)
-    if box not in ("red", "blue") or not index.isdigit():
-        return red, blue
-    i = int(index)
-    if verb == "add" and len(rows) < MAX_SCREEN_ROWS:
-        rows.insert(min(i + 1, len(rows)), dict.fromkeys(fields, ""))
-    elif verb == "del" and 0 <= i < len(rows):
-        rows.pop(i)
-        if not rows:
-            rows.append(dict.fromkeys(fields, ""))
-    return red, blue
-
-
-def _content_context(draft: Draft, red: list[dict], blue: list[dict], content=None, *,
-                     chosen: list[str] | None = None, max_quantity: int = 2000, urls: dict | None = None) -> dict:
-    chosen = draft.base_numbers if chosen is None else chosen
-    urls = urls or {"form_action": reverse("orders:wizard_step", args=[draft.pk, 4]),
-                    "rows_url": reverse("orders:wizard_rows", args=[draft.pk]),
-                    "back_url": reverse("orders:wizard_step", args=[draft.pk, 3])}
-    bases = list(BaseNumber.objects.filter(number__in=chosen, contract__voice_group=draft.voice_group)
-                 .select_related("contract"))
-    order = {n: i for i, n in enumerate(chosen)}
-    bases.sort(key=lambda b: order.get(b.number, 0))
-    if len(bases) == 1:  # one base number: preselect it in every row
-        for row in [*red, *blue]:
-            row["base"] = row.get("base") or bases[0].number
-    errors: dict[tuple[str, int, str], str] = {}
-    for error in (content.errors if content else []):
-        errors.setdefault((error.box, error.index, error.field), error.message)
-
-    def rows(box: str, data: list[dict], fields: tuple[str, ...]) -> list[dict]:
-        return [{"index": i, "no": i + 1, "values": row,
-                 "errors": {f: errors.get((box, i, f), "") for f in fields}} for i, row in enumerate(data)]
-
-    return {
-        "bases": bases, "red_rows": rows("red", red, RED_FIELDS), "blue_rows": rows("blue", blue, BLUE_FIELDS),
-        "non_field": content.non_field if content else [], "error_count": len(content.errors) if content else 0,
-        "emergency": emergency_notice_applies(bases), "kinds": [("0AJ", _("0AJ番号")), ("050", _("050番号"))],
-        "max_quantity": max_quantity, **urls,
-    }
-
 
 def _draft_rows(draft: Draft) -> tuple[list[dict], list[dict]]:
     red = [dict(r) for r in draft.red_rows] or [dict.fromkeys(RED_FIELDS, "")]
@@ -385,15 +306,15 @@ def _step_content(request: HttpRequest, draft: Draft) -> HttpResponse:
     if request.method == "GET":
         red, blue = _draft_rows(draft)
         return render(request, "orders/wizard/step4_content.html",
-                      _wizard_context(draft, 4, **_content_context(draft, red, blue)))
-    red = _rows_from_post(request.POST, "red", RED_FIELDS)
-    blue = _rows_from_post(request.POST, "blue", BLUE_FIELDS)
+                      _wizard_context(draft, 4, **content_context(draft, red, blue)))
+    red = rows_from_post(request.POST, "red", RED_FIELDS)
+    blue = rows_from_post(request.POST, "blue", BLUE_FIELDS)
     action = request.POST.get("action", "next")
     if action != "next":
-        red, blue = _apply_row_action(action, red, blue)
+        red, blue = apply_row_action(action, red, blue)
         services.draft_save(draft=draft, red_rows=red, blue_rows=blue)
         return render(request, "orders/wizard/step4_content.html",
-                      _wizard_context(draft, 4, **_content_context(draft, red, blue)))
+                      _wizard_context(draft, 4, **content_context(draft, red, blue)))
     content = content_check(organisation=draft.organisation, voice_group=draft.voice_group,
                             red_rows=red, blue_rows=blue, chosen=draft.base_numbers)
     # Saved as checked: normalised numbers, kinds and codes.
@@ -404,22 +325,19 @@ def _step_content(request: HttpRequest, draft: Draft) -> HttpResponse:
         return _next(draft, 5)
     services.draft_save(draft=draft, red_rows=red, blue_rows=blue, step_done=min(draft.step_done, 3))
     return render(request, "orders/wizard/step4_content.html",
-                  _wizard_context(draft, 4, **_content_context(draft, red, blue, content)), status=422)
+                  _wizard_context(draft, 4, **content_context(draft, red, blue, content)), status=422)
 
 
 @require_POST
-@customer_required
-def wizard_rows(request: HttpRequest, draft_id) -> HttpResponse:
-    """[+] 追加 / [-] 削除 for htmx: saves the rows as typed and returns both boxes."""
-    draft = _draft_get(request, draft_id)
-    if draft.submitted_at or draft.step_done < 3 or draft.method != Draft.Method.SCREEN:
-        raise Http404
-    red = _rows_from_post(request.POST, "red", RED_FIELDS)
-    blue = _rows_from_post(request.POST, "blue", BLUE_FIELDS)
-    red, blue = _apply_row_action(request.POST.get("action", ""), red, blue)
+@draft_view(flow=Flow.IMMEDIATE, fragment=True, preconditions=(BASES_CHOSEN,))
+def wizard_rows(request: HttpRequest, draft: Draft) -> HttpResponse:
+    """[+] 行追加 / [-] 行削除 for htmx: saves the rows as typed and returns both boxes."""
+    red = rows_from_post(request.POST, "red", RED_FIELDS)
+    blue = rows_from_post(request.POST, "blue", BLUE_FIELDS)
+    red, blue = apply_row_action(request.POST.get("action", ""), red, blue)
     services.draft_save(draft=draft, red_rows=red, blue_rows=blue)
     response = render(request, "orders/wizard/step4_content.html#boxes",
-                      _wizard_context(draft, 4, **_content_context(draft, red, blue)))
+                      _wizard_context(draft, 4, **content_context(draft, red, blue)))
     response["Vary"] = "HX-Request"
     return response
 
@@ -427,7 +345,7 @@ def wizard_rows(request: HttpRequest, draft_id) -> HttpResponse:
 # Step 5: contact person.
 
 def _step_contact(request: HttpRequest, draft: Draft) -> HttpResponse:
-    form = ContactForm(*_bound(request), initial=draft.contact)
+    form = ContactForm(*bound(request), initial=draft.contact)
     if request.method == "POST" and form.is_valid():
         services.draft_save(draft=draft, finished=5, contact=form.cleaned_data)
         return _next(draft, 6)
@@ -462,17 +380,28 @@ def _step_confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
                   _wizard_context(draft, 6, **_confirm_context(draft, content)))
 
 
-STEP_VIEWS = {1: _step_agreement, 2: _step_method, 3: _step_bases, 4: _step_content, 5: _step_contact,
-              6: _step_confirm}
+# The flow, declared: number, title (the guide's words), view. Step 3 is the CSV upload instead of
+# the chooser when the method is CSV, and step 4 is then skipped (STEP_IN_ORDER).
+FLOW_STEPS = (
+    Step(1, gettext_noop("お申し込みにあたってのご確認"), _step_agreement),
+    Step(2, gettext_noop("お申し込み方法"), _step_method),
+    Step(3, gettext_noop("番号の選択"), _step_bases),
+    Step(4, gettext_noop("お申し込み内容"), _step_content),
+    Step(5, gettext_noop("お申し込みご担当者情報"), _step_contact),
+    Step(6, gettext_noop("お申し込み内容の確認"), _step_confirm),
+)
+STEPS = [(step.number, step.title) for step in FLOW_STEPS]
+STEP_VIEWS = {step.number: step.view for step in FLOW_STEPS}
+
+
+SUBMITTED = Precondition("submitted", met=lambda draft, kw: draft.submitted_at is not None,
+                         target=lambda draft, kw: reverse("orders:draft_resume", args=[draft.pk]))
 
 
 @require_GET
-@customer_required
-def wizard_accepted(request: HttpRequest, draft_id) -> HttpResponse:
-    """お申し込みを受け付けました."""
-    draft = _draft_get(request, draft_id)
-    if not draft.submitted_at:
-        return redirect("orders:wizard_step", draft_id=draft.pk, step=_first_unfinished(draft))
+@draft_view(flow=None, submitted_ok=True, preconditions=(SUBMITTED,))
+def wizard_accepted(request: HttpRequest, draft: Draft) -> HttpResponse:
+    """お申し込みを受け付けました (both flows)."""
     orders = Order.objects.filter(draft_id=draft.pk, organisation=request.user.organisation).select_related(
         "contract").order_by("request_id")
     return render(request, "orders/wizard/accepted.html", {

@@ -1,0 +1,106 @@
+"""The wizard framework: one gate for every view and htmx fragment of both order flows.
+
+A draft view is declared with `draft_view(flow=…, preconditions=…)`. Before the view runs, the
+gate checks, in this order and the same way in both flows:
+
+1. **own** — the draft belongs to the user's organisation (else 404: no one learns it exists);
+2. **flow** — it is a draft of this flow (else its own flow takes over, or 404 for a fragment);
+3. **not submitted** — a submitted draft only shows its accepted page;
+4. **not expired** — an expired draft is deleted, with a message, and the user lands on the list;
+5. the view's own **preconditions**, each a named check that sends the user where it says
+   (in the spirit of django-oscar's checkout `pre_conditions`), e.g. "no step before the one
+   before it is unfinished".
+
+A check that fails answers a page request with a redirect, and an htmx request with
+`HX-Redirect`, so a fragment never renders for a draft it must not touch and never revives it.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from orders import selectors
+from orders.models import Draft, Flow
+from portal.views import customer_required
+
+
+@dataclass(frozen=True)
+class Precondition:
+    """A named check a view needs. `met(draft, kwargs)` says whether it holds; if not, the user is
+    sent to `target(draft, kwargs)` (a URL), with `message` if one is given."""
+
+    name: str
+    met: Callable[[Draft, dict], bool]
+    target: Callable[[Draft, dict], str]
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Step:
+    """A declared step of a flow: its number, its title (as the guide names it) and its view."""
+
+    number: int
+    title: str
+    view: Callable[[HttpRequest, Draft], HttpResponse]
+
+
+def leave(request: HttpRequest, url: str) -> HttpResponse:
+    """Send the user to `url`: a redirect, or for htmx an HX-Redirect (a swap would be wrong)."""
+    if getattr(request, "htmx", False):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+def expired(draft: Draft) -> bool:
+    return draft.submitted_at is None and draft.updated_at < selectors.draft_expiry()
+
+
+def draft_owned(request: HttpRequest, draft_id) -> Draft:
+    """The user's organisation's draft, or 404."""
+    draft = Draft.objects.filter(pk=draft_id, organisation=request.user.organisation).select_related(
+        "voice_group", "organisation").first()
+    if draft is None:
+        raise Http404
+    return draft
+
+
+def draft_view(*, flow: Flow | None, fragment: bool = False,
+               preconditions: tuple[Precondition, ...] = (), submitted_ok: bool = False):
+    """Declare a draft view `view(request, draft, **kwargs)` behind the gate (see the module).
+    `flow=None` accepts either flow; `submitted_ok` is for the accepted page itself."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @customer_required
+        @wraps(view)
+        def gated(request: HttpRequest, draft_id, **kwargs) -> HttpResponse:
+            draft = draft_owned(request, draft_id)
+            if flow is not None and draft.flow != flow:
+                if fragment:
+                    raise Http404
+                return leave(request, reverse("orders:draft_resume", args=[draft.pk]))
+            if draft.submitted_at and not submitted_ok:
+                return leave(request, reverse("orders:wizard_accepted", args=[draft.pk]))
+            if expired(draft):
+                draft.delete()
+                messages.error(request, _(
+                    "作成中のお申し込みの保存期間が過ぎたため、破棄されました。最初からお申し込みください。"))
+                return leave(request, reverse("orders:draft_list"))
+            for condition in preconditions:
+                if not condition.met(draft, kwargs):
+                    if condition.message:
+                        messages.warning(request, _(condition.message))
+                    return leave(request, condition.target(draft, kwargs))
+            return view(request, draft, **kwargs)
+
+        gated.preconditions = preconditions  # for tests and for reading
+        return gated
+
+    return decorate
