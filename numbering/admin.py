@@ -19,12 +19,16 @@ from numbering.models import (
     VoiceContract,
     VoiceGroup,
 )
+from portal.admin import ORGANISATION_INLINES
 
 
 class VoiceGroupInline(admin.TabularInline):
     model = VoiceGroup
     extra = 0
     show_change_link = True
+
+
+ORGANISATION_INLINES.append(VoiceGroupInline)  # the organisation page shows its voice groups
 
 
 @admin.register(VoiceGroup)

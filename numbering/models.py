@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from numbering import phone
+from portal import clock
+from portal.models import Organisation
 
 
 class NumberKind(models.TextChoices):
@@ -27,20 +29,6 @@ def number_format_check(name: str, *, kind_field: str | None = "kind") -> models
             **{kind_field: phone.KIND_050}, number__regex=phone.REGEX_050
         )
     return models.CheckConstraint(condition=condition, name=name)
-
-
-class Organisation(models.Model):
-    code = models.CharField(_("お客様番号"), max_length=20, unique=True)
-    name = models.CharField(_("お客様名"), max_length=200)
-    created_at = models.DateTimeField(_("登録日時"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("お客様（契約者）")
-        verbose_name_plural = _("お客様（契約者）")
-        ordering = ["code"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.code})"
 
 
 class VoiceGroup(models.Model):
@@ -311,7 +299,7 @@ class ReservationCode(models.Model):
     held_by = models.CharField(_("保留中の申込"), max_length=40, blank=True)
     used_at = models.DateTimeField(_("使用日時"), null=True, blank=True)
     used_by = models.CharField(_("使用した申込"), max_length=40, blank=True)
-    created_at = models.DateTimeField(_("発行日時"), auto_now_add=True)
+    created_at = models.DateTimeField(_("発行日時"), default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("番号予約コード")

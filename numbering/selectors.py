@@ -3,7 +3,8 @@
 from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 
-from numbering.models import BaseNumber, Organisation, VoiceContract, VoiceGroup
+from numbering.models import BaseNumber, VoiceContract, VoiceGroup
+from portal.models import Organisation
 
 
 def voice_groups_for(*, organisation: Organisation) -> QuerySet[VoiceGroup]:

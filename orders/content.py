@@ -10,10 +10,11 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from numbering import phone
-from numbering.models import BaseNumber, Organisation, ReservationCode, ReservedNumber, VoiceGroup
+from numbering.models import BaseNumber, ReservationCode, ReservedNumber, VoiceGroup
 from numbering.services import issue_area_code, stock_free_counts, stock_pool
 from orders.eligibility import Wish, eligibility_check, representative_overflow
 from portal import clock
+from portal.models import Organisation
 
 MAX_QUANTITY_IMMEDIATE = 2000
 KINDS = (phone.KIND_0AJ, phone.KIND_050)

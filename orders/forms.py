@@ -2,9 +2,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from numbering import phone
-from numbering.models import Organisation, VoiceContract
+from numbering.models import VoiceContract
 from orders.eligibility import Wish
 from orders.models import Draft
+from portal.models import Organisation
 
 YES_NO = [("no", _("いいえ")), ("yes", _("はい"))]
 

@@ -7,7 +7,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from numbering.models import BaseNumber, NumberKind, Organisation, ReservationCode, VoiceContract, VoiceGroup
+from numbering.models import BaseNumber, NumberKind, ReservationCode, VoiceContract, VoiceGroup
+from portal import clock
+from portal.models import Organisation
 
 
 class Channel(models.TextChoices):
@@ -45,7 +47,7 @@ OPEN_STATUSES = (Status.ACCEPTED, Status.IN_CONSTRUCTION, Status.ACTIVATED, Stat
 class RequestIdSequence(models.Model):
     """One row per request ID handed out: the ID exists before any work on the order starts."""
 
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     def __str__(self) -> str:
         return str(self.pk)

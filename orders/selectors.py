@@ -4,9 +4,10 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from numbering.models import DialInNumber, Organisation
+from numbering.models import DialInNumber
 from orders.models import Draft, Order
 from portal import clock
+from portal.models import Organisation
 
 
 def orders_for(*, organisation: Organisation) -> QuerySet[Order]:

@@ -13,11 +13,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from numbering import selectors as numbering_selectors
 from orders import selectors, services
 from orders.attachments import stored_path
 from orders.eligibility import eligibility_check
 from orders.forms import PrecheckForm
 from orders.models import Attachment, Flow, OrderEvent, SentMail
+from portal import clock
+from portal.models import WorkerHeartbeat
 from portal.views import customer_required, query_without_page
 
 FLOWCHART = [
@@ -192,3 +195,33 @@ def attachment_download(request: HttpRequest, attachment_id) -> FileResponse:
 def aml_form(request: HttpRequest) -> HttpResponse:
     """取引時確認記録登録申込書 (様式): a printable form to fill in, sign and upload."""
     return render(request, "orders/aml_form.html", {"organisation": request.user.organisation})
+
+
+# --- The dashboard (it spans every app, so it lives in the top one) ---------------------------
+
+@require_GET
+@customer_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    organisation = request.user.organisation
+    groups = numbering_selectors.voice_groups_for(organisation=organisation)
+    beats = {b.name: b for b in WorkerHeartbeat.objects.filter(name__in=("worker", "scheduler"))}
+    heartbeat = beats.get("worker")
+    # The worker's heartbeat is a task the scheduler sends: fresh only when both run. The
+    # scheduler writes its own, so the page can say which one stopped.
+    worker_alive = bool(heartbeat and (clock.now() - heartbeat.seen_at).total_seconds() < 120)
+    scheduler = beats.get("scheduler")
+    scheduler_alive = bool(scheduler and (clock.now() - scheduler.seen_at).total_seconds() < 120)
+    drafts = selectors.drafts_open(organisation=organisation).count()
+    return render(
+        request,
+        "portal/dashboard.html",
+        {"organisation": organisation, "groups": groups, "worker_alive": worker_alive,
+         "scheduler_alive": scheduler_alive,
+         "heartbeat": heartbeat, "drafts": drafts},
+    )
+
+
+@require_GET
+@customer_required
+def ipvoice_menu(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/ipvoice_menu.html")

@@ -1,8 +1,8 @@
 """Small builders for test data (plain functions, no magic)."""
 
 from numbering import phone
-from numbering.models import BaseNumber, Organisation, VoiceContract, VoiceGroup
-from portal.models import User
+from numbering.models import BaseNumber, VoiceContract, VoiceGroup
+from portal.models import Organisation, User
 
 PASSWORD = "correct-horse-battery"
 

@@ -26,8 +26,8 @@ from orders import csv_input, selectors, services
 from orders.content import BLUE_FIELDS, RED_FIELDS, content_check, emergency_notice_applies
 from orders.eligibility import Wish, eligibility_check
 from orders.flows.framework import Precondition, Step, draft_view
-from orders.flows.shared import apply_row_action, bound, content_context, rows_from_post
-from orders.forms import AgreementForm, ContactForm, CsvUploadForm, MethodForm
+from orders.flows.shared import apply_row_action, bound, contact_step, content_context, rows_from_post
+from orders.forms import AgreementForm, CsvUploadForm, MethodForm
 from orders.models import Draft, Flow, Order
 from portal.views import customer_required
 
@@ -345,12 +345,8 @@ def wizard_rows(request: HttpRequest, draft: Draft) -> HttpResponse:
 # Step 5: contact person.
 
 def _step_contact(request: HttpRequest, draft: Draft) -> HttpResponse:
-    form = ContactForm(*bound(request), initial=draft.contact)
-    if request.method == "POST" and form.is_valid():
-        services.draft_save(draft=draft, finished=5, contact=form.cleaned_data)
-        return _next(draft, 6)
-    return render(request, "orders/wizard/step5_contact.html", _wizard_context(draft, 5, form=form),
-                  status=422 if form.errors else 200)
+    return contact_step(request, draft, step=5, next_url=reverse("orders:wizard_step", args=[draft.pk, 6]),
+                        context=_wizard_context(draft, 5))
 
 
 # Step 6: confirm and submit.

@@ -25,8 +25,8 @@ from orders.attachments import EXTENSIONS, attachment_store
 from orders.content import BLUE_FIELDS, RED_FIELDS, content_check, is_blank
 from orders.eligibility import Wish, eligibility_check
 from orders.flows.framework import Precondition, Step, draft_view
-from orders.flows.shared import apply_row_action, bound, content_context, rows_from_post
-from orders.forms import AgreementForm, ContactForm
+from orders.flows.shared import apply_row_action, bound, contact_step, content_context, rows_from_post
+from orders.forms import AgreementForm
 from orders.lead_times import earliest_date
 from orders.models import Attachment, Draft, Flow, LeadTime
 from orders.scheduled_checks import (
@@ -276,13 +276,8 @@ def _calendar(earliest: dt.date) -> list[dict]:
 
 
 def _contact(request: HttpRequest, draft: Draft) -> HttpResponse:
-    form = ContactForm(*bound(request), initial=draft.contact)
-    if request.method == "POST" and form.is_valid():
-        services.draft_save(draft=draft, finished=5, contact=form.cleaned_data)
-        return _go(draft, 6)
-    return render(request, "orders/wizard/step5_contact.html", _context(
-        draft, 5, form=form, back_url=reverse("orders:scheduled_step", args=[draft.pk, 4])),
-        status=422 if form.errors else 200)
+    return contact_step(request, draft, step=5, next_url=reverse("orders:scheduled_step", args=[draft.pk, 6]),
+                        context=_context(draft, 5, back_url=reverse("orders:scheduled_step", args=[draft.pk, 4])))
 
 
 def _confirm_items(draft: Draft) -> list[dict]:

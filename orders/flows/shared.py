@@ -2,12 +2,15 @@
 (追加する番号の内容), which the immediate flow's content step and the scheduled flow's dial-in
 sub-wizard both show."""
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from numbering.models import BaseNumber
+from orders import services
 from orders.content import BLUE_FIELDS, RED_FIELDS, emergency_notice_applies
+from orders.forms import ContactForm
 from orders.models import Draft
 
 MAX_SCREEN_ROWS = 100  # more rows than this: the CSV method
@@ -71,3 +74,13 @@ def content_context(draft: Draft, red: list[dict], blue: list[dict], content=Non
         "emergency": emergency_notice_applies(bases), "kinds": [("0AJ", _("0AJ番号")), ("050", _("050番号"))],
         "max_quantity": max_quantity, **urls,
     }
+
+
+def contact_step(request: HttpRequest, draft: Draft, *, step: int, next_url: str, context: dict) -> HttpResponse:
+    """お申し込みご担当者情報 (both flows): the contact person, prefilled from the signed-in user."""
+    form = ContactForm(*bound(request), initial=draft.contact)
+    if request.method == "POST" and form.is_valid():
+        services.draft_save(draft=draft, finished=step, contact=form.cleaned_data)
+        return redirect(next_url)
+    return render(request, "orders/wizard/step5_contact.html", {**context, "form": form},
+                  status=422 if form.errors else 200)

@@ -5,7 +5,7 @@ from playwright.sync_api import Page
 @pytest.fixture
 def demo_page(live_server, page: Page, transactional_db) -> Page:
     """A browser signed in as the demo customer, on the dashboard."""
-    from portal import demo
+    from orders import demo
 
     demo.demo_load()
     page.goto(live_server.url + "/login/")

@@ -8,7 +8,7 @@ pytestmark = [pytest.mark.browser]
 
 def test_a_demo_user_signs_in_and_sees_only_its_voice_groups(live_server, page: Page,
                                                             transactional_db):
-    from portal import demo
+    from orders import demo
 
     demo.demo_load()
     page.goto(live_server.url + "/")

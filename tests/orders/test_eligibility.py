@@ -115,7 +115,7 @@ def test_b1_only_blocks_its_own_contract(contract, alice):
 
 def test_every_demo_contract_gets_the_decision_its_rule_prescribes(db):
     from numbering.models import VoiceContract
-    from portal import demo
+    from orders import demo
 
     demo.demo_load()
     answers = {  # what the demo note tells the operator to answer

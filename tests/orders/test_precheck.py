@@ -3,9 +3,10 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from orders import demo
 from orders.models import Flow, Order
 from orders.services import request_id_new
-from portal import clock, demo
+from portal import clock
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from numbering.models import (
     DialInNumber,
     FreephoneLink,
     NetworkAddress,
-    Organisation,
     ReservationCode,
     ReservedNumber,
     StockNumber,
@@ -18,7 +17,7 @@ from numbering.models import (
     VoiceGroup,
 )
 from orders.models import Order
-from portal.models import User
+from portal.models import Organisation, User
 
 MODELS = [Organisation, VoiceGroup, VoiceContract, BaseNumber, DialInNumber, StockNumber,
           ReservationCode, ReservedNumber, NetworkAddress, FreephoneLink, User, Order]

@@ -8,8 +8,8 @@ from numbering.models import (
     StockNumber,
     VoiceContract,
 )
+from orders import demo
 from orders.models import Order
-from portal import demo
 from portal.models import User
 
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandParser
 
-from portal import demo
+from orders import demo
 
 
 class Command(BaseCommand):

@@ -14,7 +14,6 @@ from numbering.models import (
     DialInNumber,
     FreephoneLink,
     NetworkAddress,
-    Organisation,
     Plan,
     ReservationCode,
     ReservedNumber,
@@ -24,7 +23,7 @@ from numbering.models import (
     VoiceGroup,
 )
 from portal import business_days, clock
-from portal.models import User
+from portal.models import Organisation, User
 
 OPERATOR = ("operator", "operator-2026")
 
