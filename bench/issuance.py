@@ -21,7 +21,7 @@ Shapes (rows × numbers per row), each from its own pool: 1x20000 (0AJ 03), 20x1
 numbers (CHECK quantity <= 2000 on orders_orderitem), so 1x20000 cannot be an order; therefore every
 shape is timed the same way, through numbering.services.numbers_issue_many(allocations=…) inside its
 own transaction.atomic() (the commit is timed). Beside it, for the shapes an order can hold, the whole
-activation, orders.services.order_activate(order_id=…) on an accepted order created directly (claim,
+activation, orders.activation.order_activate(order_id=…) on an accepted order created directly (claim,
 issuance, status moves, completion e-mail stored), is printed as activate=… lines.
 
 Floor: one raw INSERT … SELECT … FROM generate_series of the same number of rows, spread over the same
@@ -45,7 +45,7 @@ once per statement), and into a copy with a per-row foreign key to the base numb
 took the reference over.
 
 End to end (unless --skip-worker): a real Celery worker process (prefork, 2 processes) on the bench
-Redis queue; through orders.services.draft_submit, submit → completion e-mail stored (SentMail of kind
+Redis queue; through orders.placement.draft_submit, submit → completion e-mail stored (SentMail of kind
 COMPLETED), median of 3, fresh orders each time: 1 number; 20,000 numbers (10 rows × 2,000); a
 10,000-row CSV draft of 1 number each (the submit's content check included); and 1 number on another
 contract submitted right after a 10,000-row order's submit returned.
@@ -102,8 +102,11 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from numbering.models import BaseNumber, DialInNumber, ReservedNumber, StockNumber  # noqa: E402
 from numbering.services import MAX_STOCK_RANGE, numbers_issue_many, stock_add_range  # noqa: E402
+from orders.activation import order_activate  # noqa: E402
+from orders.drafts import draft_create, draft_save  # noqa: E402
 from orders.models import Draft, Flow, Order, OrderItem, SentMail, Status  # noqa: E402
-from orders.services import draft_create, draft_save, draft_submit, order_activate, request_id_new  # noqa: E402
+from orders.placement import draft_submit  # noqa: E402
+from orders.status import request_id_new  # noqa: E402
 from portal import clock  # noqa: E402
 from tests import factories  # noqa: E402
 
@@ -611,7 +614,7 @@ def bench(args: argparse.Namespace) -> None:
 
     # The submit's content check of a 10,000-row CSV order (constant queries; target < 1 s).
 
-    from orders.services import draft_content_check
+    from orders.placement import draft_content_check
 
     check_rows = [(base, "0AJ", 1) for base in world.many_bases]
     check_times, queries = [], 0

@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from orders import services
+from orders import activation, placement, status
 from orders.models import Attachment, Draft, LeadTime, Order, OrderEvent, OrderItem, SentMail, Status
 from portal.db import is_busy
 
@@ -165,18 +165,18 @@ Operator = OrderEvent.Actor.OPERATOR
 ACTIONS = [
     _operator_action(
         "activate", _("開通処理を実行する（番号を払い出して工事了にする）"),
-        lambda order, user: services.order_activate(order_id=order.pk, actor=Operator, user=user),
+        lambda order, user: activation.order_activate(order_id=order.pk, actor=Operator, user=user),
         (Status.ACCEPTED,)),
     _operator_action(
         "retry", _("エラーのお申し込みを再実行する"),
-        lambda order, user: services.order_retry(order_id=order.pk, actor=Operator, user=user), (Status.ERROR,)),
+        lambda order, user: activation.order_retry(order_id=order.pk, actor=Operator, user=user), (Status.ERROR,)),
     _operator_action(
         "complete", _("竣工にする"),
-        lambda order, user: services.order_complete(order_id=order.pk, actor=Operator, user=user),
+        lambda order, user: activation.order_complete(order_id=order.pk, actor=Operator, user=user),
         (Status.ACTIVATED,)),
     _operator_action(
         "cancel", _("キャンセルする（番号予約コードを解放）"),
-        lambda order, user: services.order_cancel(order=order, actor=Operator, user=user,
+        lambda order, user: status.order_cancel(order=order, actor=Operator, user=user,
                                                   note="オペレーターがキャンセルしました"),
         (Status.ACCEPTED, Status.ERROR)),
 ]
@@ -216,7 +216,7 @@ class OrderAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        order = services.order_sales_create(
+        order = placement.order_sales_create(
             contract=form.cleaned_data["contract"], scheduled_on=form.cleaned_data["scheduled_on"],
             operator=request.user, kind_label=form.cleaned_data["kind_label"],
             contact={f: form.cleaned_data[f] for f in CONTACT_FIELDS},

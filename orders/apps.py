@@ -14,6 +14,6 @@ class OrdersConfig(AppConfig):
 
 def _run_due(sender, **kwargs) -> dict:
     """The demo clock moved: activate and complete what became due, at once."""
-    from orders.services import orders_run_due
+    from orders.activation import orders_run_due
 
     return orders_run_due()

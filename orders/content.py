@@ -12,11 +12,11 @@ from django.utils.translation import gettext as _
 from numbering import phone
 from numbering.models import BaseNumber, ReservationCode, ReservedNumber, VoiceGroup
 from numbering.services import issue_area_code, stock_free_counts, stock_pool
+from orders import rules
 from orders.eligibility import Wish, eligibility_check, representative_overflow
 from portal import clock
 from portal.models import Organisation
 
-MAX_QUANTITY_IMMEDIATE = 2000
 KINDS = (phone.KIND_0AJ, phone.KIND_050)
 RED_FIELDS = ("base", "kind", "quantity")
 BLUE_FIELDS = ("base", "number", "code")
@@ -84,7 +84,7 @@ def content_check(
     red_rows: list[dict],
     blue_rows: list[dict],
     chosen: list[str] | None = None,
-    max_quantity: int = MAX_QUANTITY_IMMEDIATE,
+    max_quantity: int = rules.QUANTITY_MAX_IMMEDIATE,
     immediate: bool = True,
 ) -> Content:
     """Check every row; return the cleaned lines, or every error with its row and field.

@@ -226,7 +226,7 @@ def _reservation_codes_load() -> None:
 def _sales_order_load() -> None:
     """B1: an open sales-channel order on N140000009, completing a few business days ahead."""
     from orders.models import Order
-    from orders.services import order_sales_create
+    from orders.placement import order_sales_create
 
     contract = VoiceContract.objects.get(number="N140000009")
     if Order.objects.filter(contract=contract).exists():
@@ -251,7 +251,7 @@ def _order_history_load() -> None:
     """Past immediate orders of DEMO001 on N140000008, issued from stock on their own dates."""
     from orders.mail import mail_compose
     from orders.models import Channel, Flow, Order, OrderEvent, OrderItem, SentMail, Status
-    from orders.services import request_id_new
+    from orders.status import request_id_new
 
     contract = VoiceContract.objects.get(number="N140000008")
     if Order.objects.filter(contract=contract, channel=Channel.PORTAL).exists():

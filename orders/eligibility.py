@@ -17,10 +17,8 @@ from django.utils.translation import gettext as _
 
 from numbering import phone
 from numbering.models import BaseNumber, DialInNumber, ServiceType, VoiceContract
+from orders import rules
 from orders.models import OPEN_STATUSES, Channel, Flow, Order, OrderItem, Status
-from portal import business_days
-
-REPRESENTATIVE_LIMIT = 1_000
 
 
 @dataclass(frozen=True)
@@ -80,14 +78,14 @@ def representative_overflow(contract: VoiceContract, additions: Mapping[str, int
     bases = BaseNumber.objects.filter(contract=contract, number__in=list(additions),
                                       representative_size__isnull=False).annotate(
         pending=Coalesce(Subquery(pending), 0))
-    return [b for b in bases if b.representative_size + b.pending + additions[b.number] > REPRESENTATIVE_LIMIT]
+    return [b for b in bases if b.representative_size + b.pending + additions[b.number] > rules.E8_GROUP_LIMIT]
 
 
 def _expected_completion(order: Order) -> dt.date | None:
     if order.completion_due_on:
         return order.completion_due_on
     day = order.activated_on or order.scheduled_on
-    return business_days.add_business_days(day, 2) if day else None
+    return rules.completion_date(day) if day else None
 
 
 def blocking_order(contract: VoiceContract) -> Block | None:

@@ -13,7 +13,6 @@ from numbering.models import FreephoneLink, NetworkAddress, VoiceContract
 from portal import business_days
 
 FREEPHONE = re.compile(r"^0(120[0-9]{6}|800[0-9]{7}|570[0-9]{6})$")
-MAX_QUANTITY_SCHEDULED = 999
 WORK_START, WORK_END = dt.time(8, 30), dt.time(17, 0)
 REASON_MAX = 175
 

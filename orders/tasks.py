@@ -6,7 +6,7 @@ are retried with backoff; what still fails is found again by the sweeps."""
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from orders import mail, services
+from orders import activation, drafts, mail
 
 TRANSIENT = (ConnectionError, OperationalError, InterfaceError)
 
@@ -14,7 +14,7 @@ TRANSIENT = (ConnectionError, OperationalError, InterfaceError)
 @shared_task(name="orders.tasks.order_activate", acks_late=True, autoretry_for=TRANSIENT,
              retry_backoff=True, retry_backoff_max=60, max_retries=8)
 def order_activate(order_id: str) -> bool:
-    return services.order_activate(order_id=order_id)
+    return activation.order_activate(order_id=order_id)
 
 
 @shared_task(name="orders.tasks.mail_deliver", acks_late=True, autoretry_for=(OSError, *TRANSIENT),
@@ -25,17 +25,17 @@ def mail_deliver(mail_id: int) -> bool:
 
 @shared_task(name="orders.tasks.drafts_expire")
 def drafts_expire() -> int:
-    return services.drafts_expire()
+    return drafts.drafts_expire()
 
 
 @shared_task(name="orders.tasks.orders_run_due", autoretry_for=TRANSIENT, max_retries=2)
 def orders_run_due() -> dict:
     """Beat: scheduled activation on the date, 竣工 two business days later, and immediate orders
     whose task was lost."""
-    return services.orders_run_due()
+    return activation.orders_run_due()
 
 
 @shared_task(name="orders.tasks.mails_sweep", autoretry_for=TRANSIENT, max_retries=2)
 def mails_sweep() -> int:
     """Beat: deliver mails whose task was lost."""
-    return services.mails_sweep()
+    return activation.mails_sweep()

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from numbering import selectors as numbering_selectors
-from orders import selectors, services
+from orders import selectors, status
 from orders.attachments import stored_path
 from orders.eligibility import eligibility_check
 from orders.forms import PrecheckForm
@@ -170,7 +170,7 @@ def order_cancel(request: HttpRequest, request_id: str) -> HttpResponse:
     if not order.customer_can_cancel:
         messages.error(request, _(
             "このお申し込みはキャンセルできません（工事日指定のお申し込みを、工事日の前日までキャンセルできます）。"))
-    elif services.order_cancel(order=order, actor=OrderEvent.Actor.CUSTOMER, user=request.user):
+    elif status.order_cancel(order=order, actor=OrderEvent.Actor.CUSTOMER, user=request.user):
         messages.success(request, _("お申し込み（リクエストID %(id)s）をキャンセルしました。")
                          % {"id": order.request_id})
     return redirect("orders:order_detail", request_id=order.request_id)

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from numbering import phone
 from numbering import selectors as numbering_selectors
 from numbering.models import BaseNumber, VoiceContract
-from orders import csv_input, selectors, services
+from orders import csv_input, drafts, placement, rules, selectors
 from orders.content import BLUE_FIELDS, RED_FIELDS, content_check, emergency_notice_applies
 from orders.eligibility import Wish, eligibility_check
 from orders.flows.framework import Precondition, Step, draft_view
@@ -57,7 +57,7 @@ def immediate_menu(request: HttpRequest, group_id: str) -> HttpResponse:
     """お申し込みメニュー: ダイヤルイン番号の追加申込 starts a new draft."""
     group = numbering_selectors.voice_group_get(organisation=request.user.organisation, group_id=group_id)
     if request.method == "POST":
-        draft = services.draft_create(user=request.user, voice_group=group)
+        draft = drafts.draft_create(user=request.user, voice_group=group)
         return redirect("orders:wizard_step", draft_id=draft.pk, step=1)
     decisions = _entry_decisions(group.contracts.order_by("number"))
     return render(request, "orders/wizard/menu.html", {
@@ -149,7 +149,7 @@ def _next(draft: Draft, step: int) -> HttpResponse:
 def _step_agreement(request: HttpRequest, draft: Draft) -> HttpResponse:
     form = AgreementForm(*bound(request), initial={"agree": draft.agreed})
     if request.method == "POST" and form.is_valid():
-        services.draft_save(draft=draft, finished=1, agreed=True)
+        drafts.draft_save(draft=draft, finished=1, agreed=True)
         return _next(draft, 2)
     return render(request, "orders/wizard/step1_agreement.html", _wizard_context(draft, 1, form=form),
                   status=422 if form.errors else 200)
@@ -163,7 +163,7 @@ def _step_method(request: HttpRequest, draft: Draft) -> HttpResponse:
         if method != draft.method and draft.step_done >= 2:
             # Switching method starts the content again, so nothing of the other method lingers.
             changes.update(step_done=2, base_numbers=[], red_rows=[], blue_rows=[], csv_name="")
-        services.draft_save(draft=draft, finished=2, **changes)
+        drafts.draft_save(draft=draft, finished=2, **changes)
         return _next(draft, 3)
     return render(request, "orders/wizard/step2_method.html", _wizard_context(draft, 2, form=form),
                   status=422 if form.errors else 200)
@@ -191,7 +191,7 @@ def _chooser_context(draft: Draft, params, allowed, refused) -> dict:
     chosen = list(BaseNumber.objects.filter(number__in=draft.base_numbers, contract__in=allowed)
                   .select_related("contract").order_by("contract__number", "number"))
     return {"page": page, "q": params.get("q", ""), "n": n, "chosen": chosen,
-            "chosen_numbers": {b.number for b in chosen}, "refused": refused, "limit": 1000}
+            "chosen_numbers": {b.number for b in chosen}, "refused": refused, "limit": rules.E8_GROUP_LIMIT}
 
 
 def _chooser_apply(request: HttpRequest, draft: Draft, allowed: list[VoiceContract]) -> None:
@@ -200,13 +200,13 @@ def _chooser_apply(request: HttpRequest, draft: Draft, allowed: list[VoiceContra
     chosen = list(draft.base_numbers)
     if action == "add":
         picked = BaseNumber.objects.filter(number__in=request.POST.getlist("pick"), contract__in=allowed).filter(
-            Q(representative_size__isnull=True) | Q(representative_size__lt=1000))
+            Q(representative_size__isnull=True) | Q(representative_size__lt=rules.E8_GROUP_LIMIT))
         chosen += [b.number for b in picked if b.number not in chosen]
     elif action == "remove":
         dropped = set(request.POST.getlist("unpick"))
         chosen = [b for b in chosen if b not in dropped]
     if chosen != draft.base_numbers:
-        services.draft_save(draft=draft, base_numbers=chosen, step_done=min(draft.step_done, 2))
+        drafts.draft_save(draft=draft, base_numbers=chosen, step_done=min(draft.step_done, 2))
 
 
 def _step_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
@@ -220,7 +220,7 @@ def _step_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
             valid = set(BaseNumber.objects.filter(number__in=draft.base_numbers, contract__in=allowed)
                         .values_list("number", flat=True))
             if valid:
-                services.draft_save(draft=draft, finished=3,
+                drafts.draft_save(draft=draft, finished=3,
                                     base_numbers=[b for b in draft.base_numbers if b in valid])
                 return _next(draft, 4)
             error = _("ダイヤルイン番号を追加する基本契約番号を選択し、[→] 選択ボタンを押してください。")
@@ -265,7 +265,7 @@ def _step_csv(request: HttpRequest, draft: Draft) -> HttpResponse:
             errors = rows.errors
         if not errors:
             bases = list(dict.fromkeys(line.base.number for line in [*content.red, *content.blue]))
-            services.draft_save(
+            drafts.draft_save(
                 draft=draft, finished=4, base_numbers=bases, csv_name=upload.name[:200],
                 red_rows=[{"base": ln.base.number, "kind": ln.kind, "quantity": str(ln.quantity)}
                           for ln in content.red],
@@ -312,7 +312,7 @@ def _step_content(request: HttpRequest, draft: Draft) -> HttpResponse:
     action = request.POST.get("action", "next")
     if action != "next":
         red, blue = apply_row_action(action, red, blue)
-        services.draft_save(draft=draft, red_rows=red, blue_rows=blue)
+        drafts.draft_save(draft=draft, red_rows=red, blue_rows=blue)
         return render(request, "orders/wizard/step4_content.html",
                       _wizard_context(draft, 4, **content_context(draft, red, blue)))
     content = content_check(organisation=draft.organisation, voice_group=draft.voice_group,
@@ -321,9 +321,9 @@ def _step_content(request: HttpRequest, draft: Draft) -> HttpResponse:
     keep_red = [{"base": ln.base.number, "kind": ln.kind, "quantity": str(ln.quantity)} for ln in content.red]
     keep_blue = [{"base": ln.base.number, "number": ln.number, "code": ln.code.code} for ln in content.blue]
     if content.ok:
-        services.draft_save(draft=draft, finished=4, red_rows=keep_red, blue_rows=keep_blue)
+        drafts.draft_save(draft=draft, finished=4, red_rows=keep_red, blue_rows=keep_blue)
         return _next(draft, 5)
-    services.draft_save(draft=draft, red_rows=red, blue_rows=blue, step_done=min(draft.step_done, 3))
+    drafts.draft_save(draft=draft, red_rows=red, blue_rows=blue, step_done=min(draft.step_done, 3))
     return render(request, "orders/wizard/step4_content.html",
                   _wizard_context(draft, 4, **content_context(draft, red, blue, content)), status=422)
 
@@ -335,7 +335,7 @@ def wizard_rows(request: HttpRequest, draft: Draft) -> HttpResponse:
     red = rows_from_post(request.POST, "red", RED_FIELDS)
     blue = rows_from_post(request.POST, "blue", BLUE_FIELDS)
     red, blue = apply_row_action(request.POST.get("action", ""), red, blue)
-    services.draft_save(draft=draft, red_rows=red, blue_rows=blue)
+    drafts.draft_save(draft=draft, red_rows=red, blue_rows=blue)
     response = render(request, "orders/wizard/step4_content.html#boxes",
                       _wizard_context(draft, 4, **content_context(draft, red, blue)))
     response["Vary"] = "HX-Request"
@@ -366,12 +366,12 @@ def _confirm_context(draft: Draft, content) -> dict:
 def _step_confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
     if request.method == "POST":
         try:
-            services.draft_submit(draft_id=draft.pk, user=request.user)
-        except services.ContentInvalid as exc:
+            placement.draft_submit(draft_id=draft.pk, user=request.user)
+        except placement.ContentInvalid as exc:
             return render(request, "orders/wizard/step6_confirm.html",
                           _wizard_context(draft, 6, **_confirm_context(draft, exc.content)), status=422)
         return redirect("orders:wizard_accepted", draft_id=draft.pk)
-    content = services.draft_content_check(draft=draft)
+    content = placement.draft_content_check(draft=draft)
     return render(request, "orders/wizard/step6_confirm.html",
                   _wizard_context(draft, 6, **_confirm_context(draft, content)))
 

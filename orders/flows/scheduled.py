@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from numbering import phone
 from numbering import selectors as numbering_selectors
 from numbering.models import BaseNumber, NetworkAddress
-from orders import csv_input, services
+from orders import csv_input, drafts, placement, rules
 from orders.attachments import EXTENSIONS, attachment_store
 from orders.content import BLUE_FIELDS, RED_FIELDS, content_check, is_blank
 from orders.eligibility import Wish, eligibility_check
@@ -31,7 +31,6 @@ from orders.lead_times import earliest_date
 from orders.models import Attachment, Draft, Flow, LeadTime
 from orders.scheduled_checks import (
     LINE_TYPES,
-    MAX_QUANTITY_SCHEDULED,
     PORT_FIELDS,
     aml_applies,
     aml_check,
@@ -49,7 +48,7 @@ from portal.views import customer_required
 SUB_STEPS = {1: gettext_noop("追加先基本契約番号の選択"), 2: gettext_noop("お申し込み内容"),
              3: gettext_noop("付加機能"), 4: gettext_noop("お申し込み内容の確認")}
 PORT_SUB_STEPS = {**SUB_STEPS, 2: gettext_noop("番号ポータビリティの内容")}
-ITEM_PORTING = services.ITEM_PORTING
+ITEM_PORTING = placement.ITEM_PORTING
 OPTION_INPUTS = ("message_box", "anonymous_call_rejection", "nuisance_call_rejection", "notification_on",
                  "specific_number_notification", "forwarding_on", "forwarding_specific_number")
 
@@ -81,7 +80,7 @@ def scheduled_start(request: HttpRequest) -> HttpResponse:
 @customer_required
 def scheduled_new(request: HttpRequest, group_id: str) -> HttpResponse:
     group = numbering_selectors.voice_group_get(organisation=request.user.organisation, group_id=group_id)
-    draft = services.draft_create(user=request.user, voice_group=group, flow=Flow.SCHEDULED)
+    draft = drafts.draft_create(user=request.user, voice_group=group, flow=Flow.SCHEDULED)
     return _go(draft, 1)
 
 
@@ -120,7 +119,7 @@ def _agreement(request: HttpRequest, draft: Draft) -> HttpResponse:
     form = AgreementForm(*bound(request), initial={"agree": draft.agreed})
     form.fields["agree"].label = _("お申し込みにあたってのご確認内容（プライバシーポリシー、重要事項説明）に同意する")
     if request.method == "POST" and form.is_valid():
-        services.draft_save(draft=draft, finished=1, agreed=True)
+        drafts.draft_save(draft=draft, finished=1, agreed=True)
         return _go(draft, 2)
     return render(request, "orders/scheduled/step1_agreement.html", _context(draft, 1, form=form),
                   status=422 if form.errors else 200)
@@ -141,7 +140,7 @@ def _contract(request: HttpRequest, draft: Draft) -> HttpResponse:
             changes = {"contract": chosen}
             if draft.contract_id and draft.contract_id != chosen.pk:
                 changes.update(items=[], editing={}, extra={}, step_done=2)  # another N番: content anew
-            services.draft_save(draft=draft, finished=2, **changes)
+            drafts.draft_save(draft=draft, finished=2, **changes)
             return _go(draft, 3)
     return render(request, "orders/scheduled/step2_contract.html", _context(draft, 2, rows=rows, error=error),
                   status=422 if error else 200)
@@ -166,11 +165,11 @@ def _menu(request: HttpRequest, draft: Draft) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action", "")
         if action == "new":
-            services.draft_save(draft=draft, editing={"index": None, "type": services.ITEM_DIALIN, "done": 0,
+            drafts.draft_save(draft=draft, editing={"index": None, "type": placement.ITEM_DIALIN, "done": 0,
                                                       "bases": [], "red": [], "blue": []})
             return redirect("orders:scheduled_item", draft_id=draft.pk, sub=1)
         if action == "new_porting":
-            services.draft_save(draft=draft, editing={"index": None, "type": ITEM_PORTING, "done": 0, "bases": [],
+            drafts.draft_save(draft=draft, editing={"index": None, "type": ITEM_PORTING, "done": 0, "bases": [],
                                                       "ports": [], "remaining": "", "remaining_rows": []})
             return redirect("orders:scheduled_item", draft_id=draft.pk, sub=1)
         if action.startswith(("edit:", "delete:")):
@@ -178,14 +177,14 @@ def _menu(request: HttpRequest, draft: Draft) -> HttpResponse:
             if index.isdigit() and int(index) < len(draft.items):
                 i = int(index)
                 if verb == "edit":
-                    services.draft_save(draft=draft, editing={**draft.items[i], "index": i, "done": 3})
+                    drafts.draft_save(draft=draft, editing={**draft.items[i], "index": i, "done": 3})
                     return redirect("orders:scheduled_item", draft_id=draft.pk, sub=1)
                 items = draft.items[:i] + draft.items[i + 1:]
-                services.draft_save(draft=draft, items=items, step_done=min(draft.step_done, 2 if not items else 3))
+                drafts.draft_save(draft=draft, items=items, step_done=min(draft.step_done, 2 if not items else 3))
             return _go(draft, 3)
         if action == "next":
             if draft.items:
-                services.draft_save(draft=draft, finished=3)
+                drafts.draft_save(draft=draft, finished=3)
                 return _go(draft, 4)
             error = _("お申し込み内容を1件以上保存してから「次へ」を押してください。")
     return render(request, "orders/scheduled/step3_menu.html", _context(
@@ -194,13 +193,13 @@ def _menu(request: HttpRequest, draft: Draft) -> HttpResponse:
 
 
 def _involves_oaj(draft: Draft) -> bool:
-    return phone.KIND_0AJ in services.scheduled_item_kinds(draft)
+    return phone.KIND_0AJ in placement.scheduled_item_kinds(draft)
 
 
 def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
     contract = draft.contract
     needs_nw = _involves_oaj(draft)
-    porting = services.scheduled_has_porting(draft)
+    porting = placement.scheduled_has_porting(draft)
     needs_aml = aml_applies(contract=contract, items=draft.items)
     attachment = Attachment.objects.filter(pk=(draft.extra.get("aml") or {}).get("attachment") or None,
                                            draft=draft).first()
@@ -239,18 +238,18 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
             extra["network_clean"] = clean
             errors.update({f"nw_{k}": v for k, v in nw_errors.items()})
             draft.extra = extra
-            earliest = earliest_date(items=services.scheduled_lead_items(draft))
-            errors.update(date_check(day=services._parse_date(extra["date"]), earliest=earliest,
+            earliest = earliest_date(items=placement.scheduled_lead_items(draft))
+            errors.update(date_check(day=placement.parse_date(extra["date"]), earliest=earliest,
                                      time=extra["time"], reason=extra["reason"], porting=porting))
-            if extra["date"] and services._parse_date(extra["date"]) is None:
+            if extra["date"] and placement.parse_date(extra["date"]) is None:
                 errors["date"] = _("工事希望年月日を「2026-12-01」の形式で入力してください。")
             if not errors:
-                services.draft_save(draft=draft, finished=4, extra=extra)
+                drafts.draft_save(draft=draft, finished=4, extra=extra)
                 return _go(draft, 5)
-        services.draft_save(draft=draft, extra=extra)
+        drafts.draft_save(draft=draft, extra=extra)
         rows = rows or [{"action": "add", "network": "", "prefix": ""}]
     draft.extra = extra
-    earliest = earliest_date(items=services.scheduled_lead_items(draft))
+    earliest = earliest_date(items=placement.scheduled_lead_items(draft))
     leads = LeadTime.objects.all()
     return render(request, "orders/scheduled/step4_other.html", _context(
         draft, 4, needs_nw=needs_nw, registered=registered, nw_rows=list(enumerate(rows)), errors=errors,
@@ -298,20 +297,20 @@ def _confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
     problems: list[str] = []
     if request.method == "POST":
         try:
-            services.scheduled_submit(draft_id=draft.pk, user=request.user)
-        except services.ContentInvalid as exc:
+            placement.scheduled_submit(draft_id=draft.pk, user=request.user)
+        except placement.ContentInvalid as exc:
             problems = exc.content.non_field
         else:
             return redirect("orders:wizard_accepted", draft_id=draft.pk)
     else:
-        _rows, problems = services.scheduled_check(draft=draft)
-    day = services._parse_date(draft.extra.get("date"))
+        _rows, problems = placement.scheduled_check(draft=draft)
+    day = placement.parse_date(draft.extra.get("date"))
     notifications = {o.get("specific_number_notification") for i in draft.items
                      for o in [*i.get("red_options", []), *i.get("blue_options", []), *(i.get("port_options") or [])]
                      } - {"", None}
     return render(request, "orders/scheduled/step6_confirm.html", _context(
         draft, 6, items=_confirm_items(draft), problems=problems, day=day,
-        completion=business_days.add_business_days(day, 2) if day else None,
+        completion=rules.completion_date(day) if day else None,
         o4=o4_unlinked(contract=draft.contract, numbers=notifications, day=day),
         aml=draft.extra.get("aml") or {},
         attachment=Attachment.objects.filter(pk=(draft.extra.get("aml") or {}).get("attachment") or None,
@@ -338,7 +337,7 @@ STEP_VIEWS = {step.number: step.view for step in FLOW_STEPS}
 @draft_view(flow=Flow.SCHEDULED, preconditions=(ITEM_OPEN, SUB_STEP_IN_ORDER))
 def scheduled_item(request: HttpRequest, draft: Draft, sub: int) -> HttpResponse:
     if request.method == "POST" and request.POST.get("action") == "discard":
-        services.draft_save(draft=draft, editing={})
+        drafts.draft_save(draft=draft, editing={})
         return _go(draft, 3)
     content_view = _item_porting if draft.editing.get("type") == ITEM_PORTING else _item_content
     return {1: _item_bases, 2: content_view, 3: _item_options, 4: _item_save}[sub](request, draft)
@@ -357,7 +356,7 @@ def _edit(draft: Draft, done: int | None = None, back_to: int | None = None, **c
         editing["done"] = max(editing.get("done", 0), done)
     if back_to is not None:
         editing["done"] = min(editing.get("done", 0), back_to)
-    services.draft_save(draft=draft, editing=editing)
+    drafts.draft_save(draft=draft, editing=editing)
 
 
 def _item_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
@@ -380,7 +379,7 @@ def _item_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
             all_bases = list(BaseNumber.objects.filter(contract=draft.contract).values_list("number", flat=True))
             content = content_check(organisation=draft.organisation, voice_group=draft.voice_group,
                                     red_rows=rows.red, blue_rows=rows.blue, chosen=all_bases,
-                                    max_quantity=MAX_QUANTITY_SCHEDULED, immediate=False)
+                                    max_quantity=rules.QUANTITY_MAX_SCHEDULED, immediate=False)
             csv_errors = csv_input.csv_errors(rows, content)
         if not csv_errors:
             red = [{"base": ln.base.number, "kind": ln.kind, "quantity": str(ln.quantity)} for ln in content.red]
@@ -412,7 +411,7 @@ def _item_urls(draft: Draft) -> dict:
 
 def _item_content_render(request, draft, red, blue, content=None, status=200, partial=False) -> HttpResponse:
     context = _item_context(draft, 2, layout="orders/wizard/_layout.html", **content_context(
-        draft, red, blue, content, chosen=draft.editing.get("bases", []), max_quantity=MAX_QUANTITY_SCHEDULED,
+        draft, red, blue, content, chosen=draft.editing.get("bases", []), max_quantity=rules.QUANTITY_MAX_SCHEDULED,
         urls=_item_urls(draft)))
     template = "orders/wizard/step4_content.html" + ("#boxes" if partial else "")
     return render(request, template, context, status=status)
@@ -432,7 +431,7 @@ def _item_content(request: HttpRequest, draft: Draft) -> HttpResponse:
         return _item_content_render(request, draft, red, blue)
     content = content_check(organisation=draft.organisation, voice_group=draft.voice_group, red_rows=red,
                             blue_rows=blue, chosen=draft.editing.get("bases", []),
-                            max_quantity=MAX_QUANTITY_SCHEDULED, immediate=False)
+                            max_quantity=rules.QUANTITY_MAX_SCHEDULED, immediate=False)
     if not content.ok:
         _edit(draft, red=red, blue=blue, back_to=1)
         return _item_content_render(request, draft, red, blue, content, status=422)
@@ -517,13 +516,13 @@ def _item_save(request: HttpRequest, draft: Draft) -> HttpResponse:
         keys = ("bases", "ports", "remaining", "remaining_rows", "port_options") if porting else (
             "bases", "red", "blue", "red_options", "blue_options")
         item = {k: editing.get(k, []) for k in keys}
-        item["type"] = ITEM_PORTING if porting else services.ITEM_DIALIN
+        item["type"] = ITEM_PORTING if porting else placement.ITEM_DIALIN
         items = list(draft.items)
         if editing.get("index") is not None and editing["index"] < len(items):
             items[editing["index"]] = item
         else:
             items.append(item)
-        services.draft_save(draft=draft, items=items, editing={}, step_done=min(draft.step_done, 3))
+        drafts.draft_save(draft=draft, items=items, editing={}, step_done=min(draft.step_done, 3))
         return _go(draft, 3)
     summary = {"red": [{"row": r, "options": options_summary(o)} for r, o in zip(
         editing.get("red", []), editing.get("red_options", []), strict=False)],

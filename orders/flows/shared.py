@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from numbering.models import BaseNumber
-from orders import services
+from orders import drafts, rules
 from orders.content import BLUE_FIELDS, RED_FIELDS, emergency_notice_applies
 from orders.forms import ContactForm
 from orders.models import Draft
@@ -48,7 +48,8 @@ def apply_row_action(action: str, red: list[dict], blue: list[dict]) -> tuple[li
 
 
 def content_context(draft: Draft, red: list[dict], blue: list[dict], content=None, *,
-                     chosen: list[str] | None = None, max_quantity: int = 2000, urls: dict | None = None) -> dict:
+                     chosen: list[str] | None = None, max_quantity: int = rules.QUANTITY_MAX_IMMEDIATE,
+                     urls: dict | None = None) -> dict:
     chosen = draft.base_numbers if chosen is None else chosen
     urls = urls or {"form_action": reverse("orders:wizard_step", args=[draft.pk, 4]),
                     "rows_url": reverse("orders:wizard_rows", args=[draft.pk]),
@@ -80,7 +81,7 @@ def contact_step(request: HttpRequest, draft: Draft, *, step: int, next_url: str
     """お申し込みご担当者情報 (both flows): the contact person, prefilled from the signed-in user."""
     form = ContactForm(*bound(request), initial=draft.contact)
     if request.method == "POST" and form.is_valid():
-        services.draft_save(draft=draft, finished=step, contact=form.cleaned_data)
+        drafts.draft_save(draft=draft, finished=step, contact=form.cleaned_data)
         return redirect(next_url)
     return render(request, "orders/wizard/step5_contact.html", {**context, "form": form},
                   status=422 if form.errors else 200)

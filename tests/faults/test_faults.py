@@ -16,8 +16,9 @@ from django.urls import reverse
 
 from numbering.models import BaseNumber, DialInNumber
 from numbering.services import stock_add_range
+from orders.drafts import draft_create, draft_save
 from orders.models import Draft, Order, OrderItem, SentMail, Status
-from orders.services import draft_create, draft_save, request_id_new
+from orders.status import request_id_new
 from portal import clock
 from tests import factories
 

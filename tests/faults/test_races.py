@@ -11,9 +11,10 @@ from django.db import connection
 
 from numbering.models import BaseNumber, NetworkAddress, ReservationCode
 from numbering.services import reservation_code_issue, stock_add_range
+from orders.drafts import draft_create, draft_save
 from orders.lead_times import earliest_date
 from orders.models import Draft, Flow, Order, Status
-from orders.services import ContentInvalid, draft_create, draft_save, draft_submit, scheduled_submit
+from orders.placement import ContentInvalid, draft_submit, scheduled_submit
 from portal import clock
 from tests import factories
 

@@ -8,7 +8,7 @@ from numbering.models import BaseNumber, ReservationCode, StockNumber
 from numbering.services import reservation_code_issue, stock_add_range
 from orders.content import content_check
 from orders.models import Status
-from orders.services import order_sales_create
+from orders.placement import order_sales_create
 from portal import clock
 from tests import factories
 

@@ -7,7 +7,7 @@ import pytest
 from numbering.models import DialInNumber
 from orders.eligibility import Wish, eligibility_check
 from orders.models import Channel, Flow, Order, Status
-from orders.services import request_id_new
+from orders.status import request_id_new
 from portal import clock
 from tests import factories
 

@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 
 from orders.models import Order, OrderEvent, Status
-from orders.services import order_sales_create, order_set_status
+from orders.placement import order_sales_create
+from orders.status import order_set_status
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from numbering.models import BaseNumber, DialInNumber
 from numbering.services import reservation_code_issue, stock_add_range
+from orders.activation import order_activate
 from orders.models import Draft, Order, SentMail
-from orders.services import order_activate
 from portal import clock
 from tests import factories
 
@@ -158,7 +158,7 @@ def test_drafts_are_listed_resumed_discarded_and_expire(client, alice, bob, stoc
 
 
 def test_b1_contracts_are_not_offered_and_say_why(client, alice, stocked, operator):
-    from orders.services import order_sales_create
+    from orders.placement import order_sales_create
 
     order_sales_create(contract=stocked, scheduled_on=clock.today() + dt.timedelta(days=10), operator=operator)
     client.force_login(alice)

@@ -10,8 +10,11 @@ from django.db import connection
 
 from numbering.models import BaseNumber, DialInNumber, ReservationCode, StockNumber, VoiceContract
 from numbering.services import reservation_code_issue, stock_add_range
+from orders.activation import order_activate
+from orders.drafts import draft_create, draft_save
 from orders.models import Draft, Order, OrderEvent, SentMail, Status
-from orders.services import ContentInvalid, draft_create, draft_save, draft_submit, order_activate, order_cancel
+from orders.placement import ContentInvalid, draft_submit
+from orders.status import order_cancel
 from portal import clock
 from tests import factories
 

@@ -8,9 +8,10 @@ import pytest
 from django.core import mail as outbox
 from django.utils import timezone
 
+from orders.activation import mails_sweep
 from orders.mail import MAX_ATTEMPTS, mail_deliver
 from orders.models import SentMail
-from orders.services import draft_submit, mails_sweep
+from orders.placement import draft_submit
 from tests.orders.test_issuance import ready_draft
 
 

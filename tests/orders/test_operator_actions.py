@@ -13,7 +13,8 @@ from numbering.models import DialInNumber, ReservationCode, StockNumber
 from numbering.services import reservation_code_issue, stock_add_range
 from orders.admin import OrderAdmin
 from orders.models import Flow, Order, OrderItem, SentMail, Status
-from orders.services import draft_submit, request_id_new
+from orders.placement import draft_submit
+from orders.status import request_id_new
 from portal import clock
 from tests.orders.test_issuance import ready_draft
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from orders import demo
 from orders.models import Flow, Order
-from orders.services import request_id_new
+from orders.status import request_id_new
 from portal import clock
 
 

@@ -11,9 +11,11 @@ from django.urls import reverse
 
 from numbering.models import ReservationCode
 from numbering.services import reservation_code_issue, stock_add_range
+from orders.activation import orders_run_due
 from orders.eligibility import Wish, eligibility_check
 from orders.models import Flow, Order, OrderEvent, OrderItem, SentMail, Status
-from orders.services import order_sales_create, orders_run_due, request_id_new
+from orders.placement import order_sales_create
+from orders.status import request_id_new
 from portal import business_days, clock, services
 
 

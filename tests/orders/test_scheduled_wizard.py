@@ -89,7 +89,7 @@ def test_a_customer_places_a_scheduled_order_with_options(client, alice, stocked
     history = client.get(reverse("orders:history")).content.decode()
     assert order.request_id in history and earliest.strftime("%Y年%m月%d日") in history
     # On the date: numbers issued with their options, NW address registered; 竣工 2 business days on.
-    from orders.services import orders_run_due
+    from orders.activation import orders_run_due
     from portal import services as portal_services
 
     with pytest.MonkeyPatch.context() as mp:
@@ -219,7 +219,7 @@ def test_a_porting_item_with_conditional_fields_and_a_desired_time(client, alice
     assert (item.ported_number, item.port["carrier1"], item.nuisance_call_rejection) == (
         "0311110001", "東日本電話", True)
     from numbering.models import DialInNumber
-    from orders.services import order_activate
+    from orders.activation import order_activate
 
     Order.objects.filter(pk=order.pk).update(scheduled_on=clock.today())
     order_activate(order_id=order.pk)
@@ -288,7 +288,7 @@ def test_bad_input_gets_messages_not_errors(client, alice, stocked):
 
 
 def test_a_submitted_draft_is_not_revived_by_a_late_step_save(alice, stocked):
-    from orders.services import draft_create, draft_save
+    from orders.drafts import draft_create, draft_save
 
     draft = draft_create(user=alice, voice_group=stocked.voice_group)
     stale = Draft.objects.get(pk=draft.pk)

@@ -1,7 +1,7 @@
 import pytest
 
 from orders.models import Flow, Order, OrderEvent, Status
-from orders.services import InvalidTransition, order_set_status, request_id_new
+from orders.status import InvalidTransition, order_set_status, request_id_new
 from portal import clock
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from orders import services
+from orders import drafts
 from orders.models import Draft, Flow
 from portal import clock
 
@@ -53,7 +53,7 @@ def redirected_to(response) -> str:
 @pytest.fixture
 def draft_of(alice, contract):
     def make(flow: str, **fields) -> Draft:
-        draft = services.draft_create(user=alice, voice_group=contract.voice_group, flow=flow)
+        draft = drafts.draft_create(user=alice, voice_group=contract.voice_group, flow=flow)
         if fields:
             Draft.objects.filter(pk=draft.pk).update(**fields)
             draft.refresh_from_db()

@@ -8,8 +8,9 @@ from django.core import mail
 
 from numbering.models import DialInNumber
 from numbering.services import stock_add_range
+from orders.drafts import draft_create, draft_save
 from orders.models import Draft, Order, SentMail, Status
-from orders.services import draft_create, draft_save, draft_submit
+from orders.placement import draft_submit
 from tests import factories
 
 pytestmark = [pytest.mark.worker]
@@ -54,7 +55,7 @@ def test_a_real_worker_activates_a_scheduled_order_on_its_date_and_completes_it(
     import datetime as dt
 
     from orders.models import Flow, OrderItem
-    from orders.services import request_id_new
+    from orders.status import request_id_new
     from orders.tasks import orders_run_due
     from portal import business_days, clock
     from portal.models import DemoClock

@@ -1,38 +1,25 @@
-"""Order writes: drafts, submit, activation (issuance), cancel, request IDs and the status table."""
+"""Placing orders: the submit of both flows (one order per N番, rules re-checked under the
+N番's lock, retried on deadlock), the scheduled flow's full check, and sales-channel orders."""
 
 import datetime as dt
 import logging
 import random
 import time
-from collections import defaultdict
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import DataError, IntegrityError, OperationalError, transaction
-from django.db.models import Q
+from django.db import OperationalError, transaction
 from django.utils.translation import gettext as _
 
 from numbering import phone
-from numbering.models import BaseNumber, NetworkAddress, ReservationCode, VoiceContract, VoiceGroup
+from numbering.models import BaseNumber, ReservationCode, VoiceContract
 from numbering.services import (
-    InsufficientStock,
-    IssueRow,
-    TargetRow,
-    numbers_issue_rows,
-    pool_for,
-    ported_numbers_issue,
-    representative_groups_grow,
     reservation_code_hold,
-    reservation_code_release,
-    reserved_numbers_issue,
 )
+from orders import dispatch, rules
 from orders.content import Content, content_check
 from orders.eligibility import Wish, eligibility_check
 from orders.lead_times import earliest_date
 from orders.mail import mail_compose
 from orders.models import (
-    OPTION_FIELDS,
-    TRANSITIONS,
     Attachment,
     Channel,
     Draft,
@@ -41,58 +28,23 @@ from orders.models import (
     Order,
     OrderEvent,
     OrderItem,
-    RequestIdSequence,
     SentMail,
     Status,
 )
 from orders.scheduled_checks import (
-    MAX_QUANTITY_SCHEDULED,
     aml_applies,
     aml_check,
     date_check,
     network_rows_check,
-    o4_unlinked,
     option_at,
     options_clean,
     porting_rows_check,
 )
-from orders.selectors import draft_expiry
-from portal import business_days, clock
+from orders.status import request_id_new
+from portal import clock
 from portal.db import is_retryable
 
 logger = logging.getLogger(__name__)
-
-
-class InvalidTransition(Exception):
-    pass
-
-
-def request_id_new() -> str:
-    """A unique request ID, made before any work on the order starts."""
-    return f"2{RequestIdSequence.objects.create().pk:010d}"
-
-
-@transaction.atomic
-def order_set_status(
-    *, order: Order, to: str, actor: str, user=None, note: str = "", expected: str | None = None
-) -> bool:
-    """Move an order along the status table and record it on the timeline.
-
-    Claims the change with a conditional update, so a duplicated task changes nothing twice:
-    returns False (and records nothing) when the order is no longer in `expected`.
-    """
-    current = expected or order.status
-    if to not in TRANSITIONS[current]:
-        raise InvalidTransition(f"{order.request_id}: {current} → {to} is not allowed")
-    changed = Order.objects.filter(pk=order.pk, status=current).update(status=to)
-    if not changed:
-        return False
-    OrderEvent.objects.create(
-        order=order, at=clock.now(), from_status=current, to_status=to, actor=actor, user=user,
-        note=note,
-    )
-    order.status = to
-    return True
 
 
 @transaction.atomic
@@ -113,7 +65,7 @@ def order_sales_create(
         kind_label=kind_label,
         submitted_at=clock.now(),
         scheduled_on=scheduled_on,
-        completion_due_on=business_days.add_business_days(scheduled_on, 2),
+        completion_due_on=rules.completion_date(scheduled_on),
         created_by=operator,
         **(contact or {}),
     )
@@ -121,43 +73,6 @@ def order_sales_create(
                               actor=OrderEvent.Actor.OPERATOR, user=operator, note=note or "営業経由変更申込")
     return order
 
-
-# --- Drafts (作成中) --------------------------------------------------------------------------
-
-def draft_create(*, user, voice_group: VoiceGroup, flow: str = Flow.IMMEDIATE) -> Draft:
-    now = clock.now()
-    return Draft.objects.create(
-        organisation=user.organisation, created_by=user, voice_group=voice_group, flow=flow,
-        created_at=now, updated_at=now,
-        contact={
-            "contact_name": user.get_full_name(), "contact_department": user.department,
-            "contact_phone": user.phone, "contact_email": user.email,
-        },
-    )
-
-
-def draft_save(*, draft: Draft, finished: int | None = None, **fields) -> None:
-    """Save what a step holds; `finished` marks that step done. The confirm step re-checks
-    everything, so a change in an earlier step can never slip through unchecked."""
-    for name, value in fields.items():
-        setattr(draft, name, value)
-    if finished is not None:
-        draft.step_done = max(draft.step_done, finished)
-    draft.updated_at = clock.now()
-    names = {*fields, "step_done", "updated_at"}
-    # Only the fields this step holds, and never over a submitted draft: a request that read the
-    # draft before another tab's submit committed must not make it submittable again.
-    Draft.objects.filter(pk=draft.pk, submitted_at__isnull=True).update(
-        **{name: getattr(draft, name) for name in names})
-
-
-def drafts_expire() -> int:
-    """Old unfinished drafts go away (a beat task runs this)."""
-    deleted, _ = Draft.objects.filter(submitted_at__isnull=True, updated_at__lt=draft_expiry()).delete()
-    return deleted
-
-
-# --- Submit -----------------------------------------------------------------------------------
 
 class ContentInvalid(Exception):
     def __init__(self, content: Content) -> None:
@@ -269,7 +184,7 @@ def _draft_submit(*, draft_id, user) -> list[Order]:
     draft.submitted_at = now
     draft.updated_at = now
     draft.save(update_fields=["submitted_at", "updated_at"])
-    transaction.on_commit(lambda: _after_submit([o.pk for o in orders], mails))
+    transaction.on_commit(lambda: dispatch.activations_enqueue([o.pk for o in orders], mails))
     return orders
 
 
@@ -284,227 +199,6 @@ def _codes_hold(codes_by_order: list[tuple[Order, dict]]) -> None:
                 _("番号予約コード「%(code)s」は他のお申し込みで使用中か、有効期限が切れています。")
                 % {"code": code.code}]))
 
-
-def _after_submit(order_ids: list, mail_ids: list[int]) -> None:
-    from orders import tasks  # tasks import this module
-
-    if _enqueue(tasks.order_activate, [str(order_id) for order_id in order_ids]):
-        _enqueue(tasks.mail_deliver, mail_ids)
-
-
-def _enqueue(task, ids: list) -> bool:
-    """After commit the work is saved: a broker that cannot be reached must not turn that into an
-    error page, nor keep the customer waiting. At the first failure the rest is left too; the
-    sweeps (beat) find what was not enqueued and do it when the broker is back."""
-    for item in ids:
-        try:
-            task.delay(item)
-        except Exception:
-            logger.warning("could not enqueue %s(%s) and what follows; the sweeps will pick them up", task.name,
-                           item, exc_info=True)
-            return False
-    return True
-
-
-# --- Activation: the network issues the numbers ------------------------------------------------
-
-def order_activate(*, order_id, actor: str = OrderEvent.Actor.WORKER, user=None) -> bool:
-    """Activate an accepted order: issue its numbers (new, reserved, ported) with their options,
-    apply NW address changes, set the 0AJ flag and 開通日, complete it and store the completion
-    e-mail. The worker, the sweep and an operator's action all come here. Claimed with a
-    conditional update, so a task that runs twice does nothing twice. A shortfall of stock puts
-    the order in エラー with nothing issued."""
-    mail_ids: list[int] = []
-    with transaction.atomic():
-        order = Order.objects.select_related("contract").get(pk=order_id)
-        if not order_set_status(order=order, to=Status.IN_CONSTRUCTION, actor=actor, user=user,
-                                expected=Status.ACCEPTED, note="開通工事を開始しました"):
-            return False
-        try:
-            with transaction.atomic():
-                issued, dropped = _issue_items(order)
-                mail_ids += _activated(order, issued, actor=actor, user=user)
-                if dropped:
-                    OrderEvent.objects.create(
-                        order=order, at=clock.now(), from_status=Status.ACTIVATED, to_status=Status.ACTIVATED,
-                        actor=OrderEvent.Actor.SYSTEM,
-                        note="O4: フリーダイヤル・ナビダイヤル紐付が未完了のため特定番号通知をキャンセルしました（"
-                             + "、".join(dropped) + "）")
-                    mail = mail_compose(order=order, kind=SentMail.Kind.OPTION_CANCELLED,
-                                        extra={"numbers": dropped})
-                    if mail:
-                        mail_ids.append(mail.pk)
-        except (InsufficientStock, ValidationError, IntegrityError, DataError) as exc:
-            logger.warning("order %s could not be activated: %s", order.request_id, exc)
-            note = ("空き番号が不足したため開通できませんでした。" if isinstance(exc, InsufficientStock)
-                    else "番号の払い出しに失敗しました。")
-            order_set_status(order=order, to=Status.ERROR, actor=actor, user=user, note=note,
-                             expected=Status.IN_CONSTRUCTION)  # the savepoint undid any later move
-    if mail_ids:
-        transaction.on_commit(lambda: _deliver(mail_ids))
-    return True
-
-
-def order_retry(*, order_id, actor: str = OrderEvent.Actor.OPERATOR, user=None) -> bool:
-    """An order in エラー (e.g. stock ran out) goes back to 受付済 and is activated again, by the
-    same service as the worker's, once the operator has added stock."""
-    with transaction.atomic():
-        order = Order.objects.get(pk=order_id)
-        if not order_set_status(order=order, to=Status.ACCEPTED, actor=actor, user=user, expected=Status.ERROR,
-                                note="エラーのお申し込みを再実行します"):
-            return False
-        if order.scheduled_on and order.scheduled_on < clock.today():
-            # Activated on the day it really happens, so 竣工 is two business days from then.
-            Order.objects.filter(pk=order.pk).update(scheduled_on=clock.today())
-            order.scheduled_on = clock.today()
-    if order.flow != Flow.IMMEDIATE and order.scheduled_on and order.scheduled_on > clock.today():
-        return True  # a scheduled order waits for its date again
-    order_activate(order_id=order_id, actor=actor, user=user)
-    return True
-
-
-def _activation_day(order: Order) -> dt.date:
-    """開通日: today for an immediate order; a scheduled or sales order's own date (also when the
-    demo clock jumped past it)."""
-    if order.flow != Flow.IMMEDIATE and order.scheduled_on:
-        return min(order.scheduled_on, clock.today())
-    return clock.today()
-
-
-def _issue_items(order: Order) -> tuple[int, list[str]]:
-    """Issue the order's numbers with their options; return the count and the 特定番号通知
-    numbers dropped by O4. Items are read as plain values (10,000 rows stay cheap) and each kind
-    of item goes in one statement: new numbers per stock pool, reserved numbers per code, ported
-    numbers all at once."""
-    day = _activation_day(order)
-    fields = ("base_number_id", "kind", "quantity", "reservation_code_id", "reserved_number", "ported_number",
-              *OPTION_FIELDS, "base_number__kind", "base_number__number")
-    items = [list(item) for item in order.items.order_by("position").values_list(*fields)]
-    notify = {item[9] for item in items if item[9]}
-    # O4: 特定番号通知 needs its freephone / navi-dial link complete by the construction date.
-    dropped = set(o4_unlinked(contract=order.contract, day=day, numbers=notify)) if notify else set()
-    by_code: dict[int, list[TargetRow]] = defaultdict(list)
-    rows: list[IssueRow] = []
-    ported: list[TargetRow] = []
-    added: dict[int, int] = defaultdict(int)  # numbers per base number, for its representative group
-    for base_id, kind, quantity, code_id, reserved, ported_number, *options, base_kind, base_number in items:
-        if options[3] in dropped:
-            options[3] = ""  # O4: cancelled automatically
-        added[base_id] += quantity
-        if ported_number:
-            ported.append(TargetRow(ported_number, base_id, *options))
-        elif code_id:
-            by_code[code_id].append(TargetRow(reserved, base_id, *options))
-        else:
-            kind_, area = pool_for(base_kind=base_kind, base_number=base_number,
-                                   contract_area=order.contract.area_code, kind=kind)
-            rows.append(IssueRow(base_id, kind_, area, quantity, *options))
-    issued = 0
-    if rows:
-        issued += numbers_issue_rows(rows=rows, source=order.request_id, day=day)
-    codes = {c.pk: c for c in ReservationCode.objects.filter(pk__in=by_code).order_by("pk")}
-    for code_id, targets in sorted(by_code.items()):
-        issued += reserved_numbers_issue(code=codes[code_id], numbers=targets, source=order.request_id, day=day)
-    if ported:
-        issued += ported_numbers_issue(numbers=ported, source=order.request_id, day=day)
-    representative_groups_grow(added=added)  # E8: issued numbers join their base number's group
-    if any(item[1] == phone.KIND_0AJ for item in items) and not order.contract.oaj_used:
-        VoiceContract.objects.filter(pk=order.contract_id).update(oaj_used=True)
-    if order.network_changes:
-        network_changes_apply(order=order)
-    return issued, sorted(dropped)
-
-
-def _activated(order: Order, issued: int, *, actor: str, user=None) -> list[int]:
-    day = _activation_day(order)
-    order.activated_on = day
-    if order.flow == Flow.IMMEDIATE:
-        order.completed_on = day  # B2: an immediate order completes (竣工) at activation
-        order.completion_due_on = day
-    else:
-        order.completion_due_on = business_days.add_business_days(day, 2)
-    order.save(update_fields=["activated_on", "completed_on", "completion_due_on"])
-    order_set_status(order=order, to=Status.ACTIVATED, actor=actor, user=user,
-                     note=f"{issued:,}件の番号を払い出し、開通しました")
-    if order.flow == Flow.IMMEDIATE:
-        order_set_status(order=order, to=Status.COMPLETED, actor=OrderEvent.Actor.SYSTEM,
-                         note="開通と同時に竣工しました（B2）")
-    mail = mail_compose(order=order, kind=SentMail.Kind.COMPLETED, extra={"issued": issued})
-    return [mail.pk] if mail else []
-
-
-def _deliver(mail_ids: list[int]) -> None:
-    from orders import tasks
-
-    _enqueue(tasks.mail_deliver, mail_ids)
-
-
-@transaction.atomic
-def order_cancel(*, order: Order, actor: str, user=None, note: str = "") -> bool:
-    """Cancel an order before its activation; its held reservation codes are released."""
-    if not order_set_status(order=order, to=Status.CANCELLED, actor=actor, user=user,
-                            note=note or "お申し込みをキャンセルしました"):
-        return False
-    reservation_code_release(holder=order.request_id)
-    mail = mail_compose(order=order, kind=SentMail.Kind.CANCELLED)
-    if mail:
-        transaction.on_commit(lambda: _deliver([mail.pk]))
-    return True
-
-
-# --- Due work: scheduled activation and 竣工 (beat, or at once when the demo clock moves) -------
-
-def order_complete(*, order_id, actor: str = OrderEvent.Actor.SYSTEM, user=None) -> bool:
-    """竣工: two business days after activation (scheduled and sales orders)."""
-    with transaction.atomic():
-        order = Order.objects.get(pk=order_id)
-        if not order_set_status(order=order, to=Status.COMPLETED, actor=actor, user=user,
-                                expected=Status.ACTIVATED, note="竣工しました（開通日の2営業日後）"
-                                if actor == OrderEvent.Actor.SYSTEM else "竣工にしました"):
-            return False
-        Order.objects.filter(pk=order.pk).update(completed_on=order.completion_due_on or clock.today())
-    return True
-
-
-def orders_run_due() -> dict[str, int]:
-    """Activate every scheduled or sales order whose date has come (JST), then complete every
-    activated order whose 竣工 date has come. Each step claims its order, so two runs at once
-    (beat and a demo-clock move) never do anything twice."""
-    today = clock.today()
-    lost = clock.now() - dt.timedelta(seconds=settings.PORTAL_LOST_TASK_SECONDS)
-    due = Order.objects.filter(status=Status.ACCEPTED, scheduled_on__lte=today).filter(
-        # Immediate orders are activated by their own task; one whose task was lost (broker down,
-        # worker killed mid-activation: its transaction rolled back) is picked up here.
-        ~Q(flow=Flow.IMMEDIATE) | Q(submitted_at__lt=lost))
-    activated = sum(_safely(order_activate, pk) for pk in due.order_by("scheduled_on").values_list("pk", flat=True))
-    done = Order.objects.filter(status=Status.ACTIVATED, completion_due_on__lte=today)
-    completed = sum(_safely(order_complete, pk) for pk in done.values_list("pk", flat=True))
-    return {"activated": activated, "completed": completed}
-
-
-def mails_sweep() -> int:
-    """Deliver every committed mail whose delivery task was lost (beat runs this)."""
-    from orders.mail import mail_deliver, mails_undelivered
-
-    delivered = 0
-    for mail_id in mails_undelivered(older_than=dt.timedelta(seconds=settings.PORTAL_LOST_TASK_SECONDS)):
-        try:
-            delivered += mail_deliver(mail_id=mail_id)
-        except Exception:
-            logger.exception("sweep could not deliver mail %s", mail_id)
-    return delivered
-
-
-def _safely(work, order_id) -> bool:
-    """One order's failure must not hold up the others due on this tick."""
-    try:
-        return work(order_id=order_id)
-    except Exception:
-        logger.exception("due work failed for order %s", order_id)
-        return False
-
-
-# --- The scheduled flow (工事日を指定するお申し込み) -------------------------------------------
 
 ITEM_DIALIN = "dialin"
 
@@ -577,7 +271,7 @@ def scheduled_check(*, draft: Draft) -> tuple[list[dict], list[str]]:
             continue
         content = content_check(
             organisation=draft.organisation, voice_group=draft.voice_group, red_rows=item.get("red", []),
-            blue_rows=item.get("blue", []), chosen=item.get("bases", []), max_quantity=MAX_QUANTITY_SCHEDULED,
+            blue_rows=item.get("blue", []), chosen=item.get("bases", []), max_quantity=rules.QUANTITY_MAX_SCHEDULED,
             immediate=False)
         for error in content.errors:
             problems.append(_("お申し込み内容%(n)s %(box)s No.%(row)s: %(message)s") % {
@@ -593,7 +287,7 @@ def scheduled_check(*, draft: Draft) -> tuple[list[dict], list[str]]:
     _rows, nw_errors = network_rows_check(contract=contract, rows=draft.extra.get("network", []),
                                           required=phone.KIND_0AJ in scheduled_item_kinds(draft))
     problems.extend(nw_errors.values())
-    day = _parse_date(draft.extra.get("date"))
+    day = parse_date(draft.extra.get("date"))
     earliest = earliest_date(items=scheduled_lead_items(draft))
     problems.extend(date_check(day=day, earliest=earliest, time=draft.extra.get("time", ""),
                                reason=draft.extra.get("reason", ""), porting=scheduled_has_porting(draft)).values())
@@ -607,7 +301,7 @@ def scheduled_check(*, draft: Draft) -> tuple[list[dict], list[str]]:
     return rows, problems
 
 
-def _parse_date(value) -> dt.date | None:
+def parse_date(value) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value) if value else None
     except ValueError:
@@ -631,7 +325,7 @@ def _scheduled_submit(*, draft_id, user) -> list[Order]:
     if problems:
         raise ContentInvalid(Content(non_field=problems))
     now = clock.now()
-    day = _parse_date(draft.extra["date"])
+    day = parse_date(draft.extra["date"])
     contract = draft.contract
     only_porting = all(item.get("type") == ITEM_PORTING for item in draft.items)
     porting_details = [{"remaining": item.get("remaining", ""), "remaining_rows": item.get("remaining_rows", [])}
@@ -641,7 +335,7 @@ def _scheduled_submit(*, draft_id, user) -> list[Order]:
         flow=Flow.SCHEDULED, submitted_at=now, scheduled_on=day,
         kind_label="ダイヤルイン番号の追加（番号ポータビリティ）" if only_porting else "ダイヤルイン番号の追加",
         details={"porting": porting_details} if porting_details else {},
-        completion_due_on=business_days.add_business_days(day, 2), draft_id=draft.pk, created_by=user,
+        completion_due_on=rules.completion_date(day), draft_id=draft.pk, created_by=user,
         desired_time=draft.extra.get("time", ""), desired_reason=draft.extra.get("reason", ""),
         network_changes=draft.extra.get("network_clean", []),
         **{key: draft.contact.get(key, "") for key in CONTACT_KEYS},
@@ -666,21 +360,10 @@ def _scheduled_submit(*, draft_id, user) -> list[Order]:
     draft.updated_at = now
     draft.save(update_fields=["submitted_at", "updated_at"])
     if mail:
-        transaction.on_commit(lambda: _deliver([mail.pk]))
+        transaction.on_commit(lambda: dispatch.mails_enqueue([mail.pk]))
     return [order]
 
 
 def _options_raw(options: dict) -> dict:
     return {**options, "notification_on": bool(options.get("specific_number_notification")),
             "forwarding_on": bool(options.get("forwarding_specific_number"))}
-
-
-def network_changes_apply(*, order: Order) -> None:
-    """At activation: the order's 0AJ site NW address additions and deletions."""
-    for change in order.network_changes:
-        if change["action"] == "add":
-            NetworkAddress.objects.get_or_create(contract=order.contract, network=change["network"],
-                                                 prefix_length=change["prefix"])
-        else:
-            NetworkAddress.objects.filter(contract=order.contract, network=change["network"],
-                                          prefix_length=change["prefix"]).delete()

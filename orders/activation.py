@@ -1,0 +1,227 @@
+"""Activation (the network issues the numbers), 竣工, and the due work beat sweeps: scheduled
+activation, lost tasks, undelivered e-mails."""
+
+import datetime as dt
+import logging
+from collections import defaultdict
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import DataError, IntegrityError, transaction
+from django.db.models import Q
+
+from numbering import phone
+from numbering.models import NetworkAddress, ReservationCode, VoiceContract
+from numbering.services import (
+    InsufficientStock,
+    IssueRow,
+    TargetRow,
+    numbers_issue_rows,
+    pool_for,
+    ported_numbers_issue,
+    representative_groups_grow,
+    reserved_numbers_issue,
+)
+from orders import dispatch, rules
+from orders.mail import mail_compose
+from orders.models import (
+    OPTION_FIELDS,
+    Flow,
+    Order,
+    OrderEvent,
+    SentMail,
+    Status,
+)
+from orders.scheduled_checks import (
+    o4_unlinked,
+)
+from orders.status import order_set_status
+from portal import clock
+
+logger = logging.getLogger(__name__)
+
+
+def order_activate(*, order_id, actor: str = OrderEvent.Actor.WORKER, user=None) -> bool:
+    """Activate an accepted order: issue its numbers (new, reserved, ported) with their options,
+    apply NW address changes, set the 0AJ flag and 開通日, complete it and store the completion
+    e-mail. The worker, the sweep and an operator's action all come here. Claimed with a
+    conditional update, so a task that runs twice does nothing twice. A shortfall of stock puts
+    the order in エラー with nothing issued."""
+    mail_ids: list[int] = []
+    with transaction.atomic():
+        order = Order.objects.select_related("contract").get(pk=order_id)
+        if not order_set_status(order=order, to=Status.IN_CONSTRUCTION, actor=actor, user=user,
+                                expected=Status.ACCEPTED, note="開通工事を開始しました"):
+            return False
+        try:
+            with transaction.atomic():
+                issued, dropped = _issue_items(order)
+                mail_ids += _activated(order, issued, actor=actor, user=user)
+                if dropped:
+                    OrderEvent.objects.create(
+                        order=order, at=clock.now(), from_status=Status.ACTIVATED, to_status=Status.ACTIVATED,
+                        actor=OrderEvent.Actor.SYSTEM,
+                        note="O4: フリーダイヤル・ナビダイヤル紐付が未完了のため特定番号通知をキャンセルしました（"
+                             + "、".join(dropped) + "）")
+                    mail = mail_compose(order=order, kind=SentMail.Kind.OPTION_CANCELLED,
+                                        extra={"numbers": dropped})
+                    if mail:
+                        mail_ids.append(mail.pk)
+        except (InsufficientStock, ValidationError, IntegrityError, DataError) as exc:
+            logger.warning("order %s could not be activated: %s", order.request_id, exc)
+            note = ("空き番号が不足したため開通できませんでした。" if isinstance(exc, InsufficientStock)
+                    else "番号の払い出しに失敗しました。")
+            order_set_status(order=order, to=Status.ERROR, actor=actor, user=user, note=note,
+                             expected=Status.IN_CONSTRUCTION)  # the savepoint undid any later move
+    if mail_ids:
+        transaction.on_commit(lambda: dispatch.mails_enqueue(mail_ids))
+    return True
+
+
+def order_retry(*, order_id, actor: str = OrderEvent.Actor.OPERATOR, user=None) -> bool:
+    """An order in エラー (e.g. stock ran out) goes back to 受付済 and is activated again, by the
+    same service as the worker's, once the operator has added stock."""
+    with transaction.atomic():
+        order = Order.objects.get(pk=order_id)
+        if not order_set_status(order=order, to=Status.ACCEPTED, actor=actor, user=user, expected=Status.ERROR,
+                                note="エラーのお申し込みを再実行します"):
+            return False
+        if order.scheduled_on and order.scheduled_on < clock.today():
+            # Activated on the day it really happens, so 竣工 is two business days from then.
+            Order.objects.filter(pk=order.pk).update(scheduled_on=clock.today())
+            order.scheduled_on = clock.today()
+    if order.flow != Flow.IMMEDIATE and order.scheduled_on and order.scheduled_on > clock.today():
+        return True  # a scheduled order waits for its date again
+    order_activate(order_id=order_id, actor=actor, user=user)
+    return True
+
+
+def _activation_day(order: Order) -> dt.date:
+    """開通日: today for an immediate order; a scheduled or sales order's own date (also when the
+    demo clock jumped past it)."""
+    if order.flow != Flow.IMMEDIATE and order.scheduled_on:
+        return min(order.scheduled_on, clock.today())
+    return clock.today()
+
+
+def _issue_items(order: Order) -> tuple[int, list[str]]:
+    """Issue the order's numbers with their options; return the count and the 特定番号通知
+    numbers dropped by O4. Items are read as plain values (10,000 rows stay cheap) and each kind
+    of item goes in one statement: new numbers per stock pool, reserved numbers per code, ported
+    numbers all at once."""
+    day = _activation_day(order)
+    fields = ("base_number_id", "kind", "quantity", "reservation_code_id", "reserved_number", "ported_number",
+              *OPTION_FIELDS, "base_number__kind", "base_number__number")
+    items = [list(item) for item in order.items.order_by("position").values_list(*fields)]
+    notify = {item[9] for item in items if item[9]}
+    # O4: 特定番号通知 needs its freephone / navi-dial link complete by the construction date.
+    dropped = set(o4_unlinked(contract=order.contract, day=day, numbers=notify)) if notify else set()
+    by_code: dict[int, list[TargetRow]] = defaultdict(list)
+    rows: list[IssueRow] = []
+    ported: list[TargetRow] = []
+    added: dict[int, int] = defaultdict(int)  # numbers per base number, for its representative group
+    for base_id, kind, quantity, code_id, reserved, ported_number, *options, base_kind, base_number in items:
+        if options[3] in dropped:
+            options[3] = ""  # O4: cancelled automatically
+        added[base_id] += quantity
+        if ported_number:
+            ported.append(TargetRow(ported_number, base_id, *options))
+        elif code_id:
+            by_code[code_id].append(TargetRow(reserved, base_id, *options))
+        else:
+            kind_, area = pool_for(base_kind=base_kind, base_number=base_number,
+                                   contract_area=order.contract.area_code, kind=kind)
+            rows.append(IssueRow(base_id, kind_, area, quantity, *options))
+    issued = 0
+    if rows:
+        issued += numbers_issue_rows(rows=rows, source=order.request_id, day=day)
+    codes = {c.pk: c for c in ReservationCode.objects.filter(pk__in=by_code).order_by("pk")}
+    for code_id, targets in sorted(by_code.items()):
+        issued += reserved_numbers_issue(code=codes[code_id], numbers=targets, source=order.request_id, day=day)
+    if ported:
+        issued += ported_numbers_issue(numbers=ported, source=order.request_id, day=day)
+    representative_groups_grow(added=added)  # E8: issued numbers join their base number's group
+    if any(item[1] == phone.KIND_0AJ for item in items) and not order.contract.oaj_used:
+        VoiceContract.objects.filter(pk=order.contract_id).update(oaj_used=True)
+    if order.network_changes:
+        network_changes_apply(order=order)
+    return issued, sorted(dropped)
+
+
+def _activated(order: Order, issued: int, *, actor: str, user=None) -> list[int]:
+    day = _activation_day(order)
+    order.activated_on = day
+    if order.flow == Flow.IMMEDIATE:
+        order.completed_on = day  # B2: an immediate order completes (竣工) at activation
+        order.completion_due_on = day
+    else:
+        order.completion_due_on = rules.completion_date(day)
+    order.save(update_fields=["activated_on", "completed_on", "completion_due_on"])
+    order_set_status(order=order, to=Status.ACTIVATED, actor=actor, user=user,
+                     note=f"{issued:,}件の番号を払い出し、開通しました")
+    if order.flow == Flow.IMMEDIATE:
+        order_set_status(order=order, to=Status.COMPLETED, actor=OrderEvent.Actor.SYSTEM,
+                         note="開通と同時に竣工しました（B2）")
+    mail = mail_compose(order=order, kind=SentMail.Kind.COMPLETED, extra={"issued": issued})
+    return [mail.pk] if mail else []
+
+
+def order_complete(*, order_id, actor: str = OrderEvent.Actor.SYSTEM, user=None) -> bool:
+    """竣工: two business days after activation (scheduled and sales orders)."""
+    with transaction.atomic():
+        order = Order.objects.get(pk=order_id)
+        if not order_set_status(order=order, to=Status.COMPLETED, actor=actor, user=user,
+                                expected=Status.ACTIVATED, note="竣工しました（開通日の2営業日後）"
+                                if actor == OrderEvent.Actor.SYSTEM else "竣工にしました"):
+            return False
+        Order.objects.filter(pk=order.pk).update(completed_on=order.completion_due_on or clock.today())
+    return True
+
+
+def orders_run_due() -> dict[str, int]:
+    """Activate every scheduled or sales order whose date has come (JST), then complete every
+    activated order whose 竣工 date has come. Each step claims its order, so two runs at once
+    (beat and a demo-clock move) never do anything twice."""
+    today = clock.today()
+    lost = clock.now() - dt.timedelta(seconds=settings.PORTAL_LOST_TASK_SECONDS)
+    due = Order.objects.filter(status=Status.ACCEPTED, scheduled_on__lte=today).filter(
+        # Immediate orders are activated by their own task; one whose task was lost (broker down,
+        # worker killed mid-activation: its transaction rolled back) is picked up here.
+        ~Q(flow=Flow.IMMEDIATE) | Q(submitted_at__lt=lost))
+    activated = sum(_safely(order_activate, pk) for pk in due.order_by("scheduled_on").values_list("pk", flat=True))
+    done = Order.objects.filter(status=Status.ACTIVATED, completion_due_on__lte=today)
+    completed = sum(_safely(order_complete, pk) for pk in done.values_list("pk", flat=True))
+    return {"activated": activated, "completed": completed}
+
+
+def mails_sweep() -> int:
+    """Deliver every committed mail whose delivery task was lost (beat runs this)."""
+    from orders.mail import mail_deliver, mails_undelivered
+
+    delivered = 0
+    for mail_id in mails_undelivered(older_than=dt.timedelta(seconds=settings.PORTAL_LOST_TASK_SECONDS)):
+        try:
+            delivered += mail_deliver(mail_id=mail_id)
+        except Exception:
+            logger.exception("sweep could not deliver mail %s", mail_id)
+    return delivered
+
+
+def _safely(work, order_id) -> bool:
+    """One order's failure must not hold up the others due on this tick."""
+    try:
+        return work(order_id=order_id)
+    except Exception:
+        logger.exception("due work failed for order %s", order_id)
+        return False
+
+
+def network_changes_apply(*, order: Order) -> None:
+    """At activation: the order's 0AJ site NW address additions and deletions."""
+    for change in order.network_changes:
+        if change["action"] == "add":
+            NetworkAddress.objects.get_or_create(contract=order.contract, network=change["network"],
+                                                 prefix_length=change["prefix"])
+        else:
+            NetworkAddress.objects.filter(contract=order.contract, network=change["network"],
+                                          prefix_length=change["prefix"]).delete()

@@ -1,0 +1,33 @@
+"""After commit, the work is handed to the worker (the simulated network). A broker that cannot be
+reached never turns saved work into an error page: what was not enqueued is found again by the
+sweeps (beat) when the broker is back."""
+
+import logging
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue(task, ids: list) -> bool:
+    """`task.delay(id)` for each id; at the first failure the rest is left to the sweeps."""
+    for item in ids:
+        try:
+            task.delay(item)
+        except Exception:
+            logger.warning("could not enqueue %s(%s) and what follows; the sweeps will pick them up", task.name,
+                           item, exc_info=True)
+            return False
+    return True
+
+
+def activations_enqueue(order_ids: list, mail_ids: list[int]) -> None:
+    """A submit's orders to activate, then its mails (mails wait if the broker is down)."""
+    from orders import tasks  # tasks call the services, which call this
+
+    if enqueue(tasks.order_activate, [str(order_id) for order_id in order_ids]):
+        enqueue(tasks.mail_deliver, mail_ids)
+
+
+def mails_enqueue(mail_ids: list[int]) -> None:
+    from orders import tasks
+
+    enqueue(tasks.mail_deliver, mail_ids)

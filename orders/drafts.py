@@ -1,0 +1,46 @@
+"""Drafts (作成中): created, saved step by step, expired."""
+
+import logging
+
+from numbering.models import VoiceGroup
+from orders.models import (
+    Draft,
+    Flow,
+)
+from orders.selectors import draft_expiry
+from portal import clock
+
+logger = logging.getLogger(__name__)
+
+
+def draft_create(*, user, voice_group: VoiceGroup, flow: str = Flow.IMMEDIATE) -> Draft:
+    now = clock.now()
+    return Draft.objects.create(
+        organisation=user.organisation, created_by=user, voice_group=voice_group, flow=flow,
+        created_at=now, updated_at=now,
+        contact={
+            "contact_name": user.get_full_name(), "contact_department": user.department,
+            "contact_phone": user.phone, "contact_email": user.email,
+        },
+    )
+
+
+def draft_save(*, draft: Draft, finished: int | None = None, **fields) -> None:
+    """Save what a step holds; `finished` marks that step done. The confirm step re-checks
+    everything, so a change in an earlier step can never slip through unchecked."""
+    for name, value in fields.items():
+        setattr(draft, name, value)
+    if finished is not None:
+        draft.step_done = max(draft.step_done, finished)
+    draft.updated_at = clock.now()
+    names = {*fields, "step_done", "updated_at"}
+    # Only the fields this step holds, and never over a submitted draft: a request that read the
+    # draft before another tab's submit committed must not make it submittable again.
+    Draft.objects.filter(pk=draft.pk, submitted_at__isnull=True).update(
+        **{name: getattr(draft, name) for name in names})
+
+
+def drafts_expire() -> int:
+    """Old unfinished drafts go away (a beat task runs this)."""
+    deleted, _ = Draft.objects.filter(submitted_at__isnull=True, updated_at__lt=draft_expiry()).delete()
+    return deleted

@@ -1,0 +1,68 @@
+"""The order status table in action: request IDs, status moves (claimed by conditional update,
+written to the timeline) and cancellation."""
+
+import logging
+
+from django.db import transaction
+
+from numbering.services import (
+    reservation_code_release,
+)
+from orders import dispatch
+from orders.mail import mail_compose
+from orders.models import (
+    TRANSITIONS,
+    Order,
+    OrderEvent,
+    RequestIdSequence,
+    SentMail,
+    Status,
+)
+from portal import clock
+
+logger = logging.getLogger(__name__)
+
+
+class InvalidTransition(Exception):
+    pass
+
+
+def request_id_new() -> str:
+    """A unique request ID, made before any work on the order starts."""
+    return f"2{RequestIdSequence.objects.create().pk:010d}"
+
+
+@transaction.atomic
+def order_set_status(
+    *, order: Order, to: str, actor: str, user=None, note: str = "", expected: str | None = None
+) -> bool:
+    """Move an order along the status table and record it on the timeline.
+
+    Claims the change with a conditional update, so a duplicated task changes nothing twice:
+    returns False (and records nothing) when the order is no longer in `expected`.
+    """
+    current = expected or order.status
+    if to not in TRANSITIONS[current]:
+        raise InvalidTransition(f"{order.request_id}: {current} → {to} is not allowed")
+    changed = Order.objects.filter(pk=order.pk, status=current).update(status=to)
+    if not changed:
+        return False
+    OrderEvent.objects.create(
+        order=order, at=clock.now(), from_status=current, to_status=to, actor=actor, user=user,
+        note=note,
+    )
+    order.status = to
+    return True
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, actor: str, user=None, note: str = "") -> bool:
+    """Cancel an order before its activation; its held reservation codes are released."""
+    if not order_set_status(order=order, to=Status.CANCELLED, actor=actor, user=user,
+                            note=note or "お申し込みをキャンセルしました"):
+        return False
+    reservation_code_release(holder=order.request_id)
+    mail = mail_compose(order=order, kind=SentMail.Kind.CANCELLED)
+    if mail:
+        transaction.on_commit(lambda: dispatch.mails_enqueue([mail.pk]))
+    return True
