@@ -184,10 +184,13 @@ def orders_run_due() -> dict[str, int]:
     (beat and a demo-clock move) never do anything twice."""
     today = clock.today()
     lost = clock.now() - dt.timedelta(seconds=settings.PORTAL_LOST_TASK_SECONDS)
+    now_hhmm = clock.now().astimezone(clock.JST).strftime("%H:%M")
     due = Order.objects.filter(status=Status.ACCEPTED, scheduled_on__lte=today).filter(
         # Immediate orders are activated by their own task; one whose task was lost (broker down,
         # worker killed mid-activation: its transaction rolled back) is picked up here.
-        ~Q(flow=Flow.IMMEDIATE) | Q(submitted_at__lt=lost))
+        ~Q(flow=Flow.IMMEDIATE) | Q(submitted_at__lt=lost)).filter(
+        # A desired time (工事希望時間, "HH:MM" JST) holds the activation until that time of its day.
+        Q(scheduled_on__lt=today) | Q(desired_time="") | Q(desired_time__lte=now_hhmm))
     activated = sum(_safely(order_activate, pk) for pk in due.order_by("scheduled_on").values_list("pk", flat=True))
     done = Order.objects.filter(status=Status.ACTIVATED, completion_due_on__lte=today)
     completed = sum(_safely(order_complete, pk) for pk in done.values_list("pk", flat=True))

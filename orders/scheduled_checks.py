@@ -123,8 +123,8 @@ def date_check(*, day: dt.date | None, earliest: dt.date, time: str, reason: str
         errors["date"] = _("工事希望年月日は最短納期日（%(d)s）以降の日付を指定してください。") % {
             "d": earliest.isoformat()}
     outside = not business_days.is_business_day(day)
-    if porting:
-        if not re.match(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", time or ""):
+    if porting and time:  # optional: "工事希望時間を指定することができます"
+        if not re.match(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", time):
             errors["time"] = _("工事希望時間を「09:00」の形式で入力してください。")
         else:
             at = dt.time.fromisoformat(time)

@@ -187,3 +187,18 @@ def test_a_lost_immediate_task_is_picked_up_and_one_failure_does_not_stop_the_ot
     statuses = {o.pk: o.status for o in Order.objects.all()}
     assert statuses[lost.pk] == Status.COMPLETED and statuses[fresh.pk] == Status.ACCEPTED
     assert statuses[broken.pk] == Status.ERROR
+
+
+def test_a_desired_time_holds_activation_until_that_time_of_the_day(stocked, settings):
+    """工事希望時間: an order asking for 19:00 is not activated at 18:59 of its day, but at 19:00."""
+    settings.PORTAL_DEMO_CLOCK = True
+    on = clock.today() + dt.timedelta(days=1)
+    order = scheduled_order(stocked, on=on)
+    Order.objects.filter(pk=order.pk).update(desired_time="19:00")
+    before = dt.datetime.combine(on, dt.time(18, 59, 30), tzinfo=clock.JST)  # the demo clock moves in whole seconds
+    assert services.demo_clock_advance(delta=before - clock.now()) == {"activated": 0, "completed": 0}
+    order.refresh_from_db()
+    assert order.status == Status.ACCEPTED
+    assert services.demo_clock_advance(delta=dt.timedelta(minutes=1)) == {"activated": 1, "completed": 0}
+    order.refresh_from_db()
+    assert order.status == Status.ACTIVATED and order.activated_on == on

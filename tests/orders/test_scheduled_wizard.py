@@ -207,6 +207,11 @@ def test_a_porting_item_with_conditional_fields_and_a_desired_time(client, alice
     assert "工事希望時間" in page and earliest.isoformat() in page
     response = client.post(s_url(draft, 4), {"date": earliest.isoformat(), "time": "19:00", "action": "next"})
     assert response.status_code == 422 and "理由を入力してください" in response.content.decode()
+    # The time may be given (指定することができます): without one the step passes.
+    response = client.post(s_url(draft, 4), {"date": earliest.isoformat(), "time": "", "action": "next",
+                                             "nw-action": ["add"], "nw-network": ["198.51.100.0"],
+                                             "nw-prefix": ["28"]})
+    assert response.url == s_url(draft, 5)
     response = client.post(s_url(draft, 4), {"date": earliest.isoformat(), "time": "10:00", "action": "next",
                                              "nw-action": ["add"], "nw-network": ["198.51.100.0"],
                                              "nw-prefix": ["28"]})
@@ -296,3 +301,15 @@ def test_a_submitted_draft_is_not_revived_by_a_late_step_save(alice, stocked):
     draft_save(draft=stale, finished=2, method="screen")
     draft.refresh_from_db()
     assert draft.submitted_at is not None and draft.method == ""
+
+
+def test_the_screens_use_the_guides_words(client, alice, stocked):
+    """ご契約内容 shows the service type as the guide does; the content note names the buttons the
+    rows really have (行追加 here)."""
+    draft = start(client, alice, stocked)
+    client.post(s_url(draft, 3), {"action": "new"})
+    client.post(i_url(draft, 1), {"pick": ["0312345678"]})
+    page = client.get(i_url(draft, 2)).content.decode()
+    assert "Arcstar IP Voice (Universal One)" in page
+    assert "[[+] 行追加]ボタン" in page and "[[+] 追加]ボタン" not in page
+    assert "[+] 行追加" in page
