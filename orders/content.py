@@ -237,7 +237,24 @@ def content_check(
 
     if immediate:
         _check_eligibility(result, red_index, blue_index)
+    else:
+        _check_oaj_allowed(result, red_index, blue_index)
     return result
+
+
+def _check_oaj_allowed(result: Content, red_index: list[int], blue_index: list[int]) -> None:
+    """The scheduled flow takes any content its N番 allows; E2 (Smart PBX, 0AJ never used) sends
+    0AJ numbers to sales, so those rows are refused and 050 rows stay."""
+    for contract in result.contracts():
+        decision = eligibility_check(contract=contract, wish=Wish(kinds=frozenset({phone.KIND_0AJ})))
+        if decision.rule != "E2":
+            continue
+        for line, i in zip(result.red, red_index, strict=True):
+            if line.base.contract_id == contract.pk and line.kind == phone.KIND_0AJ:
+                result.add("red", i, "kind", f"[E2] {decision.reason}")
+        for line, i in zip(result.blue, blue_index, strict=True):
+            if line.base.contract_id == contract.pk and phone.kind_of(line.number) == phone.KIND_0AJ:
+                result.add("blue", i, "number", f"[E2] {decision.reason}")
 
 
 def _check_eligibility(result: Content, red_index: list[int], blue_index: list[int]) -> None:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from numbering import phone
 from numbering.models import FreephoneLink, NetworkAddress, VoiceContract
+from orders.eligibility import Wish, eligibility_check
 from portal import business_days
 
 FREEPHONE = re.compile(r"^0(120[0-9]{6}|800[0-9]{7}|570[0-9]{6})$")
@@ -161,6 +162,8 @@ def porting_rows_check(*, contract: VoiceContract, bases: list[str], rows: list[
         taken |= set(model.objects.filter(number__in=numbers).values_list("number", flat=True))
     seen: dict[str, int] = {}
     line_types = dict(LINE_TYPES)
+    # Ported numbers are 0AJ numbers: E2 (Smart PBX, 0AJ never used) sends them to sales.
+    e2 = eligibility_check(contract=contract, wish=Wish(kinds=frozenset({phone.KIND_0AJ}), porting=True))
     for i, row in enumerate(rows):
         if not any(str(row.get(f) or "").strip() for f in ("number", "carrier1")):
             continue
@@ -174,7 +177,9 @@ def porting_rows_check(*, contract: VoiceContract, bases: list[str], rows: list[
         except Exception as exc:  # ValidationError with the reason
             row_errors["number"] = getattr(exc, "messages", [str(exc)])[0] + _("（番号ポータビリティは0AJ番号です）")
         else:
-            if number in taken:
+            if e2.rule == "E2":
+                row_errors["number"] = f"[E2] {e2.reason}"
+            elif number in taken:
                 row_errors["number"] = _("%(n)s はすでにご利用中または登録済みの番号です。") % {"n": number}
             elif number in seen:
                 row_errors["number"] = _("%(n)s はNo.%(no)sにも入力されています。") % {

@@ -129,8 +129,12 @@ def _contract(request: HttpRequest, draft: Draft) -> HttpResponse:
     contracts = list(draft.voice_group.contracts.order_by("number"))
     rows = []
     for contract in contracts:
-        decision = eligibility_check(contract=contract, wish=Wish(kinds=frozenset({phone.KIND_0AJ})))
-        rows.append((contract, decision.flow == Flow.SALES, decision))
+        # Nothing is wanted yet: a contract is refused only if no content at all could be ordered on
+        # it here. E2 (Smart PBX, 0AJ never used) refuses 0AJ content later, not the contract: 050
+        # numbers, 特定番号通知 (E5) … remain orderable.
+        decision = eligibility_check(contract=contract, wish=Wish())
+        oaj = eligibility_check(contract=contract, wish=Wish(kinds=frozenset({phone.KIND_0AJ})))
+        rows.append((contract, decision.flow == Flow.SALES, oaj if oaj.rule == "E2" else decision))
     error = ""
     if request.method == "POST":
         chosen = next((c for c, refused, _d in rows if c.number == request.POST.get("contract") and not refused), None)

@@ -149,7 +149,9 @@ def test_a_saved_item_can_be_changed_and_removed(client, alice, stocked):
     assert draft.items == []
 
 
-def test_e2_contracts_cannot_be_chosen(client, alice, stocked):
+def test_e2_refuses_0aj_content_not_the_contract(client, alice, stocked):
+    """Smart PBX that never used 0AJ: the N番 can be chosen (050 numbers, 特定番号通知 … are
+    orderable here); 0AJ rows and ported (0AJ) numbers are refused with E2's reason."""
     factories.contract(alice.organisation, "N100000002", base_numbers=["05012345678"], service_type="smart_pbx",
                        group_id=stocked.voice_group.group_id)
     client.force_login(alice)
@@ -157,8 +159,23 @@ def test_e2_contracts_cannot_be_chosen(client, alice, stocked):
     draft = Draft.objects.get()
     client.post(s_url(draft, 1), {"agree": "on"})
     page = client.get(s_url(draft, 2)).content.decode()
-    assert "E2" in page and 'value="N100000002"' not in page
-    assert client.post(s_url(draft, 2), {"contract": "N100000002"}).status_code == 422
+    assert 'value="N100000002"' in page and "営業担当経由" in page and "E2" in page
+    assert client.post(s_url(draft, 2), {"contract": "N100000002"}).url == s_url(draft, 3)
+    client.post(s_url(draft, 3), {"action": "new"})
+    assert client.post(i_url(draft, 1), {"pick": ["05012345678"]}).url == i_url(draft, 2)
+    rows = {"red-base": ["05012345678", "05012345678"], "red-kind": ["0AJ", "050"], "red-quantity": ["1", "1"],
+            "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "next"}
+    response = client.post(i_url(draft, 2), rows)
+    assert response.status_code == 422 and "[E2]" in response.content.decode()
+    rows.update({"red-base": ["05012345678"], "red-kind": ["050"], "red-quantity": ["1"]})
+    assert client.post(i_url(draft, 2), rows).url == i_url(draft, 3)
+    client.post(i_url(draft, 3), {})
+    assert client.post(i_url(draft, 4)).url == s_url(draft, 3)
+    # Porting brings 0AJ numbers: refused the same way.
+    client.post(s_url(draft, 3), {"action": "new_porting"})
+    client.post(i_url(draft, 1), {"pick": ["05012345678"]})
+    response = client.post(i_url(draft, 2), {**PORT_ROW, "port-base": ["05012345678"]})
+    assert response.status_code == 422 and "[E2]" in response.content.decode()
 
 
 def test_a_weekend_date_needs_a_full_width_reason(client, alice, stocked):
