@@ -14,12 +14,11 @@ from numbering.models import BaseNumber, ReservationCode, ReservedNumber, VoiceG
 from numbering.services import issue_area_code, stock_free_counts, stock_pool
 from orders import rules
 from orders.eligibility import Wish, eligibility_check, representative_overflow
+from orders.state import BlueRow, RedRow
 from portal import clock
 from portal.models import Organisation
 
 KINDS = (phone.KIND_0AJ, phone.KIND_050)
-RED_FIELDS = ("base", "kind", "quantity")
-BLUE_FIELDS = ("base", "number", "code")
 # Rules that depend on the number kind (0AJ) and on the quantity (E8): the error goes on that field.
 KIND_RULES = {"E2", "E4", "E6"}
 
@@ -60,6 +59,13 @@ class Content:
     def add(self, box: str, index: int, field_name: str, message: str) -> None:
         self.errors.append(RowError(box, index, field_name, message))
 
+    def red_rows(self) -> list[RedRow]:
+        """The red lines as checked (normalised), to be saved in a draft."""
+        return [RedRow(base=ln.base.number, kind=ln.kind, quantity=str(ln.quantity)) for ln in self.red]
+
+    def blue_rows(self) -> list[BlueRow]:
+        return [BlueRow(base=ln.base.number, number=ln.number, code=ln.code.code) for ln in self.blue]
+
     def contracts(self) -> list:
         """The N番 of the content, each of which becomes its own order."""
         seen = {}
@@ -72,17 +78,12 @@ def _clean(value) -> str:
     return phone.normalise(str(value if value is not None else ""))
 
 
-def is_blank(row: dict, fields: tuple[str, ...]) -> bool:
-    """A row with nothing but its base number (preselected on screen) is an empty row."""
-    return not any(str(row.get(name) or "").strip() for name in fields if name != "base")
-
-
 def content_check(
     *,
     organisation: Organisation,
     voice_group: VoiceGroup,
-    red_rows: list[dict],
-    blue_rows: list[dict],
+    red_rows: list[RedRow],
+    blue_rows: list[BlueRow],
     chosen: list[str] | None = None,
     max_quantity: int = rules.QUANTITY_MAX_IMMEDIATE,
     immediate: bool = True,
@@ -117,13 +118,13 @@ def content_check(
     seen_red: dict[tuple[str, str], int] = {}
     red_index: list[int] = []
     for i, row in enumerate(red_rows):
-        if is_blank(row, RED_FIELDS):
+        if row.is_blank():
             continue
-        base = base_of("red", i, row.get("base"))
-        kind = _clean(row.get("kind")).upper().replace("０", "0")
+        base = base_of("red", i, row.base)
+        kind = _clean(row.kind).upper().replace("０", "0")
         if kind not in KINDS:
             result.add("red", i, "kind", _("追加する電話番号の種類（0AJ番号・050番号）を選択してください。"))
-        raw_quantity = _clean(row.get("quantity"))
+        raw_quantity = _clean(row.quantity)
         quantity = int(raw_quantity) if raw_quantity.isascii() and raw_quantity.isdigit() else 0
         if not 1 <= quantity <= max_quantity:
             result.add("red", i, "quantity", _("追加番号数は1～%(max)sまでの数字で入力してください。")
@@ -131,7 +132,8 @@ def content_check(
         if base is None or kind not in KINDS or not 1 <= quantity <= max_quantity:
             continue
         key = (base.number, kind)
-        if key in seen_red:
+        # Immediate: one row per base number and kind. Scheduled: two rows may differ by options.
+        if immediate and key in seen_red:
             result.add("red", i, "base", _("同じ基本契約番号・電話番号の種類の行がNo.%(no)sにあります。")
                        % {"no": seen_red[key] + 1})
             continue
@@ -140,7 +142,7 @@ def content_check(
         red_index.append(i)
 
     # Blue box: one reserved number a row, with its code.
-    wanted_codes = {_clean(row.get("code")).upper() for row in blue_rows} - {""}
+    wanted_codes = {_clean(row.code).upper() for row in blue_rows} - {""}
     codes = {c.code: c for c in ReservationCode.objects.filter(  # another organisation's code is unknown here
         code__in=wanted_codes, contract__voice_group__organisation=organisation)}
     code_numbers: dict[int, set[str]] = defaultdict(set)
@@ -150,18 +152,18 @@ def content_check(
     seen_blue: dict[str, int] = {}
     blue_index: list[int] = []
     for i, row in enumerate(blue_rows):
-        if is_blank(row, BLUE_FIELDS):
+        if row.is_blank():
             continue
-        base = base_of("blue", i, row.get("base"))
+        base = base_of("blue", i, row.base)
         number = ""
         try:
-            number = phone.validate(str(row.get("number") or ""))
+            number = phone.validate(str(row.number))
         except Exception as exc:  # ValidationError: the message says what is wrong
             messages = getattr(exc, "messages", [str(exc)])
-            if not str(row.get("number") or "").strip():
+            if not str(row.number).strip():
                 messages = [_("予約した電話番号を入力してください。")]
             result.add("blue", i, "number", messages[0])
-        code_text = _clean(row.get("code")).upper()
+        code_text = _clean(row.code).upper()
         code = codes.get(code_text)
         if not code_text:
             result.add("blue", i, "code", _("番号予約コードを入力してください。"))
@@ -218,7 +220,7 @@ def content_check(
                 "番号予約コードで予約されたすべての番号をお申し込みください（未入力: %(numbers)s）。")
                 % {"numbers": shown})
 
-    if all(is_blank(r, RED_FIELDS) for r in red_rows) and all(is_blank(r, BLUE_FIELDS) for r in blue_rows):
+    if all(r.is_blank() for r in red_rows) and all(r.is_blank() for r in blue_rows):
         result.non_field.append(_("①、②のどちらかのお申し込み内容を入力してください。"))
         return result
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from numbering import phone
 from orders.content import Content
+from orders.state import BlueRow, RedRow
 
 COLUMNS = ["基本契約番号", "追加する電話番号", "追加番号数", "番号予約コード"]
 FIELD_LABELS = {"base": "基本契約番号", "kind": "追加する電話番号", "number": "追加する電話番号",
@@ -24,8 +25,8 @@ KIND_WORDS = {"0AJ": "0AJ", "0AJ番号": "0AJ", "050": "050", "050番号": "050"
 
 @dataclass
 class CsvRows:
-    red: list[dict] = field(default_factory=list)
-    blue: list[dict] = field(default_factory=list)
+    red: list[RedRow] = field(default_factory=list)
+    blue: list[BlueRow] = field(default_factory=list)
     lines: dict[tuple[str, int], int] = field(default_factory=dict)   # (box, index) → line number
     errors: list[tuple[int, str, str]] = field(default_factory=list)  # (line, column, message)
 
@@ -86,11 +87,11 @@ def csv_read(data: bytes) -> CsvRows:
                         "番号予約コードを指定する行の追加番号数は1（または空欄）です。")))
                     continue
                 result.lines[("blue", len(result.blue))] = line
-                result.blue.append({"base": base, "number": number, "code": code})
+                result.blue.append(BlueRow(base=base, number=number, code=code))
             else:
                 kind = KIND_WORDS.get(phone.normalise(number).upper().replace("ＡＪ", "AJ"), number)
                 result.lines[("red", len(result.red))] = line
-                result.red.append({"base": base, "kind": kind, "quantity": quantity})
+                result.red.append(RedRow(base=base, kind=kind, quantity=quantity))
     except csv.Error as exc:
         result.errors.append((reader.line_num, "", _("CSVの形式が正しくありません（%(error)s）。") % {"error": exc}))
     if not result.red and not result.blue and not result.errors:

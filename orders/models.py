@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from numbering.models import BaseNumber, NumberKind, ReservationCode, VoiceContract, VoiceGroup
+from orders.state import BlueRow, Contact, Item, RedRow, Schedule, StateField, load_editing
 from portal import clock
 from portal.models import Organisation
 
@@ -205,17 +206,17 @@ class Draft(models.Model):
     agreed = models.BooleanField(default=False)
     method = models.CharField(max_length=10, choices=Method.choices, blank=True)
     base_numbers = models.JSONField(default=list, blank=True)   # chosen base numbers, in order
-    red_rows = models.JSONField(default=list, blank=True)       # [{"base", "kind", "quantity"}]
-    blue_rows = models.JSONField(default=list, blank=True)      # [{"base", "number", "code"}]
-    contact = models.JSONField(default=dict, blank=True)
+    red_rows = StateField(default=list, blank=True, schema=list[RedRow])
+    blue_rows = StateField(default=list, blank=True, schema=list[BlueRow])
+    contact = StateField(default=dict, blank=True, schema=Contact)
     csv_name = models.CharField(max_length=200, blank=True)
     # The scheduled flow: its N番, the saved content items (sub-orders), the item being edited and
     # the other confirmations and date (NW addresses, desired date/time, reason).
     contract = models.ForeignKey(VoiceContract, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
                                  verbose_name=_("音声契約番号"))
-    items = models.JSONField(default=list, blank=True)
-    editing = models.JSONField(default=dict, blank=True)
-    extra = models.JSONField(default=dict, blank=True)
+    items = StateField(default=list, blank=True, schema=list[Item])
+    editing = StateField(default=dict, blank=True, schema=load_editing)  # None when no item is open
+    extra = StateField(default=dict, blank=True, schema=Schedule)
     created_at = models.DateTimeField(_("作成日時"))
     updated_at = models.DateTimeField(_("更新日時"))
     submitted_at = models.DateTimeField(_("申し込み日時"), null=True, blank=True)

@@ -36,10 +36,10 @@ from orders.scheduled_checks import (
     aml_check,
     date_check,
     network_rows_check,
-    option_at,
     options_clean,
     porting_rows_check,
 )
+from orders.state import AmlAnswers, Options, PortingItem, dump, option_at
 from orders.status import request_id_new
 from portal import clock
 from portal.db import is_retryable
@@ -78,9 +78,6 @@ class ContentInvalid(Exception):
     def __init__(self, content: Content) -> None:
         super().__init__("order content is invalid")
         self.content = content
-
-
-CONTACT_KEYS = ("contact_name", "contact_department", "contact_phone", "contact_email")
 
 
 def draft_content_check(*, draft: Draft) -> Content:
@@ -124,7 +121,7 @@ def contracts_lock(contract_ids) -> None:
 
 def _draft_contract_ids(draft: Draft) -> set[int]:
     """The N番 a draft's rows name (any base number of its voice group)."""
-    numbers = {phone.normalise(str(row.get("base") or "")) for row in [*draft.red_rows, *draft.blue_rows]} - {""}
+    numbers = {phone.normalise(str(row.base)) for row in [*draft.red_rows, *draft.blue_rows]} - {""}
     return set(BaseNumber.objects.filter(number__in=numbers, contract__voice_group=draft.voice_group_id)
                .values_list("contract_id", flat=True))
 
@@ -147,7 +144,7 @@ def _draft_submit(*, draft_id, user) -> list[Order]:
     if not content.ok:
         raise ContentInvalid(content)
     now = clock.now()
-    contact = {key: draft.contact.get(key, "") for key in CONTACT_KEYS}
+    contact = dump(draft.contact)
     orders: list[Order] = []
     mails: list[int] = []
     codes_by_order: list[tuple[Order, dict]] = []
@@ -200,25 +197,12 @@ def _codes_hold(codes_by_order: list[tuple[Order, dict]]) -> None:
                 % {"code": code.code}]))
 
 
-ITEM_DIALIN = "dialin"
-
-
-ITEM_PORTING = "porting"
-
-
 def scheduled_has_porting(draft: Draft) -> bool:
-    return any(item.get("type") == ITEM_PORTING for item in draft.items)
+    return any(item.porting for item in draft.items)
 
 
 def scheduled_item_kinds(draft: Draft) -> set[str]:
-    kinds = set()
-    for item in draft.items:
-        if item.get("type") == ITEM_PORTING:
-            kinds.add(phone.KIND_0AJ)
-            continue
-        kinds |= {r["kind"] for r in item.get("red", [])}
-        kinds |= {phone.kind_of(phone.normalise(r["number"])) for r in item.get("blue", [])}
-    return kinds - {None}
+    return set().union(*(item.kinds() for item in draft.items))
 
 
 def scheduled_lead_items(draft: Draft) -> set[str]:
@@ -226,15 +210,17 @@ def scheduled_lead_items(draft: Draft) -> set[str]:
     items = {LeadTime.Item.DIALIN}
     if scheduled_has_porting(draft):
         items.add(LeadTime.Item.PORTING)
-    options = [o for item in draft.items
-               for o in [*item.get("red_options", []), *item.get("blue_options", []), *item.get("port_options", [])]]
-    if any(o.get("specific_number_notification") or o.get("forwarding_specific_number") for o in options):
+    if any(o.special for item in draft.items for o in item.all_options()):
         items.add(LeadTime.Item.SPECIAL_OPTION)
-    if draft.extra.get("network"):
+    if draft.extra.network:
         items.add(LeadTime.Item.NW_ADDRESS)
     if draft.contract and aml_applies(contract=draft.contract, items=draft.items):
         items.add(LeadTime.Item.AML)
     return set(items)
+
+
+OPTION_FIELDS = ("message_box", "anonymous_call_rejection", "nuisance_call_rejection",
+                 "specific_number_notification", "forwarding_specific_number")
 
 
 def scheduled_check(*, draft: Draft) -> tuple[list[dict], list[str]]:
@@ -250,28 +236,28 @@ def scheduled_check(*, draft: Draft) -> tuple[list[dict], list[str]]:
     if decision.flow == Flow.SALES:
         problems.append(f"[{decision.rule}] {decision.reason}")
 
-    def with_options(number: int, label: str, kind: str, options: dict, **fields) -> None:
-        clean, errors = options_clean(kind=kind, raw=_options_raw(options))
+    def with_options(number: int, label: str, kind: str, options: Options, **fields) -> None:
+        clean, errors = options_clean(kind=kind, raw=options)
         problems.extend(_("お申し込み内容%(n)s %(label)s: %(message)s") % {
             "n": number, "label": label, "message": m} for m in errors.values())
-        rows.append({**fields, "kind": kind, **clean})
+        rows.append({**fields, "kind": kind, **{name: getattr(clean, name) for name in OPTION_FIELDS}})
 
     for number, item in enumerate(draft.items, start=1):
-        if item.get("type") == ITEM_PORTING:
+        if isinstance(item, PortingItem):
             clean, errors = porting_rows_check(
-                contract=contract, bases=item.get("bases", []), rows=item.get("ports", []),
-                remaining=item.get("remaining", ""), remaining_rows=item.get("remaining_rows", []))
+                contract=contract, bases=item.bases, rows=item.ports, remaining=item.remaining,
+                remaining_rows=item.remaining_rows)
             for error in errors.values():
                 messages = error.values() if isinstance(error, dict) else [error]
                 problems.extend(_("お申し込み内容%(n)s: %(message)s") % {"n": number, "message": m} for m in messages)
             for i, row in enumerate(clean):
-                with_options(number, row["number"], phone.KIND_0AJ, option_at(item.get("port_options"), i),
-                             base=row["base"], quantity=1, ported_number=row["number"],
-                             port={k: v for k, v in row.items() if k not in ("base", "number")})
+                port = {k: v for k, v in dump(row).items() if k not in ("base", "number")}
+                with_options(number, row.number, phone.KIND_0AJ, option_at(item.port_options, i),
+                             base=row.base, quantity=1, ported_number=row.number, port=port)
             continue
         content = content_check(
-            organisation=draft.organisation, voice_group=draft.voice_group, red_rows=item.get("red", []),
-            blue_rows=item.get("blue", []), chosen=item.get("bases", []), max_quantity=rules.QUANTITY_MAX_SCHEDULED,
+            organisation=draft.organisation, voice_group=draft.voice_group, red_rows=item.red,
+            blue_rows=item.blue, chosen=item.bases, max_quantity=rules.QUANTITY_MAX_SCHEDULED,
             immediate=False)
         for error in content.errors:
             problems.append(_("お申し込み内容%(n)s %(box)s No.%(row)s: %(message)s") % {
@@ -279,21 +265,22 @@ def scheduled_check(*, draft: Draft) -> tuple[list[dict], list[str]]:
                 "message": error.message})
         problems.extend(content.non_field)
         for i, line in enumerate(content.red):
-            with_options(number, f"No.{i + 1}", line.kind, option_at(item.get("red_options"), i),
+            with_options(number, f"No.{i + 1}", line.kind, option_at(item.red_options, i),
                          base=line.base.number, quantity=line.quantity)
         for i, line in enumerate(content.blue):
-            with_options(number, line.number, phone.kind_of(line.number), option_at(item.get("blue_options"), i),
+            with_options(number, line.number, phone.kind_of(line.number), option_at(item.blue_options, i),
                          base=line.base.number, quantity=1, reservation_code=line.code, reserved_number=line.number)
-    _rows, nw_errors = network_rows_check(contract=contract, rows=draft.extra.get("network", []),
+    extra = draft.extra
+    _rows, nw_errors = network_rows_check(contract=contract, rows=extra.network,
                                           required=phone.KIND_0AJ in scheduled_item_kinds(draft))
     problems.extend(nw_errors.values())
-    day = parse_date(draft.extra.get("date"))
+    day = parse_date(extra.date)
     earliest = earliest_date(items=scheduled_lead_items(draft))
-    problems.extend(date_check(day=day, earliest=earliest, time=draft.extra.get("time", ""),
-                               reason=draft.extra.get("reason", ""), porting=scheduled_has_porting(draft)).values())
+    problems.extend(date_check(day=day, earliest=earliest, time=extra.time, reason=extra.reason,
+                               porting=scheduled_has_porting(draft)).values())
     if aml_applies(contract=contract, items=draft.items):
-        aml = draft.extra.get("aml") or {}
-        has_file = Attachment.objects.filter(pk=aml.get("attachment") or None, draft=draft).exists()
+        aml = extra.aml or AmlAnswers()
+        has_file = Attachment.objects.filter(pk=aml.attachment or None, draft=draft).exists()
         problems.extend(aml_check(data=aml, has_file=has_file).values())
     ported = [r["ported_number"] for r in rows if r.get("ported_number")]
     if len(ported) != len(set(ported)):
@@ -325,20 +312,22 @@ def _scheduled_submit(*, draft_id, user) -> list[Order]:
     if problems:
         raise ContentInvalid(Content(non_field=problems))
     now = clock.now()
-    day = parse_date(draft.extra["date"])
+    extra = draft.extra
+    day = parse_date(extra.date)
     contract = draft.contract
-    only_porting = all(item.get("type") == ITEM_PORTING for item in draft.items)
-    porting_details = [{"remaining": item.get("remaining", ""), "remaining_rows": item.get("remaining_rows", [])}
-                       for item in draft.items if item.get("type") == ITEM_PORTING]
+    only_porting = all(item.porting for item in draft.items)
+    porting_details = [{"remaining": item.remaining, "remaining_rows": dump(item.remaining_rows)}
+                       for item in draft.items if isinstance(item, PortingItem)]
     order = Order.objects.create(
         request_id=request_id_new(), organisation=draft.organisation, contract=contract, channel=Channel.PORTAL,
         flow=Flow.SCHEDULED, submitted_at=now, scheduled_on=day,
         kind_label="ダイヤルイン番号の追加（番号ポータビリティ）" if only_porting else "ダイヤルイン番号の追加",
         details={"porting": porting_details} if porting_details else {},
         completion_due_on=rules.completion_date(day), draft_id=draft.pk, created_by=user,
-        desired_time=draft.extra.get("time", ""), desired_reason=draft.extra.get("reason", ""),
-        network_changes=draft.extra.get("network_clean", []),
-        **{key: draft.contact.get(key, "") for key in CONTACT_KEYS},
+        desired_time=extra.time, desired_reason=extra.reason,
+        network_changes=[{"action": r.action, "network": r.network, "prefix": int(r.prefix)}
+                         for r in extra.network_clean],
+        **dump(draft.contact),
     )
     bases = {b.number: b for b in BaseNumber.objects.filter(contract=contract)}
     # Built from the checked, normalised rows, never from the raw draft.
@@ -348,10 +337,10 @@ def _scheduled_submit(*, draft_id, user) -> list[Order]:
     codes = {row["reservation_code"].pk: row["reservation_code"] for row in rows if row.get("reservation_code")}
     OrderItem.objects.bulk_create(items, batch_size=2000)
     _codes_hold([(order, codes)])
-    aml = draft.extra.get("aml") or {}
-    if aml.get("attachment"):
-        Attachment.objects.filter(pk=aml["attachment"] or None, draft=draft).update(order=order)
-        order.details = {**order.details, "aml": {k: v for k, v in aml.items() if k != "attachment"}}
+    aml = extra.aml
+    if aml and aml.attachment:
+        Attachment.objects.filter(pk=aml.attachment, draft=draft).update(order=order)
+        order.details = {**order.details, "aml": {k: v for k, v in dump(aml).items() if k != "attachment"}}
         order.save(update_fields=["details"])
     OrderEvent.objects.create(order=order, at=now, to_status=Status.ACCEPTED, actor=OrderEvent.Actor.CUSTOMER,
                               user=user, note="お申し込みを受け付けました（工事日指定）")
@@ -363,7 +352,3 @@ def _scheduled_submit(*, draft_id, user) -> list[Order]:
         transaction.on_commit(lambda: dispatch.mails_enqueue([mail.pk]))
     return [order]
 
-
-def _options_raw(options: dict) -> dict:
-    return {**options, "notification_on": bool(options.get("specific_number_notification")),
-            "forwarding_on": bool(options.get("forwarding_specific_number"))}

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from numbering import phone
 from numbering.models import FreephoneLink, NetworkAddress, VoiceContract
 from orders.eligibility import Wish, eligibility_check
+from orders.state import AmlAnswers, Item, NetworkRow, Options, PortRow, RemainingRow
 from portal import business_days
 
 FREEPHONE = re.compile(r"^0(120[0-9]{6}|800[0-9]{7}|570[0-9]{6})$")
@@ -18,48 +19,41 @@ WORK_START, WORK_END = dt.time(8, 30), dt.time(17, 0)
 REASON_MAX = 175
 
 
-def option_at(options: list | None, i: int) -> dict:
-    """The options of row i; rows and their options lists are kept the same length."""
-    return options[i] if options and i < len(options) else {}
-
-
-def options_clean(*, kind: str, raw: dict) -> tuple[dict, dict[str, str]]:
-    """Options of one row (red box) or number (blue box); O1–O3 refused with the rule named."""
-    options = {
-        "message_box": bool(raw.get("message_box")),
-        "anonymous_call_rejection": bool(raw.get("anonymous_call_rejection")),
-        "nuisance_call_rejection": bool(raw.get("nuisance_call_rejection")),
-        "specific_number_notification": phone.normalise(str(raw.get("specific_number_notification") or ""))
-        if raw.get("notification_on") else "",
-        "forwarding_specific_number": phone.normalise(str(raw.get("forwarding_specific_number") or ""))
-        if raw.get("forwarding_on") else "",
-    }
+def options_clean(*, kind: str, raw: Options) -> tuple[Options, dict[str, str]]:
+    """Options of one row (red box) or number (blue box) as typed (`notification_on` and
+    `forwarding_on` are the 契約する switches); O1–O3 refused with the rule named. Returns the
+    options as they are kept: numbers normalised, a number without its switch dropped."""
+    notification = phone.normalise(raw.specific_number_notification) if raw.notification_on else ""
+    forwarding = phone.normalise(raw.forwarding_specific_number) if raw.forwarding_on else ""
+    options = Options(message_box=raw.message_box, anonymous_call_rejection=raw.anonymous_call_rejection,
+                      nuisance_call_rejection=raw.nuisance_call_rejection,
+                      specific_number_notification=notification, forwarding_specific_number=forwarding,
+                      notification_on=bool(notification), forwarding_on=bool(forwarding))
     errors: dict[str, str] = {}
-    notification, forwarding = options["specific_number_notification"], options["forwarding_specific_number"]
-    if raw.get("notification_on") and not FREEPHONE.match(notification):
+    if raw.notification_on and not FREEPHONE.match(notification):
         errors["specific_number_notification"] = _(
             "通知する番号は、フリーダイヤル（0120・0800）またはナビダイヤル（0570）の番号を入力してください。")
-    if raw.get("forwarding_on") and not re.match(r"^0[0-9]{9,10}$", forwarding):
+    if raw.forwarding_on and not re.match(r"^0[0-9]{9,10}$", forwarding):
         errors["forwarding_specific_number"] = _("転送先の電話番号を10桁または11桁の数字で入力してください。")
     if forwarding and kind == phone.KIND_050:
         errors["forwarding_specific_number"] = _("050番号には転送先特定番号をお申し込みいただけません（O2）。")
     elif forwarding and notification:
         errors["forwarding_specific_number"] = _(
             "転送先特定番号と特定番号通知は、同じ番号に同時にお申し込みいただけません（O1）。")
-    elif forwarding and options["message_box"]:
+    elif forwarding and options.message_box:
         errors["forwarding_specific_number"] = _(
             "転送先特定番号とメッセージボックスは、同時にお申し込みいただけません（O3）。")
     return options, errors
 
 
-def options_summary(options: dict) -> list[str]:
-    labels = {"message_box": _("メッセージボックス"), "anonymous_call_rejection": _("非通知着信拒否"),
-              "nuisance_call_rejection": _("迷惑電話お断り")}
-    parts = [label for key, label in labels.items() if options.get(key)]
-    if options.get("specific_number_notification"):
-        parts.append(_("特定番号通知（%(n)s）") % {"n": options["specific_number_notification"]})
-    if options.get("forwarding_specific_number"):
-        parts.append(_("転送先特定番号（%(n)s）") % {"n": options["forwarding_specific_number"]})
+def options_summary(options: Options) -> list[str]:
+    parts = [label for on, label in ((options.message_box, _("メッセージボックス")),
+                                     (options.anonymous_call_rejection, _("非通知着信拒否")),
+                                     (options.nuisance_call_rejection, _("迷惑電話お断り"))) if on]
+    if options.specific_number_notification:
+        parts.append(_("特定番号通知（%(n)s）") % {"n": options.specific_number_notification})
+    if options.forwarding_specific_number:
+        parts.append(_("転送先特定番号（%(n)s）") % {"n": options.forwarding_specific_number})
     return parts
 
 
@@ -76,14 +70,15 @@ def is_full_width(text: str) -> bool:
     return all(unicodedata.east_asian_width(c) in ("F", "W") for c in text)
 
 
-def network_rows_check(*, contract: VoiceContract, rows: list[dict], required: bool) -> tuple[list[dict], dict]:
+def network_rows_check(*, contract: VoiceContract, rows: list[NetworkRow],
+                       required: bool) -> tuple[list[NetworkRow], dict]:
     """0AJ利用拠点NWアドレス情報: rows of (add/delete, IPv4 network, prefix length)."""
     registered = {f"{a.network}/{a.prefix_length}" for a in NetworkAddress.objects.filter(contract=contract)}
     cleaned, errors = [], {}
     seen = set()
     for i, row in enumerate(rows):
-        network, prefix = str(row.get("network") or "").strip(), phone.normalise(str(row.get("prefix") or ""))
-        action = row.get("action") or "add"
+        network, prefix = str(row.network).strip(), phone.normalise(str(row.prefix))
+        action = row.action or "add"
         if not network and not prefix:
             continue
         try:
@@ -104,8 +99,8 @@ def network_rows_check(*, contract: VoiceContract, rows: list[dict], required: b
         elif action == "delete" and key not in registered:
             errors[i] = _("%(net)s は登録されていないため削除できません。") % {"net": key}
         else:
-            cleaned.append({"action": action, "network": str(net.network_address), "prefix": net.prefixlen})
-    if required and not registered and not any(r["action"] == "add" for r in cleaned) and not errors:
+            cleaned.append(NetworkRow(action=action, network=str(net.network_address), prefix=str(net.prefixlen)))
+    if required and not registered and not any(r.action == "add" for r in cleaned) and not errors:
         errors["rows"] = _("0AJ番号をご利用いただくため、0AJ利用拠点NWアドレスを1件以上入力してください。")
     return cleaned, errors
 
@@ -141,22 +136,20 @@ def date_check(*, day: dt.date | None, earliest: dt.date, time: str, reason: str
 # --- Sub-order B: dial-in addition by number portability -------------------------------------
 
 LINE_TYPES = [("analog", "アナログ回線"), ("isdn", "ISDN回線"), ("hikari", "ひかり電話"), ("other", "その他")]
-PORT_FIELDS = ("base", "number", "carrier1", "carrier2", "line_type", "holder", "holder_name", "address",
-               "address_text", "contractor_address", "dsu")
 TEXT_MAX = 60
 
 
-def porting_rows_check(*, contract: VoiceContract, bases: list[str], rows: list[dict],
-                       remaining: str, remaining_rows: list[dict]) -> tuple[list[dict], dict]:
+def porting_rows_check(*, contract: VoiceContract, bases: list[str], rows: list[PortRow],
+                       remaining: str, remaining_rows: list[RemainingRow]) -> tuple[list[PortRow], dict]:
     """Numbers to port, per row, and the order-level remaining number (残置番号) with its table.
     Conditional fields: 契約者住所 when the line holder is another name, DSU/配線等の撤去 for ISDN."""
     from numbering.models import BaseNumber, DialInNumber, ReservedNumber, StockNumber
     from numbering.services import issue_area_code
 
     errors: dict = {}
-    cleaned: list[dict] = []
+    cleaned: list[PortRow] = []
     base_map = {b.number: b for b in BaseNumber.objects.filter(contract=contract, number__in=bases)}
-    numbers = [phone.normalise(str(r.get("number") or "")) for r in rows]
+    numbers = [phone.normalise(str(row.number)) for row in rows]
     taken = set()
     for model in (StockNumber, ReservedNumber, DialInNumber, BaseNumber):
         taken |= set(model.objects.filter(number__in=numbers).values_list("number", flat=True))
@@ -165,10 +158,10 @@ def porting_rows_check(*, contract: VoiceContract, bases: list[str], rows: list[
     # Ported numbers are 0AJ numbers: E2 (Smart PBX, 0AJ never used) sends them to sales.
     e2 = eligibility_check(contract=contract, wish=Wish(kinds=frozenset({phone.KIND_0AJ}), porting=True))
     for i, row in enumerate(rows):
-        if not any(str(row.get(f) or "").strip() for f in ("number", "carrier1")):
+        if row.is_blank():
             continue
         row_errors = {}
-        base = base_map.get(phone.normalise(str(row.get("base") or "")))
+        base = base_map.get(phone.normalise(str(row.base)))
         if base is None:
             row_errors["base"] = _("基本契約番号を選択してください。")
         number = numbers[i]
@@ -189,7 +182,7 @@ def porting_rows_check(*, contract: VoiceContract, bases: list[str], rows: list[
                     "%(n)s は基本契約番号 %(base)s の市外局番（%(area)s）の番号ではありません。") % {
                     "n": number, "base": base.number, "area": issue_area_code(base)}
         seen.setdefault(number, i)
-        texts = {f: str(row.get(f) or "").strip() for f in PORT_FIELDS}
+        texts = {f: str(getattr(row, f)).strip() for f in PortRow.FIELDS}
         if not texts["carrier1"]:
             row_errors["carrier1"] = _("電話事業者名1を入力してください。")
         for f in ("carrier1", "carrier2", "holder_name", "address_text", "contractor_address"):
@@ -213,25 +206,25 @@ def porting_rows_check(*, contract: VoiceContract, bases: list[str], rows: list[
         if row_errors:
             errors[i] = row_errors
             continue
-        cleaned.append({
+        cleaned.append(PortRow(**{
             **texts, "base": base.number, "number": number,
-            "holder_name": texts["holder_name"] if texts["holder"] == "other" else contract.holder_name,
-            "address_text": texts["address_text"] if texts["address"] == "other" else contract.installation_address,
+            "holder_name": texts["holder_name"] if texts["holder"] == "other" else "",
+            "address_text": texts["address_text"] if texts["address"] == "other" else "",
             "contractor_address": texts["contractor_address"] if texts["holder"] == "other" else "",
             "dsu": texts["dsu"] if texts["line_type"] == "isdn" else "",
             "line_type_label": line_types[texts["line_type"]],
-        })
+        }))
     if not cleaned and not errors:
         errors["rows"] = _("番号ポータビリティで追加する番号を1件以上入力してください。")
     if remaining not in ("有", "無"):
         errors["remaining"] = _("残置番号の有無を選択してください。")
     elif remaining == "有":
-        kept = [r for r in remaining_rows if str(r.get("number") or "").strip()]
+        kept = [r for r in remaining_rows if str(r.number).strip()]
         if not kept:
             errors["remaining_rows"] = _("残置番号が「有」の場合は、残回線構成表を入力してください。")
         for r in kept:
             try:
-                phone.validate(str(r["number"]))
+                phone.validate(str(r.number))
             except Exception as exc:
                 errors["remaining_rows"] = getattr(exc, "messages", [str(exc)])[0]
     return cleaned, errors
@@ -242,29 +235,19 @@ def porting_rows_check(*, contract: VoiceContract, bases: list[str], rows: list[
 AML_PERSON_MAX, AML_DEPT_MAX = 20, 40
 
 
-def aml_applies(*, contract: VoiceContract, items: list[dict]) -> bool:
+def aml_applies(*, contract: VoiceContract, items: list[Item]) -> bool:
     """Shown for a cloud plan adding new 0ABJ numbers (not for porting)."""
-    if not contract.is_cloud:
-        return False
-    for item in items:
-        if item.get("type") == "porting":
-            continue
-        if any(r.get("kind") == phone.KIND_0AJ for r in item.get("red", [])):
-            return True
-        if any(phone.kind_of(phone.normalise(str(r.get("number") or ""))) == phone.KIND_0AJ
-               for r in item.get("blue", [])):
-            return True
-    return False
+    return contract.is_cloud and any(phone.KIND_0AJ in item.kinds() for item in items if not item.porting)
 
 
-def aml_check(*, data: dict, has_file: bool) -> dict[str, str]:
+def aml_check(*, data: AmlAnswers, has_file: bool) -> dict[str, str]:
     errors: dict[str, str] = {}
-    if data.get("changed") not in ("変更なし", "変更あり"):
+    if data.changed not in ("変更なし", "変更あり"):
         errors["aml_changed"] = _("前回確認時からの変更の有無を選択してください。")
     for key, label, limit in (("person", _("取引担当者名（確認用）"), AML_PERSON_MAX),
                               ("dept", _("送付先部署名"), AML_DEPT_MAX),
                               ("recipient", _("送付先ご担当者名"), AML_PERSON_MAX)):
-        value = data.get(key, "")
+        value = getattr(data, key)
         if not value:
             errors[f"aml_{key}"] = _("%(label)sを入力してください。") % {"label": label}
         elif len(value) > limit or not is_full_width(value):

@@ -1,8 +1,8 @@
 from django.urls import path
 
 from orders import views
+from orders.flows import draft_pages, scheduled
 from orders.flows import immediate as wizard
-from orders.flows import scheduled
 
 app_name = "orders"
 urlpatterns = [
@@ -16,14 +16,14 @@ urlpatterns = [
     path("drafts/<uuid:draft_id>/s/<int:step>/", scheduled.scheduled_step, name="scheduled_step"),
     path("drafts/<uuid:draft_id>/item/<int:sub>/", scheduled.scheduled_item, name="scheduled_item"),
     path("drafts/<uuid:draft_id>/item/rows/", scheduled.scheduled_item_rows, name="scheduled_item_rows"),
-    path("drafts/", wizard.draft_list, name="draft_list"),
-    path("drafts/<uuid:draft_id>/", wizard.draft_resume, name="draft_resume"),
-    path("drafts/<uuid:draft_id>/discard/", wizard.draft_discard, name="draft_discard"),
+    path("drafts/", draft_pages.draft_list, name="draft_list"),
+    path("drafts/<uuid:draft_id>/", draft_pages.draft_resume, name="draft_resume"),
+    path("drafts/<uuid:draft_id>/discard/", draft_pages.draft_discard, name="draft_discard"),
     path("drafts/<uuid:draft_id>/step/<int:step>/", wizard.wizard_step, name="wizard_step"),
     path("drafts/<uuid:draft_id>/bases/", wizard.wizard_bases, name="wizard_bases"),
     path("drafts/<uuid:draft_id>/rows/", wizard.wizard_rows, name="wizard_rows"),
     path("drafts/<uuid:draft_id>/template.csv", wizard.wizard_csv_template, name="wizard_csv_template"),
-    path("drafts/<uuid:draft_id>/accepted/", wizard.wizard_accepted, name="wizard_accepted"),
+    path("drafts/<uuid:draft_id>/accepted/", draft_pages.wizard_accepted, name="wizard_accepted"),
     path("history/", views.history, name="history"),
     path("mail/", views.mailbox, name="mailbox"),
     path("attachments/<uuid:attachment_id>/", views.attachment_download, name="attachment"),

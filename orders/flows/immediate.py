@@ -8,7 +8,6 @@ paging and row add/remove instant, through fragment URLs of their own.
 
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -23,12 +22,13 @@ from numbering import phone
 from numbering import selectors as numbering_selectors
 from numbering.models import BaseNumber, VoiceContract
 from orders import csv_input, drafts, placement, rules, selectors
-from orders.content import BLUE_FIELDS, RED_FIELDS, content_check, emergency_notice_applies
+from orders.content import content_check, emergency_notice_applies
 from orders.eligibility import Wish, eligibility_check
 from orders.flows.framework import Precondition, Step, draft_view
 from orders.flows.shared import apply_row_action, bound, contact_step, content_context, rows_from_post
 from orders.forms import AgreementForm, CsvUploadForm, MethodForm
-from orders.models import Draft, Flow, Order
+from orders.models import Draft, Flow
+from orders.state import BlueRow, RedRow
 from portal.views import customer_required
 
 BASE_PAGE_SIZE = 100
@@ -72,33 +72,6 @@ def _open_drafts(request: HttpRequest):
     return selectors.drafts_open(organisation=request.user.organisation)
 
 
-@require_GET
-@customer_required
-def draft_list(request: HttpRequest) -> HttpResponse:
-    drafts = list(_open_drafts(request))
-    return render(request, "orders/wizard/drafts.html", {"drafts": drafts, "nav": "ipvoice",
-                                                         "days": settings.PORTAL_DRAFT_DAYS})
-
-
-@require_GET
-@draft_view(flow=None)
-def draft_resume(request: HttpRequest, draft: Draft) -> HttpResponse:
-    """再開: the first unfinished step of a draft (of either flow)."""
-    if draft.flow == Flow.SCHEDULED:
-        if draft.editing:
-            return redirect("orders:scheduled_item", draft_id=draft.pk, sub=draft.editing.get("done", 0) + 1)
-        return redirect("orders:scheduled_step", draft_id=draft.pk, step=min(draft.step_done + 1, 6))
-    return redirect("orders:wizard_step", draft_id=draft.pk, step=_first_unfinished(draft))
-
-
-@require_POST
-@draft_view(flow=None)
-def draft_discard(request: HttpRequest, draft: Draft) -> HttpResponse:
-    draft.delete()
-    messages.success(request, _("作成中のお申し込みを破棄しました。"))
-    return redirect("orders:draft_list")
-
-
 def _first_unfinished(draft: Draft) -> int:
     step = min(draft.step_done + 1, 6)
     if draft.method == Draft.Method.CSV and step == 4:
@@ -114,6 +87,11 @@ def _wizard_context(draft: Draft, step: int, **extra) -> dict:
 
 
 # --- The steps ------------------------------------------------------------------------------
+
+def resume_url(draft: Draft) -> str:
+    """再開: the first unfinished step."""
+    return reverse("orders:wizard_step", args=[draft.pk, _first_unfinished(draft)])
+
 
 def _first_unfinished_url(draft: Draft, _kwargs: dict | None = None) -> str:
     return reverse("orders:wizard_step", args=[draft.pk, _first_unfinished(draft)])
@@ -267,9 +245,7 @@ def _step_csv(request: HttpRequest, draft: Draft) -> HttpResponse:
             bases = list(dict.fromkeys(line.base.number for line in [*content.red, *content.blue]))
             drafts.draft_save(
                 draft=draft, finished=4, base_numbers=bases, csv_name=upload.name[:200],
-                red_rows=[{"base": ln.base.number, "kind": ln.kind, "quantity": str(ln.quantity)}
-                          for ln in content.red],
-                blue_rows=[{"base": ln.base.number, "number": ln.number, "code": ln.code.code} for ln in content.blue],
+                red_rows=content.red_rows(), blue_rows=content.blue_rows(),
             )
             messages.success(request, _("CSVファイル「%(name)s」の%(rows)s行を確認しました。") % {
                 "name": upload.name, "rows": f"{len(rows.red) + len(rows.blue):,}"})
@@ -296,10 +272,8 @@ def wizard_csv_template(request: HttpRequest, draft: Draft) -> HttpResponse:
 
 # Step 4: order content, the red box and the blue box.
 
-def _draft_rows(draft: Draft) -> tuple[list[dict], list[dict]]:
-    red = [dict(r) for r in draft.red_rows] or [dict.fromkeys(RED_FIELDS, "")]
-    blue = [dict(r) for r in draft.blue_rows] or [dict.fromkeys(BLUE_FIELDS, "")]
-    return red, blue
+def _draft_rows(draft: Draft) -> tuple[list[RedRow], list[BlueRow]]:
+    return draft.red_rows or [RedRow()], draft.blue_rows or [BlueRow()]
 
 
 def _step_content(request: HttpRequest, draft: Draft) -> HttpResponse:
@@ -307,8 +281,8 @@ def _step_content(request: HttpRequest, draft: Draft) -> HttpResponse:
         red, blue = _draft_rows(draft)
         return render(request, "orders/wizard/step4_content.html",
                       _wizard_context(draft, 4, **content_context(draft, red, blue)))
-    red = rows_from_post(request.POST, "red", RED_FIELDS)
-    blue = rows_from_post(request.POST, "blue", BLUE_FIELDS)
+    red = rows_from_post(request.POST, "red", RedRow)
+    blue = rows_from_post(request.POST, "blue", BlueRow)
     action = request.POST.get("action", "next")
     if action != "next":
         red, blue = apply_row_action(action, red, blue)
@@ -318,10 +292,8 @@ def _step_content(request: HttpRequest, draft: Draft) -> HttpResponse:
     content = content_check(organisation=draft.organisation, voice_group=draft.voice_group,
                             red_rows=red, blue_rows=blue, chosen=draft.base_numbers)
     # Saved as checked: normalised numbers, kinds and codes.
-    keep_red = [{"base": ln.base.number, "kind": ln.kind, "quantity": str(ln.quantity)} for ln in content.red]
-    keep_blue = [{"base": ln.base.number, "number": ln.number, "code": ln.code.code} for ln in content.blue]
     if content.ok:
-        drafts.draft_save(draft=draft, finished=4, red_rows=keep_red, blue_rows=keep_blue)
+        drafts.draft_save(draft=draft, finished=4, red_rows=content.red_rows(), blue_rows=content.blue_rows())
         return _next(draft, 5)
     drafts.draft_save(draft=draft, red_rows=red, blue_rows=blue, step_done=min(draft.step_done, 3))
     return render(request, "orders/wizard/step4_content.html",
@@ -332,8 +304,8 @@ def _step_content(request: HttpRequest, draft: Draft) -> HttpResponse:
 @draft_view(flow=Flow.IMMEDIATE, fragment=True, preconditions=(BASES_CHOSEN,))
 def wizard_rows(request: HttpRequest, draft: Draft) -> HttpResponse:
     """[+] 行追加 / [-] 行削除 for htmx: saves the rows as typed and returns both boxes."""
-    red = rows_from_post(request.POST, "red", RED_FIELDS)
-    blue = rows_from_post(request.POST, "blue", BLUE_FIELDS)
+    red = rows_from_post(request.POST, "red", RedRow)
+    blue = rows_from_post(request.POST, "blue", BlueRow)
     red, blue = apply_row_action(request.POST.get("action", ""), red, blue)
     drafts.draft_save(draft=draft, red_rows=red, blue_rows=blue)
     response = render(request, "orders/wizard/step4_content.html#boxes",
@@ -388,18 +360,3 @@ FLOW_STEPS = (
 )
 STEPS = [(step.number, step.title) for step in FLOW_STEPS]
 STEP_VIEWS = {step.number: step.view for step in FLOW_STEPS}
-
-
-SUBMITTED = Precondition("submitted", met=lambda draft, kw: draft.submitted_at is not None,
-                         target=lambda draft, kw: reverse("orders:draft_resume", args=[draft.pk]))
-
-
-@require_GET
-@draft_view(flow=None, submitted_ok=True, preconditions=(SUBMITTED,))
-def wizard_accepted(request: HttpRequest, draft: Draft) -> HttpResponse:
-    """お申し込みを受け付けました (both flows)."""
-    orders = Order.objects.filter(draft_id=draft.pk, organisation=request.user.organisation).select_related(
-        "contract").order_by("request_id")
-    return render(request, "orders/wizard/accepted.html", {
-        "draft": draft, "orders": orders, "group": draft.voice_group, "nav": "ipvoice", "Flow": Flow,
-    })

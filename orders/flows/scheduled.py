@@ -22,7 +22,7 @@ from numbering import selectors as numbering_selectors
 from numbering.models import BaseNumber, NetworkAddress
 from orders import csv_input, drafts, placement, rules
 from orders.attachments import EXTENSIONS, attachment_store
-from orders.content import BLUE_FIELDS, RED_FIELDS, content_check, is_blank
+from orders.content import content_check
 from orders.eligibility import Wish, eligibility_check
 from orders.flows.framework import Precondition, Step, draft_view
 from orders.flows.shared import apply_row_action, bound, contact_step, content_context, rows_from_post
@@ -31,16 +31,28 @@ from orders.lead_times import earliest_date
 from orders.models import Attachment, Draft, Flow, LeadTime
 from orders.scheduled_checks import (
     LINE_TYPES,
-    PORT_FIELDS,
     aml_applies,
     aml_check,
     date_check,
     network_rows_check,
     o4_unlinked,
-    option_at,
     options_clean,
     options_summary,
     porting_rows_check,
+)
+from orders.state import (
+    AmlAnswers,
+    BlueRow,
+    DialInItem,
+    Editing,
+    Item,
+    NetworkRow,
+    Options,
+    PortingItem,
+    PortRow,
+    RedRow,
+    RemainingRow,
+    option_at,
 )
 from portal import business_days, clock
 from portal.views import customer_required
@@ -48,7 +60,6 @@ from portal.views import customer_required
 SUB_STEPS = {1: gettext_noop("追加先基本契約番号の選択"), 2: gettext_noop("お申し込み内容"),
              3: gettext_noop("付加機能"), 4: gettext_noop("お申し込み内容の確認")}
 PORT_SUB_STEPS = {**SUB_STEPS, 2: gettext_noop("番号ポータビリティの内容")}
-ITEM_PORTING = placement.ITEM_PORTING
 OPTION_INPUTS = ("message_box", "anonymous_call_rejection", "nuisance_call_rejection", "notification_on",
                  "specific_number_notification", "forwarding_on", "forwarding_specific_number")
 
@@ -90,6 +101,13 @@ def _first_unfinished_url(draft: Draft, _kwargs: dict | None = None) -> str:
     return reverse("orders:scheduled_step", args=[draft.pk, _first_unfinished(draft)])
 
 
+def resume_url(draft: Draft) -> str:
+    """再開: the open item's first unfinished sub-step, else the first unfinished step."""
+    if draft.editing is not None:
+        return reverse("orders:scheduled_item", args=[draft.pk, min(draft.editing.done + 1, 4)])
+    return _first_unfinished_url(draft)
+
+
 # Preconditions (named; see orders.flows.framework).
 STEP_IN_ORDER = Precondition(
     "no step before the one before it is unfinished",
@@ -101,12 +119,12 @@ NO_ITEM_OPEN = Precondition(
     target=lambda draft, kw: reverse("orders:scheduled_item", args=[draft.pk, 1]))
 ITEM_OPEN = Precondition(
     "an order item is open (opened from the menu)",
-    met=lambda draft, kw: draft.step_done >= 2 and bool(draft.editing),
+    met=lambda draft, kw: draft.step_done >= 2 and draft.editing is not None,
     target=lambda draft, kw: reverse("orders:scheduled_step", args=[draft.pk, min(_first_unfinished(draft), 3)]))
 SUB_STEP_IN_ORDER = Precondition(
     "no sub-step of the item before the one before it is unfinished",
-    met=lambda draft, kw: kw["sub"] in SUB_STEPS and kw["sub"] <= draft.editing.get("done", 0) + 1,
-    target=lambda draft, kw: reverse("orders:scheduled_item", args=[draft.pk, draft.editing.get("done", 0) + 1]))
+    met=lambda draft, kw: kw["sub"] in SUB_STEPS and kw["sub"] <= draft.editing.done + 1,
+    target=lambda draft, kw: reverse("orders:scheduled_item", args=[draft.pk, draft.editing.done + 1]))
 
 
 @require_http_methods(["GET", "POST"])
@@ -143,25 +161,17 @@ def _contract(request: HttpRequest, draft: Draft) -> HttpResponse:
         else:
             changes = {"contract": chosen}
             if draft.contract_id and draft.contract_id != chosen.pk:
-                changes.update(items=[], editing={}, extra={}, step_done=2)  # another N番: content anew
+                changes.update(items=[], editing=None, extra=None, step_done=2)  # another N番: content anew
             drafts.draft_save(draft=draft, finished=2, **changes)
             return _go(draft, 3)
     return render(request, "orders/scheduled/step2_contract.html", _context(draft, 2, rows=rows, error=error),
                   status=422 if error else 200)
 
 
-def _item_summary(item: dict) -> dict:
-    if item.get("type") == ITEM_PORTING:
-        options = [o for o in item.get("port_options", []) if options_summary(o)]
-        return {"label": _("ダイヤルイン番号追加（番号ポータビリティ）"), "bases": item.get("bases", []),
-                "total": len(item.get("ports", [])), "with_options": len(options)}
-    red = [r for r in item.get("red", []) if not is_blank(r, RED_FIELDS)]
-    blue = [r for r in item.get("blue", []) if not is_blank(r, BLUE_FIELDS)]
-    quantities = [phone.normalise(str(r.get("quantity") or "")) for r in red]
-    total = sum(int(q) for q in quantities if q.isascii() and q.isdigit()) + len(blue)
-    options = [o for o in [*item.get("red_options", []), *item.get("blue_options", [])] if options_summary(o)]
-    return {"label": _("ダイヤルイン番号追加"), "bases": item.get("bases", []), "total": total,
-            "with_options": len(options)}
+def _item_summary(item: Item) -> dict:
+    label = _("ダイヤルイン番号追加（番号ポータビリティ）") if item.porting else _("ダイヤルイン番号追加")
+    return {"label": label, "bases": item.bases, "total": item.number_count(),
+            "with_options": len([o for o in item.all_options() if o.any])}
 
 
 def _menu(request: HttpRequest, draft: Draft) -> HttpResponse:
@@ -169,19 +179,17 @@ def _menu(request: HttpRequest, draft: Draft) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action", "")
         if action == "new":
-            drafts.draft_save(draft=draft, editing={"index": None, "type": placement.ITEM_DIALIN, "done": 0,
-                                                      "bases": [], "red": [], "blue": []})
+            drafts.draft_save(draft=draft, editing=Editing(item=DialInItem()))
             return redirect("orders:scheduled_item", draft_id=draft.pk, sub=1)
         if action == "new_porting":
-            drafts.draft_save(draft=draft, editing={"index": None, "type": ITEM_PORTING, "done": 0, "bases": [],
-                                                      "ports": [], "remaining": "", "remaining_rows": []})
+            drafts.draft_save(draft=draft, editing=Editing(item=PortingItem()))
             return redirect("orders:scheduled_item", draft_id=draft.pk, sub=1)
         if action.startswith(("edit:", "delete:")):
             verb, _sep, index = action.partition(":")
             if index.isdigit() and int(index) < len(draft.items):
                 i = int(index)
                 if verb == "edit":
-                    drafts.draft_save(draft=draft, editing={**draft.items[i], "index": i, "done": 3})
+                    drafts.draft_save(draft=draft, editing=Editing(item=draft.items[i], index=i, done=3))
                     return redirect("orders:scheduled_item", draft_id=draft.pk, sub=1)
                 items = draft.items[:i] + draft.items[i + 1:]
                 drafts.draft_save(draft=draft, items=items, step_done=min(draft.step_done, 2 if not items else 3))
@@ -192,7 +200,7 @@ def _menu(request: HttpRequest, draft: Draft) -> HttpResponse:
                 return _go(draft, 4)
             error = _("お申し込み内容を1件以上保存してから「次へ」を押してください。")
     return render(request, "orders/scheduled/step3_menu.html", _context(
-        draft, 3, summaries=[_item_summary(i) for i in draft.items], error=error, editing=bool(draft.editing)),
+        draft, 3, summaries=[_item_summary(i) for i in draft.items], error=error, editing=draft.editing is not None),
         status=422 if error else 200)
 
 
@@ -205,25 +213,27 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
     needs_nw = _involves_oaj(draft)
     porting = placement.scheduled_has_porting(draft)
     needs_aml = aml_applies(contract=contract, items=draft.items)
-    attachment = Attachment.objects.filter(pk=(draft.extra.get("aml") or {}).get("attachment") or None,
-                                           draft=draft).first()
+    extra = draft.extra
+    aml = extra.aml or AmlAnswers()
+    attachment = Attachment.objects.filter(pk=aml.attachment or None, draft=draft).first()
     registered = list(NetworkAddress.objects.filter(contract=contract))
-    extra = dict(draft.extra)
-    rows = extra.get("network") or [{"action": "add", "network": "", "prefix": ""}]
+    rows = extra.network or [NetworkRow()]
     errors: dict = {}
     if request.method == "POST":
-        rows = [{"action": a, "network": n, "prefix": p} for a, n, p in zip(
+        rows = [NetworkRow(action=a, network=n, prefix=p) for a, n, p in zip(
             request.POST.getlist("nw-action"), request.POST.getlist("nw-network"), request.POST.getlist("nw-prefix"),
             strict=False)][:20]
         action = request.POST.get("action", "next")
         if action == "nw:add":
-            rows.append({"action": "add", "network": "", "prefix": ""})
+            rows.append(NetworkRow())
         elif action.startswith("nw:del:") and action[7:].isdigit() and int(action[7:]) < len(rows):
             rows.pop(int(action[7:]))
-        extra.update(network=rows if needs_nw else [], date=request.POST.get("date", "").strip(),
-                     reason=request.POST.get("reason", "").strip(),
-                     time=phone.normalise(request.POST.get("time", "")).replace("：", ":") if porting else "")
-        aml = {key: request.POST.get(f"aml_{key}", "").strip() for key in ("changed", "person", "dept", "recipient")}
+        extra.network = rows if needs_nw else []
+        extra.date = request.POST.get("date", "").strip()
+        extra.reason = request.POST.get("reason", "").strip()
+        extra.time = phone.normalise(request.POST.get("time", "")).replace("：", ":") if porting else ""
+        aml = AmlAnswers(**{key: request.POST.get(f"aml_{key}", "").strip()
+                            for key in ("changed", "person", "dept", "recipient")})
         upload = request.FILES.get("aml_file")
         if needs_aml and upload:
             from django.core.exceptions import ValidationError
@@ -232,33 +242,31 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
                 attachment = attachment_store(upload=upload, draft=draft, user=request.user)
             except ValidationError as exc:
                 errors["aml_file"] = exc.messages[0]
-        aml["attachment"] = str(attachment.pk) if attachment else ""
-        extra["aml"] = aml if needs_aml else {}
+        aml.attachment = str(attachment.pk) if attachment else ""
+        extra.aml = aml if needs_aml else None
         if action == "next":
             if needs_aml:
                 for key, message in aml_check(data=aml, has_file=attachment is not None).items():
                     errors.setdefault(key, message)  # a refused upload keeps its own reason
-            clean, nw_errors = network_rows_check(contract=contract, rows=extra["network"], required=needs_nw)
-            extra["network_clean"] = clean
+            extra.network_clean, nw_errors = network_rows_check(contract=contract, rows=extra.network,
+                                                                required=needs_nw)
             errors.update({f"nw_{k}": v for k, v in nw_errors.items()})
-            draft.extra = extra
             earliest = earliest_date(items=placement.scheduled_lead_items(draft))
-            errors.update(date_check(day=placement.parse_date(extra["date"]), earliest=earliest,
-                                     time=extra["time"], reason=extra["reason"], porting=porting))
-            if extra["date"] and placement.parse_date(extra["date"]) is None:
+            errors.update(date_check(day=placement.parse_date(extra.date), earliest=earliest,
+                                     time=extra.time, reason=extra.reason, porting=porting))
+            if extra.date and placement.parse_date(extra.date) is None:
                 errors["date"] = _("工事希望年月日を「2026-12-01」の形式で入力してください。")
             if not errors:
                 drafts.draft_save(draft=draft, finished=4, extra=extra)
                 return _go(draft, 5)
         drafts.draft_save(draft=draft, extra=extra)
-        rows = rows or [{"action": "add", "network": "", "prefix": ""}]
-    draft.extra = extra
+        rows = rows or [NetworkRow()]
     earliest = earliest_date(items=placement.scheduled_lead_items(draft))
     leads = LeadTime.objects.all()
     return render(request, "orders/scheduled/step4_other.html", _context(
         draft, 4, needs_nw=needs_nw, registered=registered, nw_rows=list(enumerate(rows)), errors=errors,
         earliest=earliest, leads=leads, today=clock.today(), extra=extra, porting=porting, needs_aml=needs_aml,
-        attachment=attachment, extensions=" ".join(EXTENSIONS), aml=extra.get("aml") or {},
+        attachment=attachment, extensions=" ".join(EXTENSIONS), aml=aml,
         calendar=_calendar(earliest)), status=422 if errors else 200)
 
 
@@ -283,18 +291,17 @@ def _contact(request: HttpRequest, draft: Draft) -> HttpResponse:
                         context=_context(draft, 5, back_url=reverse("orders:scheduled_step", args=[draft.pk, 4])))
 
 
-def _confirm_items(draft: Draft) -> list[dict]:
-    shown = []
-    for number, item in enumerate(draft.items, start=1):
-        red = [{"row": r, "options": options_summary(option_at(item.get("red_options"), i))}
-               for i, r in enumerate(item.get("red", []))]
-        blue = [{"row": r, "options": options_summary(option_at(item.get("blue_options"), i))}
-                for i, r in enumerate(item.get("blue", []))]
-        ports = [{"row": r, "options": options_summary(option_at(item.get("port_options"), i))}
-                 for i, r in enumerate(item.get("ports", []))]
-        shown.append({"no": number, "red": red, "blue": blue, "ports": ports, "type": item.get("type"),
-                      "remaining": item.get("remaining", ""), "remaining_rows": item.get("remaining_rows", [])})
-    return shown
+def _with_options(rows: list, options: list[Options]) -> list[dict]:
+    return [{"row": row, "options": options_summary(option_at(options, i))} for i, row in enumerate(rows)]
+
+
+def _item_shown(item: Item) -> dict:
+    """An item's rows, each with its options in words (sub-wizard confirm and the step-6 confirm)."""
+    if isinstance(item, PortingItem):
+        return {"porting": True, "ports": _with_options(item.ports, item.port_options), "red": [], "blue": [],
+                "remaining": item.remaining, "remaining_rows": item.remaining_rows}
+    return {"porting": False, "red": _with_options(item.red, item.red_options),
+            "blue": _with_options(item.blue, item.blue_options), "ports": []}
 
 
 def _confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
@@ -308,18 +315,16 @@ def _confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
             return redirect("orders:wizard_accepted", draft_id=draft.pk)
     else:
         _rows, problems = placement.scheduled_check(draft=draft)
-    day = placement.parse_date(draft.extra.get("date"))
-    notifications = {o.get("specific_number_notification") for i in draft.items
-                     for o in [*i.get("red_options", []), *i.get("blue_options", []), *(i.get("port_options") or [])]
-                     } - {"", None}
+    extra = draft.extra
+    day = placement.parse_date(extra.date)
+    notifications = {o.specific_number_notification for i in draft.items for o in i.all_options()} - {""}
+    aml = extra.aml or AmlAnswers()
     return render(request, "orders/scheduled/step6_confirm.html", _context(
-        draft, 6, items=_confirm_items(draft), problems=problems, day=day,
-        completion=rules.completion_date(day) if day else None,
-        o4=o4_unlinked(contract=draft.contract, numbers=notifications, day=day),
-        aml=draft.extra.get("aml") or {},
-        attachment=Attachment.objects.filter(pk=(draft.extra.get("aml") or {}).get("attachment") or None,
-                                             draft=draft).first(),
-        network=draft.extra.get("network_clean", [])), status=422 if problems and request.method == "POST" else 200)
+        draft, 6, items=[{"no": n, **_item_shown(item)} for n, item in enumerate(draft.items, start=1)],
+        problems=problems, day=day, completion=rules.completion_date(day) if day else None,
+        o4=o4_unlinked(contract=draft.contract, numbers=notifications, day=day), aml=aml,
+        attachment=Attachment.objects.filter(pk=aml.attachment or None, draft=draft).first(),
+        network=extra.network_clean), status=422 if problems and request.method == "POST" else 200)
 
 
 # The flow, declared: number, title (the guide's words), view.
@@ -341,40 +346,42 @@ STEP_VIEWS = {step.number: step.view for step in FLOW_STEPS}
 @draft_view(flow=Flow.SCHEDULED, preconditions=(ITEM_OPEN, SUB_STEP_IN_ORDER))
 def scheduled_item(request: HttpRequest, draft: Draft, sub: int) -> HttpResponse:
     if request.method == "POST" and request.POST.get("action") == "discard":
-        drafts.draft_save(draft=draft, editing={})
+        drafts.draft_save(draft=draft, editing=None)
         return _go(draft, 3)
-    content_view = _item_porting if draft.editing.get("type") == ITEM_PORTING else _item_content
+    content_view = _item_porting if draft.editing.item.porting else _item_content
     return {1: _item_bases, 2: content_view, 3: _item_options, 4: _item_save}[sub](request, draft)
 
 
 def _item_context(draft: Draft, sub: int, **extra) -> dict:
-    steps = PORT_SUB_STEPS if draft.editing.get("type") == ITEM_PORTING else SUB_STEPS
+    steps = PORT_SUB_STEPS if draft.editing.item.porting else SUB_STEPS
     return _context(draft, 3, sub=sub, sub_title=steps[sub], sub_steps=steps, **extra)
 
 
 def _edit(draft: Draft, done: int | None = None, back_to: int | None = None, **changes) -> None:
     """Save the item being edited. `done` marks a sub-step passed; `back_to` is for unchecked
     changes to the content, after which the later sub-steps must be passed again."""
-    editing = {**draft.editing, **changes}
+    editing = draft.editing
+    for name, value in changes.items():
+        setattr(editing.item, name, value)
     if done is not None:
-        editing["done"] = max(editing.get("done", 0), done)
+        editing.done = max(editing.done, done)
     if back_to is not None:
-        editing["done"] = min(editing.get("done", 0), back_to)
+        editing.done = min(editing.done, back_to)
     drafts.draft_save(draft=draft, editing=editing)
 
 
 def _item_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
     """追加先基本契約番号の選択: the N番's base numbers; the search also finds a base number from one
     of its dial-in numbers in use."""
+    item = draft.editing.item
     q = phone.normalise(request.GET.get("q", ""))
     bases = BaseNumber.objects.filter(contract=draft.contract).order_by("number")
     if q:
         bases = bases.filter(Q(number__contains=q) | Q(dial_ins__number__contains=q)).distinct()
     page = Paginator(bases, 100).get_page(request.GET.get("page"))
     error = ""
-    chosen = list(draft.editing.get("bases", []))
     csv_errors: list = []
-    if request.method == "POST" and request.FILES.get("csv_file"):
+    if request.method == "POST" and request.FILES.get("csv_file") and not item.porting:
         # The CSV method: the screen's columns fill base numbers and content at once.
         upload = request.FILES["csv_file"]
         rows = csv_input.csv_read(upload.read())
@@ -386,11 +393,9 @@ def _item_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
                                     max_quantity=rules.QUANTITY_MAX_SCHEDULED, immediate=False)
             csv_errors = csv_input.csv_errors(rows, content)
         if not csv_errors:
-            red = [{"base": ln.base.number, "kind": ln.kind, "quantity": str(ln.quantity)} for ln in content.red]
-            blue = [{"base": ln.base.number, "number": ln.number, "code": ln.code.code} for ln in content.blue]
-            bases = list(dict.fromkeys(r["base"] for r in [*red, *blue]))
-            _edit(draft, done=2, bases=bases, red=red, blue=blue, red_options=[{}] * len(red),
-                  blue_options=[{}] * len(blue))
+            red, blue = content.red_rows(), content.blue_rows()
+            _edit(draft, done=2, bases=list(dict.fromkeys(r.base for r in [*red, *blue])), red=red, blue=blue,
+                  red_options=[Options() for _r in red], blue_options=[Options() for _b in blue])
             return redirect("orders:scheduled_item", draft_id=draft.pk, sub=3)
     elif request.method == "POST":
         picked = set(request.POST.getlist("pick"))
@@ -401,9 +406,8 @@ def _item_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
             return redirect("orders:scheduled_item", draft_id=draft.pk, sub=2)
         error = _("ダイヤルイン番号を追加する基本契約番号を選択してください。")
     return render(request, "orders/scheduled/item1_bases.html", _item_context(
-        draft, 1, page=page, q=request.GET.get("q", ""), chosen=set(chosen), error=error,
-        csv_errors=csv_errors[:1000], csv_error_count=len(csv_errors),
-        porting=draft.editing.get("type") == ITEM_PORTING),
+        draft, 1, page=page, q=request.GET.get("q", ""), chosen=set(item.bases), error=error,
+        csv_errors=csv_errors[:1000], csv_error_count=len(csv_errors), porting=item.porting),
         status=422 if error or csv_errors else 200)
 
 
@@ -415,38 +419,34 @@ def _item_urls(draft: Draft) -> dict:
 
 def _item_content_render(request, draft, red, blue, content=None, status=200, partial=False) -> HttpResponse:
     context = _item_context(draft, 2, layout="orders/wizard/_layout.html", **content_context(
-        draft, red, blue, content, chosen=draft.editing.get("bases", []), max_quantity=rules.QUANTITY_MAX_SCHEDULED,
+        draft, red, blue, content, chosen=draft.editing.item.bases, max_quantity=rules.QUANTITY_MAX_SCHEDULED,
         urls=_item_urls(draft)))
     template = "orders/wizard/step4_content.html" + ("#boxes" if partial else "")
     return render(request, template, context, status=status)
 
 
 def _item_content(request: HttpRequest, draft: Draft) -> HttpResponse:
+    item: DialInItem = draft.editing.item
     if request.method == "GET":
-        red = [dict(r) for r in draft.editing.get("red", [])] or [dict.fromkeys(RED_FIELDS, "")]
-        blue = [dict(r) for r in draft.editing.get("blue", [])] or [dict.fromkeys(BLUE_FIELDS, "")]
-        return _item_content_render(request, draft, red, blue)
-    red = rows_from_post(request.POST, "red", RED_FIELDS)
-    blue = rows_from_post(request.POST, "blue", BLUE_FIELDS)
+        return _item_content_render(request, draft, item.red or [RedRow()], item.blue or [BlueRow()])
+    red = rows_from_post(request.POST, "red", RedRow)
+    blue = rows_from_post(request.POST, "blue", BlueRow)
     action = request.POST.get("action", "next")
     if action != "next":
         red, blue = apply_row_action(action, red, blue)
         _edit(draft, red=red, blue=blue, back_to=1)
         return _item_content_render(request, draft, red, blue)
     content = content_check(organisation=draft.organisation, voice_group=draft.voice_group, red_rows=red,
-                            blue_rows=blue, chosen=draft.editing.get("bases", []),
-                            max_quantity=rules.QUANTITY_MAX_SCHEDULED, immediate=False)
+                            blue_rows=blue, chosen=item.bases, max_quantity=rules.QUANTITY_MAX_SCHEDULED,
+                            immediate=False)
     if not content.ok:
         _edit(draft, red=red, blue=blue, back_to=1)
         return _item_content_render(request, draft, red, blue, content, status=422)
-    # Saved as checked: normalised numbers, kinds and codes.
-    red = [{"base": ln.base.number, "kind": ln.kind, "quantity": str(ln.quantity)} for ln in content.red]
-    blue = [{"base": ln.base.number, "number": ln.number, "code": ln.code.code} for ln in content.blue]
-    # Options stay with their rows when the content is changed again.
-    old_red, old_blue = draft.editing.get("red_options", []), draft.editing.get("blue_options", [])
+    # Saved as checked (normalised numbers, kinds and codes); options stay with their rows.
+    red, blue = content.red_rows(), content.blue_rows()
     _edit(draft, done=2, red=red, blue=blue,
-          red_options=[old_red[i] if i < len(old_red) else {} for i in range(len(red))],
-          blue_options=[old_blue[i] if i < len(old_blue) else {} for i in range(len(blue))])
+          red_options=[option_at(item.red_options, i) for i in range(len(red))],
+          blue_options=[option_at(item.blue_options, i) for i in range(len(blue))])
     return redirect("orders:scheduled_item", draft_id=draft.pk, sub=3)
 
 
@@ -454,8 +454,8 @@ def _item_content(request: HttpRequest, draft: Draft) -> HttpResponse:
 @draft_view(flow=Flow.SCHEDULED, fragment=True, preconditions=(ITEM_OPEN,))
 def scheduled_item_rows(request: HttpRequest, draft: Draft) -> HttpResponse:
     """[+] 行追加 / [-] 行削除 for htmx."""
-    red = rows_from_post(request.POST, "red", RED_FIELDS)
-    blue = rows_from_post(request.POST, "blue", BLUE_FIELDS)
+    red = rows_from_post(request.POST, "red", RedRow)
+    blue = rows_from_post(request.POST, "blue", BlueRow)
     red, blue = apply_row_action(request.POST.get("action", ""), red, blue)
     _edit(draft, red=red, blue=blue, back_to=1)
     response = _item_content_render(request, draft, red, blue, partial=True)
@@ -463,51 +463,60 @@ def scheduled_item_rows(request: HttpRequest, draft: Draft) -> HttpResponse:
     return response
 
 
-def _option_rows(draft: Draft) -> list[dict]:
-    """One options block per red row (its numbers wait for issuance) and per blue number."""
-    rows = []
-    for i, row in enumerate(draft.editing.get("red", [])):
-        rows.append({"key": f"red-{i}", "box": "red", "index": i, "kind": row["kind"],
-                     "label": _("%(base)s に追加する%(kind)s番号 %(n)s件（番号払出待ち）") % {
-                         "base": row["base"], "kind": row["kind"], "n": row["quantity"]},
-                     "options": option_at(draft.editing.get("red_options"), i)})
-    for i, row in enumerate(draft.editing.get("ports", [])):
-        rows.append({"key": f"port-{i}", "box": "port", "index": i, "kind": phone.KIND_0AJ,
-                     "label": _("%(number)s（番号ポータビリティ、基本契約番号 %(base)s）")
-                     % {"number": row["number"], "base": row["base"]},
-                     "options": option_at(draft.editing.get("port_options"), i)})
-    for i, row in enumerate(draft.editing.get("blue", [])):
-        number = phone.normalise(row["number"])
-        rows.append({"key": f"blue-{i}", "box": "blue", "index": i, "kind": phone.kind_of(number),
-                     "label": _("%(number)s（予約番号、基本契約番号 %(base)s）")
-                     % {"number": number, "base": row["base"]},
-                     "options": option_at(draft.editing.get("blue_options"), i)})
+def _option_rows(item: Item) -> list[dict]:
+    """One options block per red row (its numbers wait for issuance), per reserved number and per
+    ported number."""
+    if isinstance(item, PortingItem):
+        return [{"key": f"port-{i}", "box": "port", "index": i, "kind": phone.KIND_0AJ,
+                 "label": _("%(number)s（番号ポータビリティ、基本契約番号 %(base)s）")
+                 % {"number": row.number, "base": row.base},
+                 "options": option_at(item.port_options, i)} for i, row in enumerate(item.ports)]
+    rows = [{"key": f"red-{i}", "box": "red", "index": i, "kind": row.kind,
+             "label": _("%(base)s に追加する%(kind)s番号 %(n)s件（番号払出待ち）") % {
+                 "base": row.base, "kind": row.kind, "n": row.quantity},
+             "options": option_at(item.red_options, i)} for i, row in enumerate(item.red)]
+    rows += [{"key": f"blue-{i}", "box": "blue", "index": i, "kind": row.kind,
+              "label": _("%(number)s（予約番号、基本契約番号 %(base)s）")
+              % {"number": phone.normalise(row.number), "base": row.base},
+              "options": option_at(item.blue_options, i)} for i, row in enumerate(item.blue)]
     return rows
 
 
+def _options_from_post(post, key: str) -> Options:
+    """One row's options as typed: three 契約する boxes and two numbers, each behind its switch."""
+    return Options(
+        message_box=bool(post.get(f"{key}-message_box")),
+        anonymous_call_rejection=bool(post.get(f"{key}-anonymous_call_rejection")),
+        nuisance_call_rejection=bool(post.get(f"{key}-nuisance_call_rejection")),
+        specific_number_notification=post.get(f"{key}-specific_number_notification", ""),
+        forwarding_specific_number=post.get(f"{key}-forwarding_specific_number", ""),
+        notification_on=bool(post.get(f"{key}-notification_on")),
+        forwarding_on=bool(post.get(f"{key}-forwarding_on")))
+
+
 def _item_options(request: HttpRequest, draft: Draft) -> HttpResponse:
-    rows = _option_rows(draft)
+    item = draft.editing.item
+    rows = _option_rows(item)
     errors: dict[str, dict[str, str]] = {}
     if request.method == "POST":
-        editing = draft.editing
-        red_options, blue_options, port_options = (
-            [option_at(editing.get(f"{box}_options"), i) for i in range(len(editing.get(rows_key, [])))]
-            for box, rows_key in (("red", "red"), ("blue", "blue"), ("port", "ports")))
+        if isinstance(item, PortingItem):
+            kept = {"port": [option_at(item.port_options, i) for i in range(len(item.ports))]}
+        else:
+            kept = {"red": [option_at(item.red_options, i) for i in range(len(item.red))],
+                    "blue": [option_at(item.blue_options, i) for i in range(len(item.blue))]}
         for row in rows:
-            raw = {name: request.POST.get(f"{row['key']}-{name}", "") for name in OPTION_INPUTS}
+            raw = _options_from_post(request.POST, row["key"])
             options, row_errors = options_clean(kind=row["kind"], raw=raw)
             if row_errors:
                 errors[row["key"]] = row_errors
-            row["options"] = {**options, "notification_on": bool(raw["notification_on"]),
-                              "forwarding_on": bool(raw["forwarding_on"])}
-            target = {"red": red_options, "blue": blue_options, "port": port_options}[row["box"]]
-            target[row["index"]] = options if not row_errors else {**raw, **options}
+            row["options"] = raw if row_errors else options
+            kept[row["box"]][row["index"]] = row["options"]
         if not errors:
-            _edit(draft, done=3, red_options=red_options, blue_options=blue_options, port_options=port_options)
+            _edit(draft, done=3, **{f"{box}_options": options for box, options in kept.items()})
             return redirect("orders:scheduled_item", draft_id=draft.pk, sub=4)
     for row in rows:
         row["errors"] = errors.get(row["key"], {})
-    notifications = {r["options"].get("specific_number_notification") for r in rows} - {"", None}
+    notifications = {r["options"].specific_number_notification for r in rows} - {""}
     unlinked = o4_unlinked(contract=draft.contract, numbers=notifications, day=None)
     return render(request, "orders/scheduled/item3_options.html", _item_context(
         draft, 3, rows=rows, errors=errors, unlinked=unlinked), status=422 if errors else 200)
@@ -515,74 +524,59 @@ def _item_options(request: HttpRequest, draft: Draft) -> HttpResponse:
 
 def _item_save(request: HttpRequest, draft: Draft) -> HttpResponse:
     editing = draft.editing
-    porting = editing.get("type") == ITEM_PORTING
     if request.method == "POST":
-        keys = ("bases", "ports", "remaining", "remaining_rows", "port_options") if porting else (
-            "bases", "red", "blue", "red_options", "blue_options")
-        item = {k: editing.get(k, []) for k in keys}
-        item["type"] = ITEM_PORTING if porting else placement.ITEM_DIALIN
         items = list(draft.items)
-        if editing.get("index") is not None and editing["index"] < len(items):
-            items[editing["index"]] = item
+        if editing.index is not None and editing.index < len(items):
+            items[editing.index] = editing.item
         else:
-            items.append(item)
-        drafts.draft_save(draft=draft, items=items, editing={}, step_done=min(draft.step_done, 3))
+            items.append(editing.item)
+        drafts.draft_save(draft=draft, items=items, editing=None, step_done=min(draft.step_done, 3))
         return _go(draft, 3)
-    summary = {"red": [{"row": r, "options": options_summary(o)} for r, o in zip(
-        editing.get("red", []), editing.get("red_options", []), strict=False)],
-        "blue": [{"row": r, "options": options_summary(o)} for r, o in zip(
-            editing.get("blue", []), editing.get("blue_options", []), strict=False)]}
-    if porting:
-        summary["ports"] = [{"row": r, "options": options_summary(o)} for r, o in zip(
-            editing.get("ports", []), editing.get("port_options") or [{}] * len(editing.get("ports", [])),
-            strict=False)]
     return render(request, "orders/scheduled/item4_confirm.html", _item_context(
-        draft, 4, summary=summary, porting=porting, remaining=editing.get("remaining", ""),
-        remaining_rows=editing.get("remaining_rows", [])))
+        draft, 4, summary=_item_shown(editing.item)))
 
 
 def _item_porting(request: HttpRequest, draft: Draft) -> HttpResponse:
     """番号ポータビリティの内容: per number carrier, line type, holder, addresses, DSU; per order the
     remaining number and, when there is one, the remaining-line configuration table."""
-    editing = draft.editing
-    rows = [dict(r) for r in editing.get("ports", [])] or [dict.fromkeys(PORT_FIELDS, "")]
-    remaining, remaining_rows = editing.get("remaining", ""), list(editing.get("remaining_rows", []))
+    item: PortingItem = draft.editing.item
+    rows = list(item.ports) or [PortRow()]
+    remaining, remaining_rows = item.remaining, list(item.remaining_rows)
     errors: dict = {}
     if request.method == "POST":
-        rows = rows_from_post(request.POST, "port", PORT_FIELDS)
+        rows = rows_from_post(request.POST, "port", PortRow)
         remaining = request.POST.get("remaining", "")
-        remaining_rows = [{"number": n, "usage": u} for n, u in zip(
+        remaining_rows = [RemainingRow(number=n, usage=u) for n, u in zip(
             request.POST.getlist("rem-number"), request.POST.getlist("rem-usage"), strict=False)][:50]
         action = request.POST.get("action", "next")
         if action == "port:add" and len(rows) < 100:
-            rows.append(dict.fromkeys(PORT_FIELDS, ""))
+            rows.append(PortRow())
         elif action.startswith("port:del:") and action[9:].isdigit() and int(action[9:]) < len(rows):
             rows.pop(int(action[9:]))
         elif action == "rem:add":
-            remaining_rows.append({"number": "", "usage": ""})
+            remaining_rows.append(RemainingRow())
         elif action.startswith("rem:del:") and action[8:].isdigit() and int(action[8:]) < len(remaining_rows):
             remaining_rows.pop(int(action[8:]))
         elif action == "next":
-            clean, errors = porting_rows_check(contract=draft.contract, bases=editing.get("bases", []), rows=rows,
+            clean, errors = porting_rows_check(contract=draft.contract, bases=item.bases, rows=rows,
                                                remaining=remaining, remaining_rows=remaining_rows)
             if errors:
                 _edit(draft, ports=rows, remaining=remaining, remaining_rows=remaining_rows, back_to=1)
             else:
-                kept = [r for r in remaining_rows if str(r.get("number") or "").strip()] if remaining == "有" else []
-                old = editing.get("port_options") or []
-                by_number = {p["number"]: old[i] for i, p in enumerate(editing.get("ports", [])) if i < len(old)}
+                kept = [r for r in remaining_rows if str(r.number).strip()] if remaining == "有" else []
+                by_number = {p.number: option_at(item.port_options, i) for i, p in enumerate(item.ports)}
                 _edit(draft, done=2, ports=clean, remaining=remaining, remaining_rows=kept,
-                      port_options=[by_number.get(p["number"], {}) for p in clean])
+                      port_options=[by_number.get(p.number, Options()) for p in clean])
                 return redirect("orders:scheduled_item", draft_id=draft.pk, sub=3)
         if action != "next":
             _edit(draft, ports=rows, remaining=remaining, remaining_rows=remaining_rows, back_to=1)
-        rows = rows or [dict.fromkeys(PORT_FIELDS, "")]
-    bases = editing.get("bases", [])
+        rows = rows or [PortRow()]
+    bases = item.bases
     for row in rows:
-        row["base"] = row.get("base") or (bases[0] if len(bases) == 1 else "")
+        row.base = row.base or (bases[0] if len(bases) == 1 else "")
     shown = [{"index": i, "no": i + 1, "values": r, "errors": errors.get(i, {})} for i, r in enumerate(rows)]
     return render(request, "orders/scheduled/item2_porting.html", _item_context(
         draft, 2, rows=shown, bases=bases, line_types=LINE_TYPES, remaining=remaining,
-        remaining_rows=list(enumerate(remaining_rows or [{"number": "", "usage": ""}])), errors=errors,
+        remaining_rows=list(enumerate(remaining_rows or [RemainingRow()])), errors=errors,
         holder=draft.contract.holder_name, address=draft.contract.installation_address),
         status=422 if errors else 200)

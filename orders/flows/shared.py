@@ -2,6 +2,8 @@
 (追加する番号の内容), which the immediate flow's content step and the scheduled flow's dial-in
 sub-wizard both show."""
 
+import dataclasses
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -9,9 +11,10 @@ from django.utils.translation import gettext as _
 
 from numbering.models import BaseNumber
 from orders import drafts, rules
-from orders.content import BLUE_FIELDS, RED_FIELDS, emergency_notice_applies
+from orders.content import emergency_notice_applies
 from orders.forms import ContactForm
 from orders.models import Draft
+from orders.state import BlueRow, Contact, RedRow
 
 MAX_SCREEN_ROWS = 100  # more rows than this: the CSV method
 
@@ -23,31 +26,33 @@ def bound(request: HttpRequest, *, files: bool = False) -> tuple:
     return (request.POST, request.FILES) if files else (request.POST,)
 
 
-def rows_from_post(post, box: str, fields: tuple[str, ...]) -> list[dict]:
+def rows_from_post(post, box: str, row_type: type, limit: int = MAX_SCREEN_ROWS) -> list:
+    """The rows of one table of a screen (inputs named `<box>-<field>`), as `row_type`."""
+    fields = row_type.FIELDS
     columns = [post.getlist(f"{box}-{name}") for name in fields]
-    count = max((len(c) for c in columns), default=0)
-    return [{name: (col[i] if i < len(col) else "") for name, col in zip(fields, columns, strict=True)}
-            for i in range(count)][:MAX_SCREEN_ROWS]
+    count = min(max((len(c) for c in columns), default=0), limit)
+    return [row_type(**{name: (col[i] if i < len(col) else "") for name, col in zip(fields, columns, strict=True)})
+            for i in range(count)]
 
 
-def apply_row_action(action: str, red: list[dict], blue: list[dict]) -> tuple[list[dict], list[dict]]:
+def apply_row_action(action: str, red: list[RedRow], blue: list[BlueRow]) -> tuple[list[RedRow], list[BlueRow]]:
     """[+] 追加 inserts an empty row after this one; [-] 削除 removes it (one row always stays)."""
     box, _sep, rest = action.partition(":")
     verb, _sep, index = rest.partition(":")
-    rows, fields = (red, RED_FIELDS) if box == "red" else (blue, BLUE_FIELDS)
+    rows, row_type = (red, RedRow) if box == "red" else (blue, BlueRow)
     if box not in ("red", "blue") or not index.isdigit():
         return red, blue
     i = int(index)
     if verb == "add" and len(rows) < MAX_SCREEN_ROWS:
-        rows.insert(min(i + 1, len(rows)), dict.fromkeys(fields, ""))
+        rows.insert(min(i + 1, len(rows)), row_type())
     elif verb == "del" and 0 <= i < len(rows):
         rows.pop(i)
         if not rows:
-            rows.append(dict.fromkeys(fields, ""))
+            rows.append(row_type())
     return red, blue
 
 
-def content_context(draft: Draft, red: list[dict], blue: list[dict], content=None, *,
+def content_context(draft: Draft, red: list[RedRow], blue: list[BlueRow], content=None, *,
                      chosen: list[str] | None = None, max_quantity: int = rules.QUANTITY_MAX_IMMEDIATE,
                      urls: dict | None = None) -> dict:
     chosen = draft.base_numbers if chosen is None else chosen
@@ -60,17 +65,17 @@ def content_context(draft: Draft, red: list[dict], blue: list[dict], content=Non
     bases.sort(key=lambda b: order.get(b.number, 0))
     if len(bases) == 1:  # one base number: preselect it in every row
         for row in [*red, *blue]:
-            row["base"] = row.get("base") or bases[0].number
+            row.base = row.base or bases[0].number
     errors: dict[tuple[str, int, str], str] = {}
     for error in (content.errors if content else []):
         errors.setdefault((error.box, error.index, error.field), error.message)
 
-    def rows(box: str, data: list[dict], fields: tuple[str, ...]) -> list[dict]:
+    def rows(box: str, data: list) -> list[dict]:
         return [{"index": i, "no": i + 1, "values": row,
-                 "errors": {f: errors.get((box, i, f), "") for f in fields}} for i, row in enumerate(data)]
+                 "errors": {f: errors.get((box, i, f), "") for f in row.FIELDS}} for i, row in enumerate(data)]
 
     return {
-        "bases": bases, "red_rows": rows("red", red, RED_FIELDS), "blue_rows": rows("blue", blue, BLUE_FIELDS),
+        "bases": bases, "red_rows": rows("red", red), "blue_rows": rows("blue", blue),
         "non_field": content.non_field if content else [], "error_count": len(content.errors) if content else 0,
         "emergency": emergency_notice_applies(bases), "kinds": [("0AJ", _("0AJ番号")), ("050", _("050番号"))],
         "max_quantity": max_quantity, **urls,
@@ -79,9 +84,9 @@ def content_context(draft: Draft, red: list[dict], blue: list[dict], content=Non
 
 def contact_step(request: HttpRequest, draft: Draft, *, step: int, next_url: str, context: dict) -> HttpResponse:
     """お申し込みご担当者情報 (both flows): the contact person, prefilled from the signed-in user."""
-    form = ContactForm(*bound(request), initial=draft.contact)
+    form = ContactForm(*bound(request), initial=dataclasses.asdict(draft.contact))
     if request.method == "POST" and form.is_valid():
-        drafts.draft_save(draft=draft, finished=step, contact=form.cleaned_data)
+        drafts.draft_save(draft=draft, finished=step, contact=Contact(**form.cleaned_data))
         return redirect(next_url)
     return render(request, "orders/wizard/step5_contact.html", {**context, "form": form},
                   status=422 if form.errors else 200)

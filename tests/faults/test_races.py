@@ -15,6 +15,7 @@ from orders.drafts import draft_create, draft_save
 from orders.lead_times import earliest_date
 from orders.models import Draft, Flow, Order, Status
 from orders.placement import ContentInvalid, draft_submit, scheduled_submit
+from orders.state import BlueRow, DialInItem, Options, RedRow, Schedule
 from portal import clock
 from tests import factories
 
@@ -78,11 +79,11 @@ def immediate_draft(user, contract, *, red=(), blue=()) -> Draft:
 
 def scheduled_draft(user, contract, *, red=(), blue=()) -> Draft:
     draft = draft_create(user=user, voice_group=contract.voice_group, flow=Flow.SCHEDULED)
-    item = {"type": "dialin", "bases": ["0312345678"], "red": list(red), "blue": list(blue),
-            "red_options": [{} for _ in red], "blue_options": [{} for _ in blue]}
+    item = DialInItem(bases=["0312345678"], red=[RedRow(**r) for r in red], blue=[BlueRow(**b) for b in blue],
+                      red_options=[Options() for _ in red], blue_options=[Options() for _ in blue])
     day = earliest_date(items={"dialin"})
     draft_save(draft=draft, finished=5, agreed=True, contract=contract, items=[item],
-               extra={"date": day.isoformat(), "network": [], "network_clean": []})
+               extra=Schedule(date=day.isoformat()))
     return draft
 
 
@@ -225,7 +226,7 @@ def test_a_busy_database_answers_a_page_that_says_so_not_an_error(world, client)
             cursor.execute("RESET lock_timeout")
     assert response.status_code == 503
     assert "ただいま混み合っています" in response.content.decode()
-    assert Draft.objects.get(pk=draft.pk).contact.get("contact_department") != "総務部"
+    assert Draft.objects.get(pk=draft.pk).contact.contact_department != "総務部"
 
 
 def test_a_base_number_deleted_while_dial_ins_are_added_to_it_is_kept(world):

@@ -9,6 +9,7 @@ from numbering.services import reservation_code_issue, stock_add_range
 from orders.content import content_check
 from orders.models import Status
 from orders.placement import order_sales_create
+from orders.state import BlueRow, RedRow
 from portal import clock
 from tests import factories
 
@@ -22,7 +23,7 @@ def stocked(contract):
 
 def check(contract, red=(), blue=(), chosen=None):
     return content_check(organisation=contract.voice_group.organisation, voice_group=contract.voice_group,
-                         red_rows=list(red), blue_rows=list(blue), chosen=chosen)
+                         red_rows=[RedRow(**r) for r in red], blue_rows=[BlueRow(**r) for r in blue], chosen=chosen)
 
 
 def errors(result):

@@ -9,6 +9,7 @@ from numbering.models import BaseNumber, DialInNumber
 from numbering.services import reservation_code_issue, stock_add_range
 from orders.activation import order_activate
 from orders.models import Draft, Order, SentMail
+from orders.state import BlueRow, RedRow
 from portal import clock
 from tests import factories
 
@@ -189,9 +190,9 @@ def test_csv_in_any_of_the_encodings_excel_writes(client, alice, stocked, encodi
     response = upload(client, draft, text.encode(encoding))
     assert response.url == step_url(draft, 5)
     draft.refresh_from_db()
-    assert draft.red_rows == [{"base": "0312345678", "kind": "050", "quantity": "3"},
-                              {"base": "0312345678", "kind": "0AJ", "quantity": "2"}]
-    assert draft.blue_rows == [{"base": "0312345678", "number": "0312350150", "code": code.code}]
+    assert draft.red_rows == [RedRow(base="0312345678", kind="050", quantity="3"),
+                              RedRow(base="0312345678", kind="0AJ", quantity="2")]
+    assert draft.blue_rows == [BlueRow(base="0312345678", number="0312350150", code=code.code)]
     assert client.get(step_url(draft, 4)).url == step_url(draft, 5)  # CSV replaces steps 3–4
 
 

@@ -10,6 +10,7 @@ from numbering.models import NetworkAddress
 from numbering.services import stock_add_range
 from orders.lead_times import earliest_date
 from orders.models import Draft, Flow, Order, SentMail, Status
+from orders.state import RedRow
 from portal import business_days, clock
 from tests import factories
 
@@ -143,7 +144,7 @@ def test_a_saved_item_can_be_changed_and_removed(client, alice, stocked):
     client.post(i_url(draft, 3), {})
     client.post(i_url(draft, 4))
     draft.refresh_from_db()
-    assert len(draft.items) == 1 and draft.items[0]["red"][0]["quantity"] == "7"
+    assert len(draft.items) == 1 and draft.items[0].red[0].quantity == "7"
     client.post(s_url(draft, 3), {"action": "delete:0"})
     draft.refresh_from_db()
     assert draft.items == []
@@ -262,7 +263,7 @@ def test_the_dial_in_item_takes_a_csv_file_too(client, alice, stocked):
     good = SimpleUploadedFile("a.csv", (header + "0312345678,050,3,\r\n0312345678,0AJ,2,\r\n").encode("cp932"))
     assert client.post(i_url(draft, 1), {"csv_file": good}).url == i_url(draft, 3)
     draft.refresh_from_db()
-    assert draft.editing["bases"] == ["0312345678"] and len(draft.editing["red"]) == 2
+    assert draft.editing.item.bases == ["0312345678"] and len(draft.editing.item.red) == 2
 
 
 def test_an_outsider_gets_404_on_every_scheduled_url(client, alice, charlie, stocked, outsider_contract):
@@ -294,7 +295,7 @@ def test_bad_input_gets_messages_not_errors(client, alice, stocked):
     client.post(i_url(draft, 2), {"red-base": ["0312345678"], "red-kind": ["0aj"], "red-quantity": ["2"],
                                   "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "next"})
     draft.refresh_from_db()
-    assert draft.editing["red"] == [{"base": "0312345678", "kind": "0AJ", "quantity": "2"}]
+    assert draft.editing.item.red == [RedRow(base="0312345678", kind="0AJ", quantity="2")]
     # An unchecked change sends the customer back through the content before the options.
     client.post(i_url(draft, 2), {"red-base": ["0312345678"], "red-kind": ["050"], "red-quantity": ["2"],
                                   "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "red:add:0"})

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from orders import drafts
 from orders.models import Draft, Flow
+from orders.state import DialInItem, Editing
 from portal import clock
 
 HTMX = {"HX-Request": "true"}
@@ -100,7 +101,7 @@ def test_an_expired_draft_is_deleted_with_a_message_and_never_revived(client, al
     client.force_login(alice)
     for htmx in (False, True):
         draft = draft_of(flow, agreed=True, step_done=3, updated_at=clock.now() - dt.timedelta(days=30),
-                         editing={"type": "dialin", "done": 1, "bases": []} if flow == Flow.SCHEDULED else {})
+                         editing=Editing(item=DialInItem(), done=1) if flow == Flow.SCHEDULED else None)
         response = call(client, method, url(name, draft, kwargs), headers=HTMX if htmx else {})
         assert redirected_to(response) == reverse("orders:draft_list")
         assert response.status_code == (204 if htmx else 302)
@@ -112,7 +113,7 @@ def test_an_expired_draft_is_deleted_with_a_message_and_never_revived(client, al
 @pytest.mark.parametrize(("flow", "name", "kwargs", "method"), CASES, ids=IDS)
 def test_a_submitted_draft_only_shows_its_accepted_page(client, alice, draft_of, flow, name, kwargs, method):
     draft = draft_of(flow, agreed=True, step_done=6, submitted_at=clock.now(),
-                     editing={"type": "dialin", "done": 1, "bases": []} if flow == Flow.SCHEDULED else {})
+                     editing=Editing(item=DialInItem(), done=1) if flow == Flow.SCHEDULED else None)
     before = Draft.objects.values_list("updated_at", "step_done", "editing").get(pk=draft.pk)
     client.force_login(alice)
     accepted = reverse("orders:wizard_accepted", args=[draft.pk])
