@@ -82,9 +82,28 @@ def _go(draft: Draft, step: int) -> HttpResponse:
 @require_GET
 @customer_required
 def scheduled_start(request: HttpRequest) -> HttpResponse:
-    """新たな申込 → 音声グループIDを選択してください."""
+    """新たな申込 → 音声グループIDを選択してください. From the pre-order check (?contract=N番) only
+    that N番's group is offered, and the N番 is carried into the draft (not asked again)."""
     groups = numbering_selectors.voice_groups_for(organisation=request.user.organisation)
-    return render(request, "orders/scheduled/group_select.html", {"groups": groups, "nav": "ipvoice"})
+    carried = _orderable_contract(request, request.GET.get("contract", ""))
+    if carried is not None:
+        groups = [g for g in groups if g.pk == carried.voice_group_id]
+    return render(request, "orders/scheduled/group_select.html", {"groups": groups, "carried": carried,
+                                                                    "nav": "ipvoice"})
+
+
+def _orderable(contract) -> tuple[bool, object]:
+    """Can anything be ordered on this N番 here? Nothing is wanted yet: refused only if no content
+    at all could be; E2 (Smart PBX, 0AJ never used) refuses 0AJ content later, not the contract."""
+    decision = eligibility_check(contract=contract, wish=Wish())
+    oaj = eligibility_check(contract=contract, wish=Wish(kinds=frozenset({phone.KIND_0AJ})))
+    return decision.flow != Flow.SALES, (oaj if oaj.rule == "E2" else decision)
+
+
+def _orderable_contract(request: HttpRequest, number: str):
+    contract = numbering_selectors.contracts_for(organisation=request.user.organisation).filter(
+        number=number.strip()).first() if number.strip() else None
+    return contract if contract is not None and _orderable(contract)[0] else None
 
 
 @require_POST
@@ -92,6 +111,9 @@ def scheduled_start(request: HttpRequest) -> HttpResponse:
 def scheduled_new(request: HttpRequest, group_id: str) -> HttpResponse:
     group = numbering_selectors.voice_group_get(organisation=request.user.organisation, group_id=group_id)
     draft = drafts.draft_create(user=request.user, voice_group=group, flow=Flow.SCHEDULED)
+    carried = _orderable_contract(request, request.POST.get("contract", ""))
+    if carried is not None and carried.voice_group_id == group.pk:
+        drafts.draft_save(draft=draft, contract=carried)
     return _go(draft, 1)
 
 
@@ -137,6 +159,9 @@ def _agreement(request: HttpRequest, draft: Draft) -> HttpResponse:
     form = AgreementForm(*bound(request), initial={"agree": draft.agreed})
     form.fields["agree"].label = _("お申し込みにあたってのご確認内容（プライバシーポリシー、重要事項説明）に同意する")
     if request.method == "POST" and form.is_valid():
+        if draft.contract_id and draft.step_done < 2:  # carried from the pre-order check
+            drafts.draft_save(draft=draft, finished=2, agreed=True)
+            return _go(draft, 3)
         drafts.draft_save(draft=draft, finished=1, agreed=True)
         return _go(draft, 2)
     return render(request, "orders/scheduled/step1_agreement.html", _context(draft, 1, form=form),
@@ -147,12 +172,8 @@ def _contract(request: HttpRequest, draft: Draft) -> HttpResponse:
     contracts = list(draft.voice_group.contracts.order_by("number"))
     rows = []
     for contract in contracts:
-        # Nothing is wanted yet: a contract is refused only if no content at all could be ordered on
-        # it here. E2 (Smart PBX, 0AJ never used) refuses 0AJ content later, not the contract: 050
-        # numbers, 特定番号通知 (E5) … remain orderable.
-        decision = eligibility_check(contract=contract, wish=Wish())
-        oaj = eligibility_check(contract=contract, wish=Wish(kinds=frozenset({phone.KIND_0AJ})))
-        rows.append((contract, decision.flow == Flow.SALES, oaj if oaj.rule == "E2" else decision))
+        orderable, decision = _orderable(contract)
+        rows.append((contract, not orderable, decision))
     error = ""
     if request.method == "POST":
         chosen = next((c for c, refused, _d in rows if c.number == request.POST.get("contract") and not refused), None)

@@ -218,6 +218,8 @@ def test_a_porting_item_with_conditional_fields_and_a_desired_time(client, alice
     client.post(i_url(draft, 3), {"port-0-nuisance_call_rejection": "1"})
     page = client.get(i_url(draft, 4)).content.decode()
     assert "東日本電話" in page and "ISDN回線" in page and "東京都港区1-1" in page
+    # As the guide draws it: the address the customer left as is, in words, not resolved.
+    assert "IPVoice申込設置場所住所と同じ" in page and "アリス商事 旧社名" in page
     client.post(i_url(draft, 4))
     client.post(s_url(draft, 3), {"action": "next"})
     earliest = earliest_date(items={"dialin", "porting"})
@@ -331,3 +333,33 @@ def test_the_screens_use_the_guides_words(client, alice, stocked):
     assert "Arcstar IP Voice (Universal One)" in page
     assert "[[+] 行追加]ボタン" in page and "[[+] 追加]ボタン" not in page
     assert "[+] 行追加" in page
+
+
+def test_the_pre_order_check_carries_its_contract_into_the_flow(client, alice, stocked):
+    """お申し込みの前のご確認 → 工事日を指定するお申し込みへ: only that N番's group is offered, and
+    after the agreement the menu comes straight away; the N番 is not asked again."""
+    client.force_login(alice)
+    page = client.get(reverse("orders:scheduled_start"), {"contract": stocked.number}).content.decode()
+    assert f'name="contract" value="{stocked.number}"' in page and "音声契約番号の選択は不要" in page
+    client.post(reverse("orders:scheduled_new", args=[stocked.voice_group.group_id]), {"contract": stocked.number})
+    draft = Draft.objects.get(created_by=alice, flow=Flow.SCHEDULED)
+    assert client.post(s_url(draft, 1), {"agree": "on"}).url == s_url(draft, 3)
+    assert stocked.number in client.get(s_url(draft, 3)).content.decode()
+    # Another organisation's N番 is not carried (and not shown).
+    other = factories.contract(factories.organisation("OTHER1", "他社"), "N900000001", base_numbers=["0698765432"])
+    page = client.get(reverse("orders:scheduled_start"), {"contract": other.number}).content.decode()
+    assert "音声契約番号の選択は不要" not in page and 'name="contract"' not in page
+
+
+def test_one_item_may_name_a_base_and_kind_twice_with_different_options(client, alice, stocked):
+    draft = start(client, alice, stocked)
+    add_item(client, draft, [("0312345678", "050", "2"), ("0312345678", "050", "1")],
+             options={"red-0-message_box": "1", "red-1-anonymous_call_rejection": "1"})
+    client.post(s_url(draft, 3), {"action": "next"})
+    day = earliest_date(items={"dialin"})
+    client.post(s_url(draft, 4), {"date": day.isoformat(), "action": "next"})
+    client.post(s_url(draft, 5), CONTACT)
+    assert client.post(s_url(draft, 6)).url == reverse("orders:wizard_accepted", args=[draft.pk])
+    items = list(Order.objects.get().items.order_by("position"))
+    assert [(i.quantity, i.message_box, i.anonymous_call_rejection) for i in items] == [(2, True, False),
+                                                                                        (1, False, True)]
