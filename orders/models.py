@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from numbering.models import BaseNumber, NumberKind, ReservationCode, VoiceContract, VoiceGroup
-from orders.state import BlueRow, Contact, Item, RedRow, Schedule, StateField, load_editing
+from orders.state import BlueRow, Contact, Item, Options, RedRow, Schedule, StateField, load_editing
 from portal import clock
 from portal.models import Organisation
 
@@ -185,8 +185,8 @@ class OrderItem(models.Model):
         return f"{self.order_id} #{self.position}"
 
     @property
-    def options(self) -> dict:
-        return {name: getattr(self, name) for name in OPTION_FIELDS}
+    def options(self) -> Options:
+        return Options(**{name: getattr(self, name) for name in OPTION_FIELDS})
 
 
 class Draft(models.Model):

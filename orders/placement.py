@@ -20,6 +20,7 @@ from orders.eligibility import Wish, eligibility_check
 from orders.lead_times import earliest_date
 from orders.mail import mail_compose
 from orders.models import (
+    OPTION_FIELDS,
     Attachment,
     Channel,
     Draft,
@@ -219,8 +220,6 @@ def scheduled_lead_items(draft: Draft) -> set[str]:
     return set(items)
 
 
-OPTION_FIELDS = ("message_box", "anonymous_call_rejection", "nuisance_call_rejection",
-                 "specific_number_notification", "forwarding_specific_number")
 
 
 def scheduled_check(*, draft: Draft) -> tuple[list[dict], list[str]]:

@@ -19,6 +19,8 @@ from orders.attachments import stored_path
 from orders.eligibility import eligibility_check
 from orders.forms import PrecheckForm
 from orders.models import Attachment, Flow, OrderEvent, SentMail
+from orders.scheduled_checks import options_summary
+from orders.state import PortRow, load
 from portal import clock
 from portal.models import WorkerHeartbeat
 from portal.views import customer_required, query_without_page
@@ -96,11 +98,20 @@ def history(request: HttpRequest) -> HttpResponse:
 @require_GET
 @customer_required
 def order_detail(request: HttpRequest, request_id: str) -> HttpResponse:
+    """お申し込み内容: everything ordered, read-only: rows with their options, ported numbers with
+    their details and the remaining number, NW address changes, AML answers, contact."""
     order = selectors.order_get(organisation=request.user.organisation, request_id=request_id)
-    items = order.items.select_related("base_number", "reservation_code")
+    items = order.items.select_related("base_number", "reservation_code").order_by("position")
+    shown = [{"item": item, "options": options_summary(item.options)} for item in items[:100]]
+    ports = [{"row": load(PortRow, {**item["item"].port, "base": item["item"].base_number.number,
+                                    "number": item["item"].ported_number}), "options": item["options"]}
+             for item in shown if item["item"].ported_number]
+    porting = (order.details.get("porting") or [{}])[0] if ports else {}
     return render(request, "orders/order_detail.html", {
         "order": order, "events": order.events.select_related("user"), "nav": "history",
-        "items": items[:100], "item_count": items.count(),
+        "items": shown, "item_count": items.count(), "ports": ports,
+        "remaining": porting.get("remaining", ""), "remaining_rows": porting.get("remaining_rows", []),
+        "aml": order.details.get("aml") or {},
         "issued_count": selectors.issued_numbers(order=order).count() if order.activated_on else 0,
     })
 

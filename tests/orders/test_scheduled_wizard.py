@@ -243,6 +243,11 @@ def test_a_porting_item_with_conditional_fields_and_a_desired_time(client, alice
     item = order.items.get()
     assert (item.ported_number, item.port["carrier1"], item.nuisance_call_rejection) == (
         "0311110001", "東日本電話", True)
+    # The customer sees everything ordered from the request ID, read-only.
+    page = client.get(reverse("orders:order_detail", args=[order.request_id])).content.decode()
+    for shown in ("0311110001", "東日本電話", "ISDN回線", "アリス商事 旧社名", "IPVoice申込設置場所住所と同じ",
+                  "東京都港区1-1", "迷惑電話お断り", "198.51.100.0/28", "10:00", "残置番号", "yamada@example.com"):
+        assert shown in page, shown
     from numbering.models import DialInNumber
     from orders.activation import order_activate
 
