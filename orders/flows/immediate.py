@@ -6,10 +6,8 @@ first unfinished one. Every step is a plain form; htmx only makes the base-numbe
 paging and row add/remove instant, through fragment URLs of their own.
 """
 
-from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,20 +16,27 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from numbering import phone
 from numbering import selectors as numbering_selectors
 from numbering.models import BaseNumber, VoiceContract
 from orders import csv_input, drafts, placement, rules, selectors
 from orders.content import content_check, emergency_notice_applies
 from orders.eligibility import Wish, eligibility_check
 from orders.flows.framework import Precondition, Step, draft_view
-from orders.flows.shared import apply_row_action, bound, contact_step, content_context, rows_from_post
+from orders.flows.shared import (
+    apply_row_action,
+    bound,
+    chooser_apply,
+    chooser_context,
+    chooser_query,
+    contact_step,
+    content_context,
+    rows_from_post,
+)
 from orders.forms import AgreementForm, CsvUploadForm, MethodForm
 from orders.models import Draft, Flow
 from orders.state import BlueRow, RedRow
 from portal.views import customer_required
 
-BASE_PAGE_SIZE = 100
 
 
 # --- Entry: voice group, order menu ----------------------------------------------------------
@@ -157,32 +162,17 @@ def _allowed_contracts(draft: Draft) -> tuple[list[VoiceContract], list[tuple[Vo
 
 
 def _chooser_context(draft: Draft, params, allowed, refused) -> dict:
-    q = phone.normalise(params.get("q", ""))
-    n = params.get("n", "").strip().upper()
-    bases = BaseNumber.objects.filter(contract__in=allowed).select_related("contract").order_by(
-        "contract__number", "number")
-    if q:
-        bases = bases.filter(Q(number__contains=q) | Q(dial_ins__number__contains=q)).distinct()
-    if n:
-        bases = bases.filter(contract__number__icontains=n)
-    page = Paginator(bases, BASE_PAGE_SIZE).get_page(params.get("page"))
-    chosen = list(BaseNumber.objects.filter(number__in=draft.base_numbers, contract__in=allowed)
-                  .select_related("contract").order_by("contract__number", "number"))
-    return {"page": page, "q": params.get("q", ""), "n": n, "chosen": chosen,
-            "chosen_numbers": {b.number for b in chosen}, "refused": refused, "limit": rules.E8_GROUP_LIMIT}
+    return {"refused": refused, "limit": rules.E8_GROUP_LIMIT, **chooser_context(
+        params, listed=BaseNumber.objects.filter(contract__in=allowed), chosen=draft.base_numbers,
+        fragment_url=reverse("orders:wizard_bases", args=[draft.pk]),
+        step_url=reverse("orders:wizard_step", args=[draft.pk, 3]), by_contract=True)}
 
 
 def _chooser_apply(request: HttpRequest, draft: Draft, allowed: list[VoiceContract]) -> None:
-    """[→] 選択 adds the ticked base numbers; 選択解除 removes them. Saved at once."""
-    action = request.POST.get("action", "")
-    chosen = list(draft.base_numbers)
-    if action == "add":
-        picked = BaseNumber.objects.filter(number__in=request.POST.getlist("pick"), contract__in=allowed).filter(
-            Q(representative_size__isnull=True) | Q(representative_size__lt=rules.E8_GROUP_LIMIT))
-        chosen += [b.number for b in picked if b.number not in chosen]
-    elif action == "remove":
-        dropped = set(request.POST.getlist("unpick"))
-        chosen = [b for b in chosen if b not in dropped]
+    """[→] 選択 / 選択解除, saved at once; a group over the E8 limit cannot be picked here."""
+    pickable = BaseNumber.objects.filter(contract__in=allowed).filter(
+        Q(representative_size__isnull=True) | Q(representative_size__lt=rules.E8_GROUP_LIMIT))
+    chosen = chooser_apply(request.POST, bases=pickable, chosen=draft.base_numbers)
     if chosen != draft.base_numbers:
         drafts.draft_save(draft=draft, base_numbers=chosen, step_done=min(draft.step_done, 2))
 
@@ -203,14 +193,9 @@ def _step_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
                 return _next(draft, 4)
             error = _("ダイヤルイン番号を追加する基本契約番号を選択し、[→] 選択ボタンを押してください。")
         else:
-            return redirect(reverse("orders:wizard_step", args=[draft.pk, 3]) + _list_query(request.POST))
+            return redirect(reverse("orders:wizard_step", args=[draft.pk, 3]) + chooser_query(request.POST))
     context = _wizard_context(draft, 3, error=error, **_chooser_context(draft, request.GET, allowed, refused))
     return render(request, "orders/wizard/step3_bases.html", context, status=422 if error else 200)
-
-
-def _list_query(params) -> str:
-    query = {k: params.get(k) for k in ("q", "n", "page") if params.get(k)}
-    return "?" + urlencode(query) if query else ""
 
 
 @require_http_methods(["GET", "POST"])
@@ -222,7 +207,7 @@ def wizard_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
         _chooser_apply(request, draft, allowed)
     params = request.POST if request.method == "POST" else request.GET
     context = _wizard_context(draft, 3, **_chooser_context(draft, params, allowed, refused))
-    response = render(request, "orders/wizard/step3_bases.html#chooser", context)
+    response = render(request, "orders/wizard/_chooser.html#chooser", context)
     response["Vary"] = "HX-Request"
     return response
 

@@ -1,14 +1,18 @@
-"""What the screens of both flows share: bound form data and the red/blue content rows
-(追加する番号の内容), which the immediate flow's content step and the scheduled flow's dial-in
-sub-wizard both show."""
+"""What the screens of both flows share: bound form data, the base-number chooser (番号の選択)
+and the red/blue content rows (追加する番号の内容), which the immediate flow's steps and the
+scheduled flow's dial-in sub-wizard both show, and the contact step."""
 
 import dataclasses
+from urllib.parse import urlencode
 
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from numbering import phone
 from numbering.models import BaseNumber
 from orders import drafts, rules
 from orders.content import emergency_notice_applies
@@ -90,3 +94,57 @@ def contact_step(request: HttpRequest, draft: Draft, *, step: int, next_url: str
         return redirect(next_url)
     return render(request, "orders/wizard/step5_contact.html", {**context, "form": form},
                   status=422 if form.errors else 200)
+
+
+# --- The base-number chooser (番号の選択), both flows -------------------------------------------
+
+PAGE_SIZES = (20, 50, 100)  # 表示件数
+
+
+def chooser_params(params) -> dict:
+    """Search (電話番号, 音声契約番号), page and 表示件数 as given."""
+    size = params.get("size", "")
+    return {"q": params.get("q", ""), "n": params.get("n", "").strip().upper(), "page": params.get("page", ""),
+            "size": int(size) if size.isdigit() and int(size) in PAGE_SIZES else PAGE_SIZES[-1]}
+
+
+def chooser_query(params) -> str:
+    shown = chooser_params(params)
+    query = {k: shown[k] for k in ("q", "n", "page") if shown[k]}
+    if shown["size"] != PAGE_SIZES[-1]:
+        query["size"] = shown["size"]
+    return "?" + urlencode(query) if query else ""
+
+
+def chooser_apply(post, *, bases: QuerySet, chosen: list[str]) -> list[str]:
+    """[→] 選択 adds the ticked base numbers (of `bases`, those that may be chosen); [←] 選択解除
+    removes them. Returns the chosen numbers in the order chosen."""
+    action = post.get("action", "")
+    chosen = list(chosen)
+    if action == "add":
+        picked = bases.filter(number__in=post.getlist("pick")).values_list("number", flat=True)
+        chosen += [b for b in picked if b not in chosen]
+    elif action == "remove":
+        dropped = set(post.getlist("unpick"))
+        chosen = [b for b in chosen if b not in dropped]
+    return chosen
+
+
+def chooser_context(params, *, listed: QuerySet, chosen: list[str], fragment_url: str, step_url: str,
+                    by_contract: bool) -> dict:
+    """The two panes: the list (searched, paged) and the chosen base numbers. The search also finds
+    a base number from one of its dial-in numbers in use."""
+    shown = chooser_params(params)
+    q = phone.normalise(shown["q"])
+    bases = listed.select_related("contract").order_by("contract__number", "number")
+    if q:
+        bases = bases.filter(Q(number__contains=q) | Q(dial_ins__number__contains=q)).distinct()
+    if shown["n"]:
+        bases = bases.filter(contract__number__icontains=shown["n"])
+    page = Paginator(bases, shown["size"]).get_page(shown["page"])
+    order = {n: i for i, n in enumerate(chosen)}
+    chosen_bases = sorted(listed.model.objects.filter(number__in=chosen).select_related("contract"),
+                          key=lambda b: order[b.number])
+    return {"page": page, "q": shown["q"], "n": shown["n"], "size": shown["size"], "sizes": PAGE_SIZES,
+            "chosen": chosen_bases, "chosen_numbers": set(chosen), "chooser_url": fragment_url,
+            "chooser_step_url": step_url, "by_contract": by_contract}
