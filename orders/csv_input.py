@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from numbering import phone
 from orders.content import Content
-from orders.state import BlueRow, RedRow
+from orders.state import BlueRow, PortRow, RedRow
 
 COLUMNS = ["基本契約番号", "追加する電話番号", "追加番号数", "番号予約コード"]
 FIELD_LABELS = {"base": "基本契約番号", "kind": "追加する電話番号", "number": "追加する電話番号",
@@ -45,58 +45,116 @@ def csv_decode(data: bytes) -> str:
     raise ValueError(_("文字コードを判別できません。UTF-8またはShift_JISで保存したCSVファイルをご利用ください。"))
 
 
-def csv_read(data: bytes) -> CsvRows:
-    result = CsvRows()
+def csv_lines(data: bytes, columns: list[str], errors: list) -> list[tuple[int, list[str]]]:
+    """The file's data lines as (line number, stripped values), each with the columns given; what is
+    wrong with the file itself (size, encoding, header, column count, CSV syntax, too many rows) is
+    added to `errors` by line."""
     if len(data) > MAX_BYTES:
-        result.errors.append((0, "", _("ファイルが大きすぎます（5MBまで）。")))
-        return result
+        errors.append((0, "", _("ファイルが大きすぎます（5MBまで）。")))
+        return []
     try:
         text = csv_decode(data)
     except ValueError as exc:
-        result.errors.append((0, "", str(exc)))
-        return result
+        errors.append((0, "", str(exc)))
+        return []
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
     except StopIteration:
-        result.errors.append((1, "", _("ファイルが空です。")))
-        return result
+        errors.append((1, "", _("ファイルが空です。")))
+        return []
     except csv.Error:
         header = []
-    if [h.strip() for h in header] != COLUMNS:
-        result.errors.append((1, "", _(
+    if [h.strip() for h in header] != columns:
+        errors.append((1, "", _(
             "見出し行が正しくありません。テンプレートの見出し（%(columns)s）をそのままお使いください。")
-            % {"columns": ",".join(COLUMNS)}))
-        return result
+            % {"columns": ",".join(columns)}))
+        return []
+    lines = []
     try:
         for line, values in enumerate(reader, start=2):
             if line - 1 > MAX_ROWS:
-                result.errors.append((line, "", _("行数が多すぎます（%(max)s行まで）。") % {"max": f"{MAX_ROWS:,}"}))
+                errors.append((line, "", _("行数が多すぎます（%(max)s行まで）。") % {"max": f"{MAX_ROWS:,}"}))
                 break
             if not any(v.strip() for v in values):
                 continue
-            if len(values) != len(COLUMNS):
-                result.errors.append((line, "", _(
+            if len(values) != len(columns):
+                errors.append((line, "", _(
                     "列の数が正しくありません（%(n)s列あります。%(expected)s列にしてください）。")
-                    % {"n": len(values), "expected": len(COLUMNS)}))
+                    % {"n": len(values), "expected": len(columns)}))
                 continue
-            base, number, quantity, code = (v.strip() for v in values)
-            if code:
-                if phone.normalise(quantity) not in ("", "1"):
-                    result.errors.append((line, "追加番号数", _(
-                        "番号予約コードを指定する行の追加番号数は1（または空欄）です。")))
-                    continue
-                result.lines[("blue", len(result.blue))] = line
-                result.blue.append(BlueRow(base=base, number=number, code=code))
-            else:
-                kind = KIND_WORDS.get(phone.normalise(number).upper().replace("ＡＪ", "AJ"), number)
-                result.lines[("red", len(result.red))] = line
-                result.red.append(RedRow(base=base, kind=kind, quantity=quantity))
+            lines.append((line, [v.strip() for v in values]))
     except csv.Error as exc:
-        result.errors.append((reader.line_num, "", _("CSVの形式が正しくありません（%(error)s）。") % {"error": exc}))
-    if not result.red and not result.blue and not result.errors:
-        result.errors.append((2, "", _("お申し込み内容の行がありません。")))
+        errors.append((reader.line_num, "", _("CSVの形式が正しくありません（%(error)s）。") % {"error": exc}))
+    if not lines and not errors:
+        errors.append((2, "", _("お申し込み内容の行がありません。")))
+    return lines
+
+
+def csv_read(data: bytes) -> CsvRows:
+    result = CsvRows()
+    for line, (base, number, quantity, code) in csv_lines(data, COLUMNS, result.errors):
+        if code:
+            if phone.normalise(quantity) not in ("", "1"):
+                result.errors.append((line, "追加番号数", _(
+                    "番号予約コードを指定する行の追加番号数は1（または空欄）です。")))
+                continue
+            result.lines[("blue", len(result.blue))] = line
+            result.blue.append(BlueRow(base=base, number=number, code=code))
+        else:
+            kind = KIND_WORDS.get(phone.normalise(number).upper().replace("ＡＪ", "AJ"), number)
+            result.lines[("red", len(result.red))] = line
+            result.red.append(RedRow(base=base, kind=kind, quantity=quantity))
     return result
+
+
+# --- Porting (番号ポータビリティ): the porting screen's fields, one number a line --------------------
+
+PORT_COLUMNS = ["基本契約番号", "追加する電話番号", "電話事業者名1", "電話事業者名2", "回線種別", "回線名義",
+                "回線名義（その他の場合）", "設置場所住所", "設置場所住所（その他の場合）", "契約者住所",
+                "DSU/配線等の撤去"]
+PORT_FIELD_LABELS = dict(zip(PortRow.FIELDS, PORT_COLUMNS, strict=True))
+# The words the screen shows, as the CSV takes them (and the codes, as the screen posts them).
+HOLDER_WORDS = {"IPVoice名義と同じ": "same", "IP Voiceと同じ": "same", "same": "same", "その他": "other",
+                "その他の名義": "other", "other": "other"}
+ADDRESS_WORDS = {"IPVoice申込設置場所住所と同じ": "same", "IP Voiceと同じ": "same", "same": "same",
+                 "その他": "other", "その他の住所": "other", "other": "other"}
+
+
+@dataclass
+class PortCsvRows:
+    rows: list[PortRow] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)                    # row index → line number
+    errors: list[tuple[int, str, str]] = field(default_factory=list)  # (line, column, message)
+
+
+def port_csv_template() -> str:
+    return "\ufeff" + ",".join(PORT_COLUMNS) + "\r\n"
+
+
+def port_csv_read(data: bytes, *, line_types: dict[str, str]) -> PortCsvRows:
+    """`line_types`: 回線種別 label → code (アナログ回線 → analog …)."""
+    result = PortCsvRows()
+    by_label = {**line_types, **{code: code for code in line_types.values()}}
+    for line, values in csv_lines(data, PORT_COLUMNS, result.errors):
+        raw = dict(zip(PortRow.FIELDS, values, strict=True))
+        raw["line_type"] = by_label.get(raw["line_type"], raw["line_type"])
+        raw["holder"] = HOLDER_WORDS.get(raw["holder"], raw["holder"])
+        raw["address"] = ADDRESS_WORDS.get(raw["address"], raw["address"])
+        result.lines.append(line)
+        result.rows.append(PortRow(**raw))
+    return result
+
+
+def port_csv_errors(rows: PortCsvRows, errors: dict) -> list[tuple[int, str, str]]:
+    """The file's errors and porting_rows_check's (row index → field → message), by line number."""
+    found = list(rows.errors)
+    for key, value in errors.items():
+        if isinstance(key, int):
+            found.extend((rows.lines[key], PORT_FIELD_LABELS.get(f, ""), m) for f, m in value.items())
+        elif key == "rows":
+            found.append((0, "", value))
+    return sorted(found, key=lambda e: e[0])
 
 
 def csv_errors(rows: CsvRows, content: Content) -> list[tuple[int, str, str]]:

@@ -119,6 +119,7 @@ class DialInItem:
     """ダイヤルイン番号追加: base numbers, red and blue rows, options per row and per number."""
 
     type: str = "dialin"
+    method: str = ""              # お申し込み方法: "screen" or "csv"
     bases: list[str] = field(default_factory=list)
     red: list[RedRow] = field(default_factory=list)
     blue: list[BlueRow] = field(default_factory=list)
@@ -144,6 +145,7 @@ class PortingItem:
     """ダイヤルイン番号追加（番号ポータビリティ）: numbers to port, the order's remaining number."""
 
     type: str = "porting"
+    method: str = ""
     bases: list[str] = field(default_factory=list)
     ports: list[PortRow] = field(default_factory=list)
     remaining: str = ""           # 残置番号: 有 / 無
@@ -174,6 +176,12 @@ class Editing:
     item: Item = field(default_factory=DialInItem)
     index: int | None = None
     done: int = 0
+
+    def first_unfinished(self) -> int:
+        """The sub-step to resume at: 1 method, 2 base numbers (or the CSV file), 3 content (not
+        with CSV, whose file holds it), 4 options, 5 confirm."""
+        sub = min(self.done + 1, 5)
+        return 2 if sub == 3 and self.item.method == "csv" else sub
 
 
 # --- The scheduled flow's other confirmations ------------------------------------------------------

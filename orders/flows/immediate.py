@@ -37,8 +37,6 @@ from orders.models import Draft, Flow
 from orders.state import BlueRow, RedRow
 from portal.views import customer_required
 
-
-
 # --- Entry: voice group, order menu ----------------------------------------------------------
 
 @require_GET

@@ -6,10 +6,9 @@ options → confirm → 保存) is opened, changed or removed → other confirma
 date → contact → confirm → accepted. The draft row holds it all, as in the immediate wizard.
 """
 
+import dataclasses
 import datetime as dt
 
-from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,8 +24,17 @@ from orders.attachments import EXTENSIONS, attachment_store
 from orders.content import content_check
 from orders.eligibility import Wish, eligibility_check
 from orders.flows.framework import Precondition, Step, draft_view
-from orders.flows.shared import apply_row_action, bound, contact_step, content_context, rows_from_post
-from orders.forms import AgreementForm
+from orders.flows.shared import (
+    apply_row_action,
+    bound,
+    chooser_apply,
+    chooser_context,
+    chooser_query,
+    contact_step,
+    content_context,
+    rows_from_post,
+)
+from orders.forms import AgreementForm, CsvUploadForm, MethodForm
 from orders.lead_times import earliest_date
 from orders.models import Attachment, Draft, Flow, LeadTime
 from orders.scheduled_checks import (
@@ -57,9 +65,11 @@ from orders.state import (
 from portal import business_days, clock
 from portal.views import customer_required
 
-SUB_STEPS = {1: gettext_noop("追加先基本契約番号の選択"), 2: gettext_noop("お申し込み内容"),
-             3: gettext_noop("付加機能"), 4: gettext_noop("お申し込み内容の確認")}
-PORT_SUB_STEPS = {**SUB_STEPS, 2: gettext_noop("番号ポータビリティの内容")}
+# The sub-wizard of an item, as the guide draws it; with the CSV method the file replaces 2–3.
+SUB_STEPS = {1: gettext_noop("お申し込み方法"), 2: gettext_noop("番号の選択"), 3: gettext_noop("お申し込み内容"),
+             4: gettext_noop("付加機能"), 5: gettext_noop("お申し込み内容の確認")}
+PORT_SUB_STEPS = {**SUB_STEPS, 3: gettext_noop("番号ポータビリティの内容")}
+CSV_SUB_STEPS = {1: SUB_STEPS[1], 2: gettext_noop("CSVファイルの指定"), 4: SUB_STEPS[4], 5: SUB_STEPS[5]}
 OPTION_INPUTS = ("message_box", "anonymous_call_rejection", "nuisance_call_rejection", "notification_on",
                  "specific_number_notification", "forwarding_on", "forwarding_specific_number")
 
@@ -126,7 +136,7 @@ def _first_unfinished_url(draft: Draft, _kwargs: dict | None = None) -> str:
 def resume_url(draft: Draft) -> str:
     """再開: the open item's first unfinished sub-step, else the first unfinished step."""
     if draft.editing is not None:
-        return reverse("orders:scheduled_item", args=[draft.pk, min(draft.editing.done + 1, 4)])
+        return reverse("orders:scheduled_item", args=[draft.pk, draft.editing.first_unfinished()])
     return _first_unfinished_url(draft)
 
 
@@ -144,9 +154,15 @@ ITEM_OPEN = Precondition(
     met=lambda draft, kw: draft.step_done >= 2 and draft.editing is not None,
     target=lambda draft, kw: reverse("orders:scheduled_step", args=[draft.pk, min(_first_unfinished(draft), 3)]))
 SUB_STEP_IN_ORDER = Precondition(
-    "no sub-step of the item before the one before it is unfinished",
-    met=lambda draft, kw: kw["sub"] in SUB_STEPS and kw["sub"] <= draft.editing.done + 1,
-    target=lambda draft, kw: reverse("orders:scheduled_item", args=[draft.pk, draft.editing.done + 1]))
+    "no sub-step of the item before the one before it is unfinished; with CSV the file replaces 2–3",
+    met=lambda draft, kw: kw["sub"] in SUB_STEPS and kw["sub"] <= draft.editing.done + 1
+    and not (kw["sub"] == 3 and draft.editing.item.method == Draft.Method.CSV),
+    target=lambda draft, kw: reverse("orders:scheduled_item", args=[draft.pk, draft.editing.first_unfinished()]))
+SCREEN_METHOD_CHOSEN = Precondition(
+    "an item is open and its お申し込み方法 is 画面から入力",
+    met=lambda draft, kw: draft.step_done >= 2 and draft.editing is not None and draft.editing.done >= 1
+    and draft.editing.item.method == Draft.Method.SCREEN,
+    target=lambda draft, kw: resume_url(draft))
 
 
 @require_http_methods(["GET", "POST"])
@@ -210,7 +226,7 @@ def _menu(request: HttpRequest, draft: Draft) -> HttpResponse:
             if index.isdigit() and int(index) < len(draft.items):
                 i = int(index)
                 if verb == "edit":
-                    drafts.draft_save(draft=draft, editing=Editing(item=draft.items[i], index=i, done=3))
+                    drafts.draft_save(draft=draft, editing=Editing(item=draft.items[i], index=i, done=4))
                     return redirect("orders:scheduled_item", draft_id=draft.pk, sub=1)
                 items = draft.items[:i] + draft.items[i + 1:]
                 drafts.draft_save(draft=draft, items=items, step_done=min(draft.step_done, 2 if not items else 3))
@@ -370,76 +386,155 @@ def scheduled_item(request: HttpRequest, draft: Draft, sub: int) -> HttpResponse
         drafts.draft_save(draft=draft, editing=None)
         return _go(draft, 3)
     content_view = _item_porting if draft.editing.item.porting else _item_content
-    return {1: _item_bases, 2: content_view, 3: _item_options, 4: _item_save}[sub](request, draft)
+    return {1: _item_method, 2: _item_bases, 3: content_view, 4: _item_options, 5: _item_save}[sub](request, draft)
 
 
 def _item_context(draft: Draft, sub: int, **extra) -> dict:
-    steps = PORT_SUB_STEPS if draft.editing.item.porting else SUB_STEPS
-    return _context(draft, 3, sub=sub, sub_title=steps[sub], sub_steps=steps, **extra)
+    item = draft.editing.item
+    steps = CSV_SUB_STEPS if item.method == Draft.Method.CSV else PORT_SUB_STEPS if item.porting else SUB_STEPS
+    return _context(draft, 3, sub=sub, sub_title=steps[sub], sub_steps=steps, porting=item.porting, **extra)
 
 
 def _edit(draft: Draft, done: int | None = None, back_to: int | None = None, **changes) -> None:
-    """Save the item being edited. `done` marks a sub-step passed; `back_to` is for unchecked
-    changes to the content, after which the later sub-steps must be passed again."""
+    """Save the item being edited. `back_to` is for unchecked changes, after which the later
+    sub-steps must be passed again; `done` marks a sub-step passed."""
     editing = draft.editing
     for name, value in changes.items():
         setattr(editing.item, name, value)
-    if done is not None:
-        editing.done = max(editing.done, done)
     if back_to is not None:
         editing.done = min(editing.done, back_to)
+    if done is not None:
+        editing.done = max(editing.done, done)
     drafts.draft_save(draft=draft, editing=editing)
 
 
-def _item_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
-    """追加先基本契約番号の選択: the N番's base numbers; the search also finds a base number from one
-    of its dial-in numbers in use."""
+def _item_method(request: HttpRequest, draft: Draft) -> HttpResponse:
+    """お申し込み方法: 画面から入力 or CSVファイル. Switching starts the item's content again."""
     item = draft.editing.item
-    q = phone.normalise(request.GET.get("q", ""))
-    bases = BaseNumber.objects.filter(contract=draft.contract).order_by("number")
-    if q:
-        bases = bases.filter(Q(number__contains=q) | Q(dial_ins__number__contains=q)).distinct()
-    page = Paginator(bases, 100).get_page(request.GET.get("page"))
+    form = MethodForm(*bound(request), initial={"method": item.method or Draft.Method.SCREEN})
+    if request.method == "POST" and form.is_valid():
+        method = form.cleaned_data["method"]
+        if item.method and method != item.method:
+            fresh = PortingItem(method=method) if item.porting else DialInItem(method=method)
+            _edit(draft, back_to=0, **{f.name: getattr(fresh, f.name) for f in dataclasses.fields(fresh)})
+        _edit(draft, done=1, method=method)
+        return redirect("orders:scheduled_item", draft_id=draft.pk, sub=2)
+    return render(request, "orders/scheduled/item1_method.html", _item_context(draft, 1, form=form),
+                  status=422 if form.errors else 200)
+
+
+def _chooser(draft: Draft, params) -> dict:
+    return chooser_context(
+        params, listed=BaseNumber.objects.filter(contract=draft.contract), chosen=draft.editing.item.bases,
+        fragment_url=reverse("orders:scheduled_item_bases", args=[draft.pk]),
+        step_url=reverse("orders:scheduled_item", args=[draft.pk, 2]), by_contract=False)
+
+
+def _chooser_apply(request: HttpRequest, draft: Draft) -> None:
+    chosen = chooser_apply(request.POST, bases=BaseNumber.objects.filter(contract=draft.contract),
+                           chosen=draft.editing.item.bases)
+    if chosen != draft.editing.item.bases:
+        _edit(draft, bases=chosen, back_to=1)
+
+
+def _item_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
+    """番号の選択: the N番's base numbers in the two-pane chooser (or, with CSV, the file)."""
+    if draft.editing.item.method == Draft.Method.CSV:
+        return _item_csv(request, draft)
     error = ""
-    csv_errors: list = []
-    if request.method == "POST" and request.FILES.get("csv_file") and not item.porting:
-        # The CSV method: the screen's columns fill base numbers and content at once.
-        upload = request.FILES["csv_file"]
-        rows = csv_input.csv_read(upload.read())
-        csv_errors = rows.errors
-        if not csv_errors:
-            all_bases = list(BaseNumber.objects.filter(contract=draft.contract).values_list("number", flat=True))
-            content = content_check(organisation=draft.organisation, voice_group=draft.voice_group,
-                                    red_rows=rows.red, blue_rows=rows.blue, chosen=all_bases,
-                                    max_quantity=rules.QUANTITY_MAX_SCHEDULED, immediate=False)
-            csv_errors = csv_input.csv_errors(rows, content)
-        if not csv_errors:
-            red, blue = content.red_rows(), content.blue_rows()
-            _edit(draft, done=2, bases=list(dict.fromkeys(r.base for r in [*red, *blue])), red=red, blue=blue,
-                  red_options=[Options() for _r in red], blue_options=[Options() for _b in blue])
-            return redirect("orders:scheduled_item", draft_id=draft.pk, sub=3)
-    elif request.method == "POST":
-        picked = set(request.POST.getlist("pick"))
-        valid = list(BaseNumber.objects.filter(contract=draft.contract, number__in=picked)
-                     .order_by("number").values_list("number", flat=True))
-        if valid:
-            _edit(draft, done=1, bases=valid)
-            return redirect("orders:scheduled_item", draft_id=draft.pk, sub=2)
-        error = _("ダイヤルイン番号を追加する基本契約番号を選択してください。")
-    return render(request, "orders/scheduled/item1_bases.html", _item_context(
-        draft, 1, page=page, q=request.GET.get("q", ""), chosen=set(item.bases), error=error,
-        csv_errors=csv_errors[:1000], csv_error_count=len(csv_errors), porting=item.porting),
-        status=422 if error or csv_errors else 200)
+    if request.method == "POST":
+        _chooser_apply(request, draft)
+        if request.POST.get("action") == "next":
+            if draft.editing.item.bases:
+                _edit(draft, done=2)
+                return redirect("orders:scheduled_item", draft_id=draft.pk, sub=3)
+            error = _("ダイヤルイン番号を追加する基本契約番号を選択し、[→] 選択ボタンを押してください。")
+        else:
+            return redirect(reverse("orders:scheduled_item", args=[draft.pk, 2]) + chooser_query(request.POST))
+    return render(request, "orders/scheduled/item2_bases.html", _item_context(
+        draft, 2, error=error, **_chooser(draft, request.GET)), status=422 if error else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@draft_view(flow=Flow.SCHEDULED, fragment=True, preconditions=(SCREEN_METHOD_CHOSEN,))
+def scheduled_item_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
+    """The chooser fragment (htmx): search, paging, 表示件数, [→] 選択 and 選択解除."""
+    if request.method == "POST":
+        _chooser_apply(request, draft)
+    params = request.POST if request.method == "POST" else request.GET
+    response = render(request, "orders/wizard/_chooser.html#chooser",
+                      _item_context(draft, 2, **_chooser(draft, params)))
+    response["Vary"] = "HX-Request"
+    return response
+
+
+def _item_csv(request: HttpRequest, draft: Draft) -> HttpResponse:
+    """CSVファイルの指定: the file names base numbers and content (dial-in: the immediate flow's
+    columns; porting: the porting screen's fields, with 残置番号 beside it). Every error by line;
+    nothing is kept from a file with errors."""
+    item = draft.editing.item
+    form = CsvUploadForm(*bound(request, files=True))
+    errors: list = []
+    remaining, remaining_rows = item.remaining if item.porting else "", []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data["file"].read()
+        if item.porting:
+            remaining, remaining_rows = _remaining_from_post(request.POST)
+            rows = csv_input.port_csv_read(data, line_types={str(label): code for code, label in LINE_TYPES})
+            errors = rows.errors
+            if not errors:
+                all_bases = list(BaseNumber.objects.filter(contract=draft.contract).values_list("number", flat=True))
+                clean, found = porting_rows_check(contract=draft.contract, bases=all_bases, rows=rows.rows,
+                                                  remaining=remaining, remaining_rows=remaining_rows)
+                errors = csv_input.port_csv_errors(rows, found)
+                remaining_errors = [m for k, m in found.items() if k in ("remaining", "remaining_rows")]
+                errors += [(0, _("残置番号"), m) for m in remaining_errors]
+            if not errors:
+                _edit(draft, bases=list(dict.fromkeys(p.base for p in clean)))
+                _ports_save(draft, clean, remaining, remaining_rows)
+                return redirect("orders:scheduled_item", draft_id=draft.pk, sub=4)
+        else:
+            rows = csv_input.csv_read(data)
+            errors = rows.errors
+            if not errors:
+                all_bases = list(BaseNumber.objects.filter(contract=draft.contract).values_list("number", flat=True))
+                content = content_check(organisation=draft.organisation, voice_group=draft.voice_group,
+                                        red_rows=rows.red, blue_rows=rows.blue, chosen=all_bases,
+                                        max_quantity=rules.QUANTITY_MAX_SCHEDULED, immediate=False)
+                errors = csv_input.csv_errors(rows, content)
+            if not errors:
+                red, blue = content.red_rows(), content.blue_rows()
+                _edit(draft, done=3, bases=list(dict.fromkeys(r.base for r in [*red, *blue])), red=red, blue=blue,
+                      red_options=[Options() for _r in red], blue_options=[Options() for _b in blue])
+                return redirect("orders:scheduled_item", draft_id=draft.pk, sub=4)
+    columns = csv_input.PORT_COLUMNS if item.porting else csv_input.COLUMNS
+    return render(request, "orders/scheduled/item2_csv.html", _item_context(
+        draft, 2, form=form, errors=errors[:1000], error_count=len(errors), columns=columns,
+        remaining=remaining, remaining_rows=list(enumerate(remaining_rows or [RemainingRow()])),
+        line_types=LINE_TYPES, max_quantity=rules.QUANTITY_MAX_SCHEDULED),
+        status=422 if (form.errors or errors) else 200)
+
+
+@require_GET
+@draft_view(flow=Flow.SCHEDULED, fragment=True, preconditions=(ITEM_OPEN,))
+def scheduled_csv_template(request: HttpRequest, draft: Draft) -> HttpResponse:
+    """The open item's CSV template (dial-in or porting columns)."""
+    porting = draft.editing.item.porting
+    text = csv_input.port_csv_template() if porting else csv_input.csv_template()
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    name = "porting-order-template.csv" if porting else "dialin-order-template.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 def _item_urls(draft: Draft) -> dict:
-    return {"form_action": reverse("orders:scheduled_item", args=[draft.pk, 2]),
+    return {"form_action": reverse("orders:scheduled_item", args=[draft.pk, 3]),
             "rows_url": reverse("orders:scheduled_item_rows", args=[draft.pk]),
-            "back_url": reverse("orders:scheduled_item", args=[draft.pk, 1])}
+            "back_url": reverse("orders:scheduled_item", args=[draft.pk, 2])}
 
 
 def _item_content_render(request, draft, red, blue, content=None, status=200, partial=False) -> HttpResponse:
-    context = _item_context(draft, 2, layout="orders/wizard/_layout.html", **content_context(
+    context = _item_context(draft, 3, layout="orders/wizard/_layout.html", **content_context(
         draft, red, blue, content, chosen=draft.editing.item.bases, max_quantity=rules.QUANTITY_MAX_SCHEDULED,
         urls=_item_urls(draft)))
     template = "orders/wizard/step4_content.html" + ("#boxes" if partial else "")
@@ -455,20 +550,20 @@ def _item_content(request: HttpRequest, draft: Draft) -> HttpResponse:
     action = request.POST.get("action", "next")
     if action != "next":
         red, blue = apply_row_action(action, red, blue)
-        _edit(draft, red=red, blue=blue, back_to=1)
+        _edit(draft, red=red, blue=blue, back_to=2)
         return _item_content_render(request, draft, red, blue)
     content = content_check(organisation=draft.organisation, voice_group=draft.voice_group, red_rows=red,
                             blue_rows=blue, chosen=item.bases, max_quantity=rules.QUANTITY_MAX_SCHEDULED,
                             immediate=False)
     if not content.ok:
-        _edit(draft, red=red, blue=blue, back_to=1)
+        _edit(draft, red=red, blue=blue, back_to=2)
         return _item_content_render(request, draft, red, blue, content, status=422)
     # Saved as checked (normalised numbers, kinds and codes); options stay with their rows.
     red, blue = content.red_rows(), content.blue_rows()
-    _edit(draft, done=2, red=red, blue=blue,
+    _edit(draft, done=3, red=red, blue=blue,
           red_options=[option_at(item.red_options, i) for i in range(len(red))],
           blue_options=[option_at(item.blue_options, i) for i in range(len(blue))])
-    return redirect("orders:scheduled_item", draft_id=draft.pk, sub=3)
+    return redirect("orders:scheduled_item", draft_id=draft.pk, sub=4)
 
 
 @require_POST
@@ -478,7 +573,7 @@ def scheduled_item_rows(request: HttpRequest, draft: Draft) -> HttpResponse:
     red = rows_from_post(request.POST, "red", RedRow)
     blue = rows_from_post(request.POST, "blue", BlueRow)
     red, blue = apply_row_action(request.POST.get("action", ""), red, blue)
-    _edit(draft, red=red, blue=blue, back_to=1)
+    _edit(draft, red=red, blue=blue, back_to=2)
     response = _item_content_render(request, draft, red, blue, partial=True)
     response["Vary"] = "HX-Request"
     return response
@@ -533,14 +628,14 @@ def _item_options(request: HttpRequest, draft: Draft) -> HttpResponse:
             row["options"] = raw if row_errors else options
             kept[row["box"]][row["index"]] = row["options"]
         if not errors:
-            _edit(draft, done=3, **{f"{box}_options": options for box, options in kept.items()})
-            return redirect("orders:scheduled_item", draft_id=draft.pk, sub=4)
+            _edit(draft, done=4, **{f"{box}_options": options for box, options in kept.items()})
+            return redirect("orders:scheduled_item", draft_id=draft.pk, sub=5)
     for row in rows:
         row["errors"] = errors.get(row["key"], {})
     notifications = {r["options"].specific_number_notification for r in rows} - {""}
     unlinked = o4_unlinked(contract=draft.contract, numbers=notifications, day=None)
-    return render(request, "orders/scheduled/item3_options.html", _item_context(
-        draft, 3, rows=rows, errors=errors, unlinked=unlinked), status=422 if errors else 200)
+    return render(request, "orders/scheduled/item4_options.html", _item_context(
+        draft, 4, rows=rows, errors=errors, unlinked=unlinked), status=422 if errors else 200)
 
 
 def _item_save(request: HttpRequest, draft: Draft) -> HttpResponse:
@@ -553,8 +648,8 @@ def _item_save(request: HttpRequest, draft: Draft) -> HttpResponse:
             items.append(editing.item)
         drafts.draft_save(draft=draft, items=items, editing=None, step_done=min(draft.step_done, 3))
         return _go(draft, 3)
-    return render(request, "orders/scheduled/item4_confirm.html", _item_context(
-        draft, 4, summary=_item_shown(editing.item)))
+    return render(request, "orders/scheduled/item5_confirm.html", _item_context(
+        draft, 5, summary=_item_shown(editing.item)))
 
 
 def _item_porting(request: HttpRequest, draft: Draft) -> HttpResponse:
@@ -566,9 +661,7 @@ def _item_porting(request: HttpRequest, draft: Draft) -> HttpResponse:
     errors: dict = {}
     if request.method == "POST":
         rows = rows_from_post(request.POST, "port", PortRow)
-        remaining = request.POST.get("remaining", "")
-        remaining_rows = [RemainingRow(number=n, usage=u) for n, u in zip(
-            request.POST.getlist("rem-number"), request.POST.getlist("rem-usage"), strict=False)][:50]
+        remaining, remaining_rows = _remaining_from_post(request.POST)
         action = request.POST.get("action", "next")
         if action == "port:add" and len(rows) < 100:
             rows.append(PortRow())
@@ -582,22 +675,34 @@ def _item_porting(request: HttpRequest, draft: Draft) -> HttpResponse:
             clean, errors = porting_rows_check(contract=draft.contract, bases=item.bases, rows=rows,
                                                remaining=remaining, remaining_rows=remaining_rows)
             if errors:
-                _edit(draft, ports=rows, remaining=remaining, remaining_rows=remaining_rows, back_to=1)
+                _edit(draft, ports=rows, remaining=remaining, remaining_rows=remaining_rows, back_to=2)
             else:
-                kept = [r for r in remaining_rows if str(r.number).strip()] if remaining == "有" else []
-                by_number = {p.number: option_at(item.port_options, i) for i, p in enumerate(item.ports)}
-                _edit(draft, done=2, ports=clean, remaining=remaining, remaining_rows=kept,
-                      port_options=[by_number.get(p.number, Options()) for p in clean])
-                return redirect("orders:scheduled_item", draft_id=draft.pk, sub=3)
+                _ports_save(draft, clean, remaining, remaining_rows)
+                return redirect("orders:scheduled_item", draft_id=draft.pk, sub=4)
         if action != "next":
-            _edit(draft, ports=rows, remaining=remaining, remaining_rows=remaining_rows, back_to=1)
+            _edit(draft, ports=rows, remaining=remaining, remaining_rows=remaining_rows, back_to=2)
         rows = rows or [PortRow()]
     bases = item.bases
     for row in rows:
         row.base = row.base or (bases[0] if len(bases) == 1 else "")
     shown = [{"index": i, "no": i + 1, "values": r, "errors": errors.get(i, {})} for i, r in enumerate(rows)]
-    return render(request, "orders/scheduled/item2_porting.html", _item_context(
-        draft, 2, rows=shown, bases=bases, line_types=LINE_TYPES, remaining=remaining,
+    return render(request, "orders/scheduled/item3_porting.html", _item_context(
+        draft, 3, rows=shown, bases=bases, line_types=LINE_TYPES, remaining=remaining,
         remaining_rows=list(enumerate(remaining_rows or [RemainingRow()])), errors=errors,
         holder=draft.contract.holder_name, address=draft.contract.installation_address),
         status=422 if errors else 200)
+
+
+def _remaining_from_post(post) -> tuple[str, list[RemainingRow]]:
+    """残置番号 (有/無) and the 残回線構成表, on the porting screen and beside its CSV file."""
+    return post.get("remaining", ""), [RemainingRow(number=n, usage=u) for n, u in zip(
+        post.getlist("rem-number"), post.getlist("rem-usage"), strict=False)][:50]
+
+
+def _ports_save(draft: Draft, clean: list[PortRow], remaining: str, remaining_rows: list[RemainingRow]) -> None:
+    """Checked ported numbers saved; options stay with their numbers."""
+    item: PortingItem = draft.editing.item
+    kept = [r for r in remaining_rows if str(r.number).strip()] if remaining == "有" else []
+    by_number = {p.number: option_at(item.port_options, i) for i, p in enumerate(item.ports)}
+    _edit(draft, done=3, ports=clean, remaining=remaining, remaining_rows=kept,
+          port_options=[by_number.get(p.number, Options()) for p in clean])

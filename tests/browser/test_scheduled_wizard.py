@@ -45,7 +45,12 @@ def test_scheduled_order_through_the_demo_clock_to_completion(demo_page: Page, b
 
     # Item 1: dial-in addition, two new 0AJ numbers with メッセージボックス.
     page.get_by_role("button", name="ダイヤルイン番号追加").first.click()
-    page.get_by_label("0612340004").check()
+    expect(page.get_by_label("画面から入力してお申し込み")).to_be_checked()  # お申し込み方法
+    page.get_by_role("button", name="次へ", exact=True).click()
+    page.get_by_label("0612340004 を選択").check()  # 番号の選択: the two panes
+    page.get_by_role("button", name="[→] 選択").click()
+    expect(page.locator(".chooser__chosen")).to_contain_text("0612340004")
+    page.screenshot(path=str(factories.screenshot_path("scheduled-chooser.png")), full_page=True)
     page.get_by_role("button", name="次へ", exact=True).click()
     page.get_by_label("No.1 追加する電話番号").first.select_option("0AJ")
     page.locator("input[name=red-quantity]").fill("2")
@@ -61,7 +66,10 @@ def test_scheduled_order_through_the_demo_clock_to_completion(demo_page: Page, b
 
     # Item 2: porting one number, 特定番号通知 on it (its freephone link is not complete: O4).
     page.get_by_role("button", name="ダイヤルイン番号追加（番号ポータビリティ）").click()
-    page.get_by_label("0612340004").check()
+    page.get_by_role("button", name="次へ", exact=True).click()
+    page.get_by_label("0612340004 を選択").check()
+    page.get_by_role("button", name="[→] 選択").click()
+    expect(page.locator(".chooser__chosen")).to_contain_text("0612340004")
     page.get_by_role("button", name="次へ", exact=True).click()
     page.get_by_label("追加する電話番号（他社でご利用中の番号）").fill("06-6111-0001")
     page.get_by_label("電話事業者名1").fill("西日本電話")

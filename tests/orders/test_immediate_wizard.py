@@ -52,7 +52,8 @@ def test_a_customer_walks_the_whole_wizard_on_plain_forms(client, alice, stocked
     assert client.post(step_url(draft, 1), {"agree": "on"}).url == step_url(draft, 2)
     assert client.post(step_url(draft, 2), {"method": "screen"}).url == step_url(draft, 3)
     page = client.get(step_url(draft, 3)).content.decode()
-    assert "0312345678" in page and "合計 1 件" in page and "表示件数" in page and '<option value="100" selected>' in page
+    assert "0312345678" in page and "合計 1 件" in page
+    assert "表示件数" in page and '<option value="100" selected>' in page
     assert client.post(step_url(draft, 3), {"action": "next"}).status_code == 422  # nothing chosen
     client.post(step_url(draft, 3), {"action": "add", "pick": ["0312345678"]})
     assert client.post(step_url(draft, 3), {"action": "next"}).url == step_url(draft, 4)

@@ -42,15 +42,22 @@ def start(client, user, contract) -> Draft:
     return draft
 
 
+def choose(client, draft, bases):
+    """お申し込み方法 画面から入力, then 番号の選択: [→] 選択 and 次へ."""
+    assert client.post(i_url(draft, 1), {"method": "screen"}).url == i_url(draft, 2)
+    client.post(i_url(draft, 2), {"action": "add", "pick": bases})
+    return client.post(i_url(draft, 2), {"action": "next"})
+
+
 def add_item(client, draft, red, options=None):
     client.post(s_url(draft, 3), {"action": "new"})
-    assert client.post(i_url(draft, 1), {"pick": ["0312345678"]}).url == i_url(draft, 2)
+    assert choose(client, draft, ["0312345678"]).url == i_url(draft, 3)
     data = {"red-base": [r[0] for r in red], "red-kind": [r[1] for r in red], "red-quantity": [r[2] for r in red],
             "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "next"}
-    assert client.post(i_url(draft, 2), data).url == i_url(draft, 3)
-    response = client.post(i_url(draft, 3), options or {})
-    assert response.url == i_url(draft, 4), response.content.decode()[:0]
-    assert client.post(i_url(draft, 4)).url == s_url(draft, 3)
+    assert client.post(i_url(draft, 3), data).url == i_url(draft, 4)
+    response = client.post(i_url(draft, 4), options or {})
+    assert response.url == i_url(draft, 5), response.content.decode()[:0]
+    assert client.post(i_url(draft, 5)).url == s_url(draft, 3)
 
 
 def test_a_customer_places_a_scheduled_order_with_options(client, alice, stocked):
@@ -116,18 +123,18 @@ def test_a_customer_places_a_scheduled_order_with_options(client, alice, stocked
 def test_option_rules_are_enforced_as_the_customer_chooses(client, alice, stocked, kind, options, message):
     draft = start(client, alice, stocked)
     client.post(s_url(draft, 3), {"action": "new"})
-    client.post(i_url(draft, 1), {"pick": ["0312345678"]})
-    client.post(i_url(draft, 2), {"red-base": ["0312345678"], "red-kind": [kind], "red-quantity": ["1"],
+    choose(client, draft, ["0312345678"])
+    client.post(i_url(draft, 3), {"red-base": ["0312345678"], "red-kind": [kind], "red-quantity": ["1"],
                                   "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "next"})
-    response = client.post(i_url(draft, 3), options)
+    response = client.post(i_url(draft, 4), options)
     assert response.status_code == 422 and message in response.content.decode()
 
 
 def test_quantity_is_limited_to_999_on_the_scheduled_flow(client, alice, stocked):
     draft = start(client, alice, stocked)
     client.post(s_url(draft, 3), {"action": "new"})
-    client.post(i_url(draft, 1), {"pick": ["0312345678"]})
-    response = client.post(i_url(draft, 2), {"red-base": ["0312345678"], "red-kind": ["050"], "red-quantity": ["1000"],
+    choose(client, draft, ["0312345678"])
+    response = client.post(i_url(draft, 3), {"red-base": ["0312345678"], "red-kind": ["050"], "red-quantity": ["1000"],
                                              "blue-base": [""], "blue-number": [""], "blue-code": [""],
                                              "action": "next"})
     assert response.status_code == 422 and "1～999" in response.content.decode()
@@ -138,11 +145,11 @@ def test_a_saved_item_can_be_changed_and_removed(client, alice, stocked):
     add_item(client, draft, [("0312345678", "050", "2")])
     client.post(s_url(draft, 3), {"action": "edit:0"})
     assert client.get(s_url(draft, 4)).url == i_url(draft, 1)  # finish or discard the edit first
-    client.post(i_url(draft, 1), {"pick": ["0312345678"]})
-    client.post(i_url(draft, 2), {"red-base": ["0312345678"], "red-kind": ["050"], "red-quantity": ["7"],
+    choose(client, draft, ["0312345678"])
+    client.post(i_url(draft, 3), {"red-base": ["0312345678"], "red-kind": ["050"], "red-quantity": ["7"],
                                   "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "next"})
-    client.post(i_url(draft, 3), {})
-    client.post(i_url(draft, 4))
+    client.post(i_url(draft, 4), {})
+    client.post(i_url(draft, 5))
     draft.refresh_from_db()
     assert len(draft.items) == 1 and draft.items[0].red[0].quantity == "7"
     client.post(s_url(draft, 3), {"action": "delete:0"})
@@ -163,19 +170,19 @@ def test_e2_refuses_0aj_content_not_the_contract(client, alice, stocked):
     assert 'value="N100000002"' in page and "営業担当経由" in page and "E2" in page
     assert client.post(s_url(draft, 2), {"contract": "N100000002"}).url == s_url(draft, 3)
     client.post(s_url(draft, 3), {"action": "new"})
-    assert client.post(i_url(draft, 1), {"pick": ["05012345678"]}).url == i_url(draft, 2)
+    assert choose(client, draft, ["05012345678"]).url == i_url(draft, 3)
     rows = {"red-base": ["05012345678", "05012345678"], "red-kind": ["0AJ", "050"], "red-quantity": ["1", "1"],
             "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "next"}
-    response = client.post(i_url(draft, 2), rows)
+    response = client.post(i_url(draft, 3), rows)
     assert response.status_code == 422 and "[E2]" in response.content.decode()
     rows.update({"red-base": ["05012345678"], "red-kind": ["050"], "red-quantity": ["1"]})
-    assert client.post(i_url(draft, 2), rows).url == i_url(draft, 3)
-    client.post(i_url(draft, 3), {})
-    assert client.post(i_url(draft, 4)).url == s_url(draft, 3)
+    assert client.post(i_url(draft, 3), rows).url == i_url(draft, 4)
+    client.post(i_url(draft, 4), {})
+    assert client.post(i_url(draft, 5)).url == s_url(draft, 3)
     # Porting brings 0AJ numbers: refused the same way.
     client.post(s_url(draft, 3), {"action": "new_porting"})
-    client.post(i_url(draft, 1), {"pick": ["05012345678"]})
-    response = client.post(i_url(draft, 2), {**PORT_ROW, "port-base": ["05012345678"]})
+    choose(client, draft, ["05012345678"])
+    response = client.post(i_url(draft, 3), {**PORT_ROW, "port-base": ["05012345678"]})
     assert response.status_code == 422 and "[E2]" in response.content.decode()
 
 
@@ -204,23 +211,23 @@ PORT_ROW = {"port-base": ["0312345678"], "port-number": ["03-1111-0001"], "port-
 def test_a_porting_item_with_conditional_fields_and_a_desired_time(client, alice, stocked):
     draft = start(client, alice, stocked)
     client.post(s_url(draft, 3), {"action": "new_porting"})
-    client.post(i_url(draft, 1), {"pick": ["0312345678"]})
+    choose(client, draft, ["0312345678"])
     # Conditional fields are required only where they apply.
-    response = client.post(i_url(draft, 2), {**PORT_ROW, "port-contractor_address": [""], "port-dsu": [""],
+    response = client.post(i_url(draft, 3), {**PORT_ROW, "port-contractor_address": [""], "port-dsu": [""],
                                              "remaining": "有"})
     page = response.content.decode()
     assert response.status_code == 422
     assert "契約者住所を入力してください" in page and "DSU/配線等の撤去" in page
     assert "残回線構成表を入力してください" in page
-    response = client.post(i_url(draft, 2), {**PORT_ROW, "port-number": ["0612345678"]})
+    response = client.post(i_url(draft, 3), {**PORT_ROW, "port-number": ["0612345678"]})
     assert "市外局番" in response.content.decode()
-    assert client.post(i_url(draft, 2), PORT_ROW).url == i_url(draft, 3)
-    client.post(i_url(draft, 3), {"port-0-nuisance_call_rejection": "1"})
-    page = client.get(i_url(draft, 4)).content.decode()
+    assert client.post(i_url(draft, 3), PORT_ROW).url == i_url(draft, 4)
+    client.post(i_url(draft, 4), {"port-0-nuisance_call_rejection": "1"})
+    page = client.get(i_url(draft, 5)).content.decode()
     assert "東日本電話" in page and "ISDN回線" in page and "東京都港区1-1" in page
     # As the guide draws it: the address the customer left as is, in words, not resolved.
     assert "IPVoice申込設置場所住所と同じ" in page and "アリス商事 旧社名" in page
-    client.post(i_url(draft, 4))
+    client.post(i_url(draft, 5))
     client.post(s_url(draft, 3), {"action": "next"})
     earliest = earliest_date(items={"dialin", "porting"})
     page = client.get(s_url(draft, 4)).content.decode()
@@ -264,11 +271,15 @@ def test_the_dial_in_item_takes_a_csv_file_too(client, alice, stocked):
     client.post(s_url(draft, 3), {"action": "new"})
     header = "基本契約番号,追加する電話番号,追加番号数,番号予約コード\r\n"
     bad = SimpleUploadedFile("a.csv", (header + "0312345678,050,1000,\r\n").encode("cp932"))
-    response = client.post(i_url(draft, 1), {"csv_file": bad})
+    assert client.post(i_url(draft, 1), {"method": "csv"}).url == i_url(draft, 2)
+    page = client.get(i_url(draft, 2)).content.decode()
+    assert "CSVファイルの指定" in page and "基本契約番号,追加する電話番号,追加番号数,番号予約コード" in page
+    assert client.get(i_url(draft, 3)).url == i_url(draft, 2)  # the file replaces 番号の選択 and 内容
+    response = client.post(i_url(draft, 2), {"file": bad})
     page = response.content.decode()
     assert response.status_code == 422 and "2行目" in page and "1～999" in page
     good = SimpleUploadedFile("a.csv", (header + "0312345678,050,3,\r\n0312345678,0AJ,2,\r\n").encode("cp932"))
-    assert client.post(i_url(draft, 1), {"csv_file": good}).url == i_url(draft, 3)
+    assert client.post(i_url(draft, 2), {"file": good}).url == i_url(draft, 4)
     draft.refresh_from_db()
     assert draft.editing.item.bases == ["0312345678"] and len(draft.editing.item.red) == 2
 
@@ -294,23 +305,23 @@ def test_bad_input_gets_messages_not_errors(client, alice, stocked):
     """Input that once crashed a step: odd digits, far dates, lower-case kinds."""
     draft = start(client, alice, stocked)
     client.post(s_url(draft, 3), {"action": "new"})
-    client.post(i_url(draft, 1), {"pick": ["0312345678"]})
-    response = client.post(i_url(draft, 2), {"red-base": ["0312345678"], "red-kind": ["0aj"], "red-quantity": ["፩"],
+    choose(client, draft, ["0312345678"])
+    response = client.post(i_url(draft, 3), {"red-base": ["0312345678"], "red-kind": ["0aj"], "red-quantity": ["፩"],
                                              "blue-base": [""], "blue-number": [""], "blue-code": [""],
                                              "action": "next"})
     assert response.status_code == 422 and "1～999" in response.content.decode()
-    client.post(i_url(draft, 2), {"red-base": ["0312345678"], "red-kind": ["0aj"], "red-quantity": ["2"],
+    client.post(i_url(draft, 3), {"red-base": ["0312345678"], "red-kind": ["0aj"], "red-quantity": ["2"],
                                   "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "next"})
     draft.refresh_from_db()
     assert draft.editing.item.red == [RedRow(base="0312345678", kind="0AJ", quantity="2")]
     # An unchecked change sends the customer back through the content before the options.
-    client.post(i_url(draft, 2), {"red-base": ["0312345678"], "red-kind": ["050"], "red-quantity": ["2"],
+    client.post(i_url(draft, 3), {"red-base": ["0312345678"], "red-kind": ["050"], "red-quantity": ["2"],
                                   "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "red:add:0"})
-    assert client.get(i_url(draft, 3)).url == i_url(draft, 2)
-    client.post(i_url(draft, 2), {"red-base": ["0312345678"], "red-kind": ["0AJ"], "red-quantity": ["2"],
+    assert client.get(i_url(draft, 4)).url == i_url(draft, 3)
+    client.post(i_url(draft, 3), {"red-base": ["0312345678"], "red-kind": ["0AJ"], "red-quantity": ["2"],
                                   "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "next"})
-    client.post(i_url(draft, 3), {})
-    client.post(i_url(draft, 4))
+    client.post(i_url(draft, 4), {})
+    client.post(i_url(draft, 5))
     client.post(s_url(draft, 3), {"action": "next"})
     response = client.post(s_url(draft, 4), {"date": "9999-12-27", "action": "next"})
     assert response.status_code == 422 and "までの日付を指定してください" in response.content.decode()
@@ -333,9 +344,10 @@ def test_the_screens_use_the_guides_words(client, alice, stocked):
     rows really have (行追加 here)."""
     draft = start(client, alice, stocked)
     client.post(s_url(draft, 3), {"action": "new"})
-    client.post(i_url(draft, 1), {"pick": ["0312345678"]})
-    page = client.get(i_url(draft, 2)).content.decode()
+    choose(client, draft, ["0312345678"])
+    page = client.get(i_url(draft, 3)).content.decode()
     assert "Arcstar IP Voice (Universal One)" in page
+    assert f'action="{i_url(draft, 3)}"' in page  # the content posts to its own sub-step
     assert "[[+] 行追加]ボタン" in page and "[[+] 追加]ボタン" not in page
     assert "[+] 行追加" in page
 
@@ -368,3 +380,66 @@ def test_one_item_may_name_a_base_and_kind_twice_with_different_options(client, 
     items = list(Order.objects.get().items.order_by("position"))
     assert [(i.quantity, i.message_box, i.anonymous_call_rejection) for i in items] == [(2, True, False),
                                                                                         (1, False, True)]
+
+
+PORT_HEADER = ("基本契約番号,追加する電話番号,電話事業者名1,電話事業者名2,回線種別,回線名義,回線名義（その他の場合）,"
+               "設置場所住所,設置場所住所（その他の場合）,契約者住所,DSU/配線等の撤去\r\n")
+
+
+def test_the_porting_item_takes_a_csv_file_with_errors_by_line_and_nothing_kept_half(client, alice, stocked):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    draft = start(client, alice, stocked)
+    client.post(s_url(draft, 3), {"action": "new_porting"})
+    assert client.post(i_url(draft, 1), {"method": "csv"}).url == i_url(draft, 2)
+    template = client.get(reverse("orders:scheduled_csv_template", args=[draft.pk]))
+    assert template.content.decode("utf-8-sig") == PORT_HEADER
+    lines = ["0312345678,03-1111-0001,東日本電話,,ひかり電話,IPVoice名義と同じ,,IPVoice申込設置場所住所と同じ,,,",
+             "0312345678,03-1111-0002,東日本電話,,ISDN回線,その他,旧社名,IPVoice申込設置場所住所と同じ,,,",
+             "0312345678,06-1111-0003,東日本電話,,FAX,IPVoice名義と同じ,,IPVoice申込設置場所住所と同じ,,,"]
+    bad = SimpleUploadedFile("p.csv", (PORT_HEADER + "\r\n".join(lines) + "\r\n").encode("cp932"))
+    response = client.post(i_url(draft, 2), {"file": bad, "remaining": "無"})
+    page = response.content.decode()
+    assert response.status_code == 422
+    # Line 3: another name needs the contractor's address, ISDN the DSU answer; line 4: area code, line type.
+    assert "3行目" in page and "契約者住所を入力してください" in page and "DSU/配線等の撤去" in page
+    assert "4行目" in page and "市外局番" in page and "回線種別を選択してください" in page
+    draft.refresh_from_db()
+    assert draft.editing.item.ports == [] and draft.editing.done == 1  # nothing kept from a file with errors
+    good = SimpleUploadedFile("p.csv", (PORT_HEADER + lines[0] + "\r\n"
+                                        + lines[1].rsplit(",", 2)[0] + ",東京都港区1-1,要\r\n").encode("utf-8"))
+    response = client.post(i_url(draft, 2), {"file": good, "remaining": ""})
+    assert response.status_code == 422 and "残置番号の有無を選択してください" in response.content.decode()
+    good.seek(0)
+    assert client.post(i_url(draft, 2), {"file": good, "remaining": "無"}).url == i_url(draft, 4)
+    draft.refresh_from_db()
+    ports = draft.editing.item.ports
+    assert [(p.number, p.line_type, p.holder, p.dsu) for p in ports] == [
+        ("0311110001", "hikari", "same", ""), ("0311110002", "isdn", "other", "要")]
+    client.post(i_url(draft, 4), {})
+    page = client.get(i_url(draft, 5)).content.decode()
+    assert "IPVoice名義と同じ" in page and "旧社名" in page
+    assert client.post(i_url(draft, 5)).url == s_url(draft, 3)
+
+
+def test_the_scheduled_chooser_pages_and_moves_base_numbers_to_the_chosen_pane(client, alice, stocked):
+    from numbering.models import BaseNumber
+
+    for i in range(150):
+        BaseNumber.objects.create(contract=stocked, number=f"0312346{i:03d}", kind="0AJ")
+    draft = start(client, alice, stocked)
+    client.post(s_url(draft, 3), {"action": "new"})
+    client.post(i_url(draft, 1), {"method": "screen"})
+    page = client.get(i_url(draft, 2)).content.decode()
+    assert "合計 151 件" in page and "1 / 2" in page and "[→] 選択" in page
+    fragment = reverse("orders:scheduled_item_bases", args=[draft.pk])
+    page = client.get(fragment, {"size": "20", "page": "8"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "8 / 8" in page and "<html" not in page
+    assert client.post(i_url(draft, 2), {"action": "next"}).status_code == 422  # nothing chosen yet
+    page = client.post(fragment, {"action": "add", "pick": ["0312346149", "0312346000"]},
+                       HTTP_HX_REQUEST="true").content.decode()
+    assert 'name="unpick" value="0312346149"' in page and "選択した基本契約番号（2件）" in page
+    client.post(fragment, {"action": "remove", "unpick": ["0312346000"]}, HTTP_HX_REQUEST="true")
+    assert client.post(i_url(draft, 2), {"action": "next"}).url == i_url(draft, 3)
+    draft.refresh_from_db()
+    assert draft.editing.item.bases == ["0312346149"]

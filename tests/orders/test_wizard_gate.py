@@ -26,13 +26,17 @@ IMMEDIATE = [
 SCHEDULED = [
     *[("orders:scheduled_step", {"step": n}, "get") for n in range(1, 7)],
     *[("orders:scheduled_step", {"step": n}, "post") for n in range(1, 7)],
-    *[("orders:scheduled_item", {"sub": n}, "get") for n in range(1, 5)],
-    *[("orders:scheduled_item", {"sub": n}, "post") for n in range(1, 5)],
+    *[("orders:scheduled_item", {"sub": n}, "get") for n in range(1, 6)],
+    *[("orders:scheduled_item", {"sub": n}, "post") for n in range(1, 6)],
     ("orders:scheduled_item_rows", {}, "post"),
+    ("orders:scheduled_item_bases", {}, "get"),
+    ("orders:scheduled_item_bases", {}, "post"),
+    ("orders:scheduled_csv_template", {}, "get"),
 ]
 EITHER = [("orders:draft_resume", {}, "get"), ("orders:draft_discard", {}, "post"),
           ("orders:wizard_accepted", {}, "get")]
-FRAGMENTS = {"orders:wizard_bases", "orders:wizard_rows", "orders:wizard_csv_template", "orders:scheduled_item_rows"}
+FRAGMENTS = {"orders:wizard_bases", "orders:wizard_rows", "orders:wizard_csv_template", "orders:scheduled_item_rows",
+             "orders:scheduled_item_bases", "orders:scheduled_csv_template"}
 CASES = [(Flow.IMMEDIATE, *case) for case in [*IMMEDIATE, *EITHER]] + \
         [(Flow.SCHEDULED, *case) for case in [*SCHEDULED, *EITHER]]
 IDS = [f"{flow}-{name.split(':')[1]}-{'-'.join(map(str, kw.values()))}-{method}" for flow, name, kw, method in CASES]
