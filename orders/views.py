@@ -103,9 +103,8 @@ def order_detail(request: HttpRequest, request_id: str) -> HttpResponse:
     order = selectors.order_get(organisation=request.user.organisation, request_id=request_id)
     items = order.items.select_related("base_number", "reservation_code").order_by("position")
     shown = [{"item": item, "options": options_summary(item.options)} for item in items[:100]]
-    ports = [{"row": load(PortRow, {**item["item"].port, "base": item["item"].base_number.number,
-                                    "number": item["item"].ported_number}), "options": item["options"]}
-             for item in shown if item["item"].ported_number]
+    ports = [load(PortRow, {**item.port, "base": item.base_number.number, "number": item.ported_number})
+             for item in items[:100] if item.ported_number]
     porting = (order.details.get("porting") or [{}])[0] if ports else {}
     return render(request, "orders/order_detail.html", {
         "order": order, "events": order.events.select_related("user"), "nav": "history",

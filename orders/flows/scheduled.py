@@ -45,7 +45,6 @@ from orders.scheduled_checks import (
     network_rows_check,
     o4_unlinked,
     options_clean,
-    options_summary,
     porting_rows_check,
 )
 from orders.state import (
@@ -328,17 +327,17 @@ def _contact(request: HttpRequest, draft: Draft) -> HttpResponse:
                         context=_context(draft, 5, back_url=reverse("orders:scheduled_step", args=[draft.pk, 4])))
 
 
-def _with_options(rows: list, options: list[Options]) -> list[dict]:
-    return [{"row": row, "options": options_summary(option_at(options, i))} for i, row in enumerate(rows)]
-
-
 def _item_shown(item: Item) -> dict:
-    """An item's rows, each with its options in words (sub-wizard confirm and the step-6 confirm)."""
+    """An item read-only, as the guide's confirmation draws it (the sub-wizard's and step 6): the
+    porting details, then the options tables with their tabs."""
+    rows = _option_rows(item)
+    for row in rows:
+        o = row["options"]
+        row["basic"] = (o.message_box, o.anonymous_call_rejection, o.nuisance_call_rejection)
+    shown = {"porting": item.porting, "sections": _option_sections(rows)}
     if isinstance(item, PortingItem):
-        return {"porting": True, "ports": _with_options(item.ports, item.port_options), "red": [], "blue": [],
-                "remaining": item.remaining, "remaining_rows": item.remaining_rows}
-    return {"porting": False, "red": _with_options(item.red, item.red_options),
-            "blue": _with_options(item.blue, item.blue_options), "ports": []}
+        shown.update(ports=item.ports, remaining=item.remaining, remaining_rows=item.remaining_rows)
+    return shown
 
 
 def _confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
@@ -357,7 +356,8 @@ def _confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
     notifications = {o.specific_number_notification for i in draft.items for o in i.all_options()} - {""}
     aml = extra.aml or AmlAnswers()
     return render(request, "orders/scheduled/step6_confirm.html", _context(
-        draft, 6, items=[{"no": n, **_item_shown(item)} for n, item in enumerate(draft.items, start=1)],
+        draft, 6, items=[{"no": n, "sid": f"item{n}", **_item_shown(item)}
+                         for n, item in enumerate(draft.items, start=1)],
         problems=problems, day=day, completion=rules.completion_date(day) if day else None,
         o4=o4_unlinked(contract=draft.contract, numbers=notifications, day=day), aml=aml,
         attachment=Attachment.objects.filter(pk=aml.attachment or None, draft=draft).first(),
@@ -583,19 +583,26 @@ def _option_rows(item: Item) -> list[dict]:
     """One options block per red row (its numbers wait for issuance), per reserved number and per
     ported number."""
     if isinstance(item, PortingItem):
-        return [{"key": f"port-{i}", "box": "port", "index": i, "kind": phone.KIND_0AJ,
-                 "label": _("%(number)s（番号ポータビリティ、基本契約番号 %(base)s）")
-                 % {"number": row.number, "base": row.base},
-                 "options": option_at(item.port_options, i)} for i, row in enumerate(item.ports)]
-    rows = [{"key": f"red-{i}", "box": "red", "index": i, "kind": row.kind,
-             "label": _("%(base)s に追加する%(kind)s番号 %(n)s件（番号払出待ち）") % {
-                 "base": row.base, "kind": row.kind, "n": row.quantity},
-             "options": option_at(item.red_options, i)} for i, row in enumerate(item.red)]
-    rows += [{"key": f"blue-{i}", "box": "blue", "index": i, "kind": row.kind,
-              "label": _("%(number)s（予約番号、基本契約番号 %(base)s）")
-              % {"number": phone.normalise(row.number), "base": row.base},
-              "options": option_at(item.blue_options, i)} for i, row in enumerate(item.blue)]
+        return [{"key": f"port-{i}", "box": "port", "index": i, "no": i + 1, "kind": phone.KIND_0AJ,
+                 "base": row.base, "number": row.number, "options": option_at(item.port_options, i)}
+                for i, row in enumerate(item.ports)]
+    rows = [{"key": f"red-{i}", "box": "red", "index": i, "no": i + 1, "kind": row.kind, "base": row.base,
+             "quantity": row.quantity, "options": option_at(item.red_options, i)} for i, row in enumerate(item.red)]
+    rows += [{"key": f"blue-{i}", "box": "blue", "index": i, "no": i + 1, "kind": row.kind, "base": row.base,
+              "number": phone.normalise(row.number), "code": row.code, "options": option_at(item.blue_options, i)}
+             for i, row in enumerate(item.blue)]
     return rows
+
+
+OPTION_SECTIONS = {"red": gettext_noop("①付加機能（番号予約コードをお持ちでない場合）"),
+                   "blue": gettext_noop("②付加機能（番号予約コードをお持ちの場合）"),
+                   "port": gettext_noop("付加機能")}
+
+
+def _option_sections(rows: list[dict]) -> list[dict]:
+    """The options tables as the guide draws them: one per box, a row per red row or number."""
+    return [{"box": box, "title": _(title), "rows": [r for r in rows if r["box"] == box]}
+            for box, title in OPTION_SECTIONS.items() if any(r["box"] == box for r in rows)]
 
 
 def _options_from_post(post, key: str) -> Options:
@@ -635,7 +642,7 @@ def _item_options(request: HttpRequest, draft: Draft) -> HttpResponse:
     notifications = {r["options"].specific_number_notification for r in rows} - {""}
     unlinked = o4_unlinked(contract=draft.contract, numbers=notifications, day=None)
     return render(request, "orders/scheduled/item4_options.html", _item_context(
-        draft, 4, rows=rows, errors=errors, unlinked=unlinked), status=422 if errors else 200)
+        draft, 4, sections=_option_sections(rows), errors=errors, unlinked=unlinked), status=422 if errors else 200)
 
 
 def _item_save(request: HttpRequest, draft: Draft) -> HttpResponse:

@@ -51,19 +51,38 @@
       });
       var withError = panels.findIndex(function (p) { return p.querySelector(".field-error"); });
       show(withError >= 0 ? withError : 0);
-      var mailbox = block.querySelector("[data-option=message_box]");
-      var notification = block.querySelector("[data-option=notification]");
-      var forwarding = block.querySelector("[data-option=forwarding]");
-      function enforce() {
-        if (!forwarding) return;  // O2: no forwarding on 050 numbers at all
-        forwarding.disabled = !forwarding.checked && (mailbox.checked || notification.checked);  // O1, O3
-        mailbox.disabled = !mailbox.checked && forwarding.checked;  // O3
-        notification.disabled = !notification.checked && forwarding.checked;  // O1
-      }
-      [mailbox, notification, forwarding].forEach(function (input) {
-        if (input) input.addEventListener("change", enforce);
+      // One row's switches sit in different tabs: grouped by data-row. 契約する is the value "1".
+      var rows = {};
+      block.querySelectorAll("[data-row]").forEach(function (el) {
+        (rows[el.dataset.row] = rows[el.dataset.row] || {})[el.dataset.option] = el;
       });
-      enforce();
+      Object.keys(rows).forEach(function (key) {
+        var mailbox = rows[key].message_box, notification = rows[key].notification, forwarding = rows[key].forwarding;
+        function on(el) { return !!el && el.value === "1"; }
+        function enforce() {
+          if (!forwarding) return;  // O2: no forwarding on 050 numbers at all
+          forwarding.disabled = !on(forwarding) && (on(mailbox) || on(notification));  // O1, O3
+          mailbox.disabled = !on(mailbox) && on(forwarding);  // O3
+          notification.disabled = !on(notification) && on(forwarding);  // O1
+        }
+        [mailbox, notification, forwarding].forEach(function (el) {
+          if (el) el.addEventListener("change", enforce);
+        });
+        enforce();
+      });
+      // A number typed in means 契約する for its row.
+      block.querySelectorAll("input[name$='-specific_number_notification'], input[name$='-forwarding_specific_number']")
+        .forEach(function (input) {
+          input.addEventListener("input", function () {
+            var key = input.name.replace(/-(specific_number_notification|forwarding_specific_number)$/, "");
+            var option = /notification$/.test(input.name) ? "notification" : "forwarding";
+            var select = rows[key] && rows[key][option];
+            if (select && input.value.trim() && !select.disabled && select.value !== "1") {
+              select.value = "1";
+              select.dispatchEvent(new Event("change"));
+            }
+          });
+        });
     });
   }
   // Calendar: a click on a day the order can take fills the date field.

@@ -56,10 +56,13 @@ def test_scheduled_order_through_the_demo_clock_to_completion(demo_page: Page, b
     page.locator("input[name=red-quantity]").fill("2")
     page.get_by_role("button", name="次へ", exact=True).click()
     block = page.locator(".options-block").first
-    expect(block).to_contain_text("番号払出待ち")
-    block.get_by_label("メッセージボックス").check()
+    expect(block.get_by_role("heading")).to_have_text("①付加機能（番号予約コードをお持ちでない場合）")
+    expect(block.get_by_role("tab", name="メッセージボックス／非通知着信拒否／迷惑電話お断り")).to_be_visible()
+    expect(block.locator("tbody tr").first).to_contain_text("番号払出待ち")
+    expect(block.get_by_label("No.1 迷惑電話お断り")).to_have_value("")  # 契約しない until chosen
+    block.get_by_label("No.1 メッセージボックス").select_option(label="契約する")
     block.get_by_role("tab", name="転送先特定番号").click()
-    expect(block.get_by_label("転送先特定番号を契約する")).to_be_disabled()  # O3, as the customer ticks
+    expect(block.get_by_label("No.1 転送先特定番号")).to_be_disabled()  # O3, as the customer chooses
     page.screenshot(path=str(factories.screenshot_path("scheduled-options.png")), full_page=True)
     page.get_by_role("button", name="次へ", exact=True).click()
     page.get_by_role("button", name="保存").click()
@@ -84,8 +87,8 @@ def test_scheduled_order_through_the_demo_clock_to_completion(demo_page: Page, b
     page.get_by_role("button", name="次へ", exact=True).click()
     block = page.locator(".options-block").first
     block.get_by_role("tab", name="特定番号通知").click()
-    block.get_by_label("特定番号通知を契約する").check()
-    block.get_by_label("通知する番号（フリーダイヤル・ナビダイヤル）").fill("0120999999")
+    block.get_by_label("No.1 通知する番号").fill("0120999999")
+    expect(block.get_by_label("No.1 特定番号通知")).to_have_value("1")  # a number typed in: 契約する
     page.get_by_role("button", name="次へ", exact=True).click()
     expect(page.locator("main")).to_contain_text("西日本電話")
     page.get_by_role("button", name="保存").click()
@@ -111,6 +114,12 @@ def test_scheduled_order_through_the_demo_clock_to_completion(demo_page: Page, b
     page.get_by_label("電話番号").fill("03-5555-0101")
     page.get_by_role("button", name="次へ", exact=True).click()
     expect(page.locator(".note")).to_contain_text("O4")
+    # The confirmation draws the options as the options screen does, in tabs.
+    block = page.locator(".options-block").last
+    expect(block.get_by_role("cell", name="契約する（0120999999）")).to_be_hidden()
+    block.get_by_role("tab", name="特定番号通知").click()
+    expect(block.get_by_role("cell", name="契約する（0120999999）")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("IPVoice申込設置場所住所と同じ")
     page.screenshot(path=str(factories.screenshot_path("scheduled-confirm.png")), full_page=True)
     page.get_by_role("button", name="申し込む").click()
     expect(page.get_by_role("heading", name="お申し込みを受け付けました")).to_be_visible()
