@@ -21,18 +21,9 @@ from numbering.models import BaseNumber, VoiceContract
 from orders import csv_input, drafts, placement, rules, selectors
 from orders.content import content_check, emergency_notice_applies
 from orders.eligibility import Wish, eligibility_check
+from orders.flows import shared
 from orders.flows.framework import Precondition, Step, draft_view
-from orders.flows.shared import (
-    apply_row_action,
-    bound,
-    chooser_apply,
-    chooser_context,
-    chooser_query,
-    contact_step,
-    content_context,
-    rows_from_post,
-)
-from orders.forms import AgreementForm, CsvUploadForm, MethodForm
+from orders.forms import CsvUploadForm, MethodForm
 from orders.models import Draft, Flow
 from orders.state import BlueRow, RedRow
 from portal.views import customer_required
@@ -128,16 +119,16 @@ def _next(draft: Draft, step: int) -> HttpResponse:
 
 
 def _step_agreement(request: HttpRequest, draft: Draft) -> HttpResponse:
-    form = AgreementForm(*bound(request), initial={"agree": draft.agreed})
-    if request.method == "POST" and form.is_valid():
+    def agreed(draft: Draft) -> HttpResponse:
         drafts.draft_save(draft=draft, finished=1, agreed=True)
         return _next(draft, 2)
-    return render(request, "orders/wizard/step1_agreement.html", _wizard_context(draft, 1, form=form),
-                  status=422 if form.errors else 200)
+
+    return shared.agreement_step(request, draft, template="orders/wizard/step1_agreement.html",
+                                 context=_wizard_context(draft, 1), then=agreed)
 
 
 def _step_method(request: HttpRequest, draft: Draft) -> HttpResponse:
-    form = MethodForm(*bound(request), initial={"method": draft.method or Draft.Method.SCREEN})
+    form = MethodForm(*shared.bound(request), initial={"method": draft.method or Draft.Method.SCREEN})
     if request.method == "POST" and form.is_valid():
         method = form.cleaned_data["method"]
         changes = {"method": method}
@@ -160,7 +151,7 @@ def _allowed_contracts(draft: Draft) -> tuple[list[VoiceContract], list[tuple[Vo
 
 
 def _chooser_context(draft: Draft, params, allowed, refused) -> dict:
-    return {"refused": refused, "limit": rules.E8_GROUP_LIMIT, **chooser_context(
+    return {"refused": refused, "limit": rules.E8_GROUP_LIMIT, **shared.chooser_context(
         params, listed=BaseNumber.objects.filter(contract__in=allowed), chosen=draft.base_numbers,
         fragment_url=reverse("orders:wizard_bases", args=[draft.pk]),
         step_url=reverse("orders:wizard_step", args=[draft.pk, 3]), by_contract=True)}
@@ -170,7 +161,7 @@ def _chooser_apply(request: HttpRequest, draft: Draft, allowed: list[VoiceContra
     """[→] 選択 / 選択解除, saved at once; a group over the E8 limit cannot be picked here."""
     pickable = BaseNumber.objects.filter(contract__in=allowed).filter(
         Q(representative_size__isnull=True) | Q(representative_size__lt=rules.E8_GROUP_LIMIT))
-    chosen = chooser_apply(request.POST, bases=pickable, chosen=draft.base_numbers)
+    chosen = shared.chooser_apply(request.POST, bases=pickable, chosen=draft.base_numbers)
     if chosen != draft.base_numbers:
         drafts.draft_save(draft=draft, base_numbers=chosen, step_done=min(draft.step_done, 2))
 
@@ -191,7 +182,7 @@ def _step_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
                 return _next(draft, 4)
             error = _("ダイヤルイン番号を追加する基本契約番号を選択し、[→] 選択ボタンを押してください。")
         else:
-            return redirect(reverse("orders:wizard_step", args=[draft.pk, 3]) + chooser_query(request.POST))
+            return redirect(reverse("orders:wizard_step", args=[draft.pk, 3]) + shared.chooser_query(request.POST))
     context = _wizard_context(draft, 3, error=error, **_chooser_context(draft, request.GET, allowed, refused))
     return render(request, "orders/wizard/step3_bases.html", context, status=422 if error else 200)
 
@@ -213,7 +204,7 @@ def wizard_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
 # Step 3 (CSV): upload the file instead of steps 3–4.
 
 def _step_csv(request: HttpRequest, draft: Draft) -> HttpResponse:
-    form = CsvUploadForm(*bound(request, files=True))
+    form = CsvUploadForm(*shared.bound(request, files=True))
     errors: list = []
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -263,15 +254,15 @@ def _step_content(request: HttpRequest, draft: Draft) -> HttpResponse:
     if request.method == "GET":
         red, blue = _draft_rows(draft)
         return render(request, "orders/wizard/step4_content.html",
-                      _wizard_context(draft, 4, **content_context(draft, red, blue)))
-    red = rows_from_post(request.POST, "red", RedRow)
-    blue = rows_from_post(request.POST, "blue", BlueRow)
+                      _wizard_context(draft, 4, **shared.content_context(draft, red, blue)))
+    red = shared.rows_from_post(request.POST, "red", RedRow)
+    blue = shared.rows_from_post(request.POST, "blue", BlueRow)
     action = request.POST.get("action", "next")
     if action != "next":
-        red, blue = apply_row_action(action, red, blue)
+        red, blue = shared.apply_row_action(action, red, blue)
         drafts.draft_save(draft=draft, red_rows=red, blue_rows=blue)
         return render(request, "orders/wizard/step4_content.html",
-                      _wizard_context(draft, 4, **content_context(draft, red, blue)))
+                      _wizard_context(draft, 4, **shared.content_context(draft, red, blue)))
     content = content_check(organisation=draft.organisation, voice_group=draft.voice_group,
                             red_rows=red, blue_rows=blue, chosen=draft.base_numbers)
     # Saved as checked: normalised numbers, kinds and codes.
@@ -280,19 +271,19 @@ def _step_content(request: HttpRequest, draft: Draft) -> HttpResponse:
         return _next(draft, 5)
     drafts.draft_save(draft=draft, red_rows=red, blue_rows=blue, step_done=min(draft.step_done, 3))
     return render(request, "orders/wizard/step4_content.html",
-                  _wizard_context(draft, 4, **content_context(draft, red, blue, content)), status=422)
+                  _wizard_context(draft, 4, **shared.content_context(draft, red, blue, content)), status=422)
 
 
 @require_POST
 @draft_view(flow=Flow.IMMEDIATE, fragment=True, preconditions=(BASES_CHOSEN,))
 def wizard_rows(request: HttpRequest, draft: Draft) -> HttpResponse:
     """[+] 行追加 / [-] 行削除 for htmx: saves the rows as typed and returns both boxes."""
-    red = rows_from_post(request.POST, "red", RedRow)
-    blue = rows_from_post(request.POST, "blue", BlueRow)
-    red, blue = apply_row_action(request.POST.get("action", ""), red, blue)
+    red = shared.rows_from_post(request.POST, "red", RedRow)
+    blue = shared.rows_from_post(request.POST, "blue", BlueRow)
+    red, blue = shared.apply_row_action(request.POST.get("action", ""), red, blue)
     drafts.draft_save(draft=draft, red_rows=red, blue_rows=blue)
     response = render(request, "orders/wizard/step4_content.html#boxes",
-                      _wizard_context(draft, 4, **content_context(draft, red, blue)))
+                      _wizard_context(draft, 4, **shared.content_context(draft, red, blue)))
     response["Vary"] = "HX-Request"
     return response
 
@@ -300,7 +291,7 @@ def wizard_rows(request: HttpRequest, draft: Draft) -> HttpResponse:
 # Step 5: contact person.
 
 def _step_contact(request: HttpRequest, draft: Draft) -> HttpResponse:
-    return contact_step(request, draft, step=5, next_url=reverse("orders:wizard_step", args=[draft.pk, 6]),
+    return shared.contact_step(request, draft, step=5, next_url=reverse("orders:wizard_step", args=[draft.pk, 6]),
                         context=_wizard_context(draft, 5))
 
 

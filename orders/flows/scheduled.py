@@ -23,18 +23,9 @@ from orders import csv_input, drafts, placement, rules
 from orders.attachments import EXTENSIONS, attachment_store
 from orders.content import content_check
 from orders.eligibility import Wish, eligibility_check
+from orders.flows import shared
 from orders.flows.framework import Precondition, Step, draft_view
-from orders.flows.shared import (
-    apply_row_action,
-    bound,
-    chooser_apply,
-    chooser_context,
-    chooser_query,
-    contact_step,
-    content_context,
-    rows_from_post,
-)
-from orders.forms import AgreementForm, CsvUploadForm, MethodForm
+from orders.forms import CsvUploadForm, MethodForm
 from orders.lead_times import earliest_date
 from orders.models import Attachment, Draft, Flow, LeadTime
 from orders.scheduled_checks import (
@@ -171,16 +162,16 @@ def scheduled_step(request: HttpRequest, draft: Draft, step: int) -> HttpRespons
 
 
 def _agreement(request: HttpRequest, draft: Draft) -> HttpResponse:
-    form = AgreementForm(*bound(request), initial={"agree": draft.agreed})
-    form.fields["agree"].label = _("お申し込みにあたってのご確認内容（プライバシーポリシー、重要事項説明）に同意する")
-    if request.method == "POST" and form.is_valid():
+    def agreed(draft: Draft) -> HttpResponse:
         if draft.contract_id and draft.step_done < 2:  # carried from the pre-order check
             drafts.draft_save(draft=draft, finished=2, agreed=True)
             return _go(draft, 3)
         drafts.draft_save(draft=draft, finished=1, agreed=True)
         return _go(draft, 2)
-    return render(request, "orders/scheduled/step1_agreement.html", _context(draft, 1, form=form),
-                  status=422 if form.errors else 200)
+
+    return shared.agreement_step(
+        request, draft, template="orders/scheduled/step1_agreement.html", context=_context(draft, 1), then=agreed,
+        label=_("お申し込みにあたってのご確認内容（プライバシーポリシー、重要事項説明）に同意する"))
 
 
 def _contract(request: HttpRequest, draft: Draft) -> HttpResponse:
@@ -323,7 +314,7 @@ def _calendar(earliest: dt.date) -> list[dict]:
 
 
 def _contact(request: HttpRequest, draft: Draft) -> HttpResponse:
-    return contact_step(request, draft, step=5, next_url=reverse("orders:scheduled_step", args=[draft.pk, 6]),
+    return shared.contact_step(request, draft, step=5, next_url=reverse("orders:scheduled_step", args=[draft.pk, 6]),
                         context=_context(draft, 5, back_url=reverse("orders:scheduled_step", args=[draft.pk, 4])))
 
 
@@ -411,7 +402,7 @@ def _edit(draft: Draft, done: int | None = None, back_to: int | None = None, **c
 def _item_method(request: HttpRequest, draft: Draft) -> HttpResponse:
     """お申し込み方法: 画面から入力 or CSVファイル. Switching starts the item's content again."""
     item = draft.editing.item
-    form = MethodForm(*bound(request), initial={"method": item.method or Draft.Method.SCREEN})
+    form = MethodForm(*shared.bound(request), initial={"method": item.method or Draft.Method.SCREEN})
     if request.method == "POST" and form.is_valid():
         method = form.cleaned_data["method"]
         if item.method and method != item.method:
@@ -424,14 +415,14 @@ def _item_method(request: HttpRequest, draft: Draft) -> HttpResponse:
 
 
 def _chooser(draft: Draft, params) -> dict:
-    return chooser_context(
+    return shared.chooser_context(
         params, listed=BaseNumber.objects.filter(contract=draft.contract), chosen=draft.editing.item.bases,
         fragment_url=reverse("orders:scheduled_item_bases", args=[draft.pk]),
         step_url=reverse("orders:scheduled_item", args=[draft.pk, 2]), by_contract=False)
 
 
 def _chooser_apply(request: HttpRequest, draft: Draft) -> None:
-    chosen = chooser_apply(request.POST, bases=BaseNumber.objects.filter(contract=draft.contract),
+    chosen = shared.chooser_apply(request.POST, bases=BaseNumber.objects.filter(contract=draft.contract),
                            chosen=draft.editing.item.bases)
     if chosen != draft.editing.item.bases:
         _edit(draft, bases=chosen, back_to=1)
@@ -450,7 +441,7 @@ def _item_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
                 return redirect("orders:scheduled_item", draft_id=draft.pk, sub=3)
             error = _("ダイヤルイン番号を追加する基本契約番号を選択し、[→] 選択ボタンを押してください。")
         else:
-            return redirect(reverse("orders:scheduled_item", args=[draft.pk, 2]) + chooser_query(request.POST))
+            return redirect(reverse("orders:scheduled_item", args=[draft.pk, 2]) + shared.chooser_query(request.POST))
     return render(request, "orders/scheduled/item2_bases.html", _item_context(
         draft, 2, error=error, **_chooser(draft, request.GET)), status=422 if error else 200)
 
@@ -473,7 +464,7 @@ def _item_csv(request: HttpRequest, draft: Draft) -> HttpResponse:
     columns; porting: the porting screen's fields, with 残置番号 beside it). Every error by line;
     nothing is kept from a file with errors."""
     item = draft.editing.item
-    form = CsvUploadForm(*bound(request, files=True))
+    form = CsvUploadForm(*shared.bound(request, files=True))
     errors: list = []
     remaining, remaining_rows = item.remaining if item.porting else "", []
     if request.method == "POST" and form.is_valid():
@@ -534,7 +525,7 @@ def _item_urls(draft: Draft) -> dict:
 
 
 def _item_content_render(request, draft, red, blue, content=None, status=200, partial=False) -> HttpResponse:
-    context = _item_context(draft, 3, layout="orders/wizard/_layout.html", **content_context(
+    context = _item_context(draft, 3, layout="orders/wizard/_layout.html", **shared.content_context(
         draft, red, blue, content, chosen=draft.editing.item.bases, max_quantity=rules.QUANTITY_MAX_SCHEDULED,
         urls=_item_urls(draft)))
     template = "orders/wizard/step4_content.html" + ("#boxes" if partial else "")
@@ -545,11 +536,11 @@ def _item_content(request: HttpRequest, draft: Draft) -> HttpResponse:
     item: DialInItem = draft.editing.item
     if request.method == "GET":
         return _item_content_render(request, draft, item.red or [RedRow()], item.blue or [BlueRow()])
-    red = rows_from_post(request.POST, "red", RedRow)
-    blue = rows_from_post(request.POST, "blue", BlueRow)
+    red = shared.rows_from_post(request.POST, "red", RedRow)
+    blue = shared.rows_from_post(request.POST, "blue", BlueRow)
     action = request.POST.get("action", "next")
     if action != "next":
-        red, blue = apply_row_action(action, red, blue)
+        red, blue = shared.apply_row_action(action, red, blue)
         _edit(draft, red=red, blue=blue, back_to=2)
         return _item_content_render(request, draft, red, blue)
     content = content_check(organisation=draft.organisation, voice_group=draft.voice_group, red_rows=red,
@@ -570,9 +561,9 @@ def _item_content(request: HttpRequest, draft: Draft) -> HttpResponse:
 @draft_view(flow=Flow.SCHEDULED, fragment=True, preconditions=(ITEM_OPEN,))
 def scheduled_item_rows(request: HttpRequest, draft: Draft) -> HttpResponse:
     """[+] 行追加 / [-] 行削除 for htmx."""
-    red = rows_from_post(request.POST, "red", RedRow)
-    blue = rows_from_post(request.POST, "blue", BlueRow)
-    red, blue = apply_row_action(request.POST.get("action", ""), red, blue)
+    red = shared.rows_from_post(request.POST, "red", RedRow)
+    blue = shared.rows_from_post(request.POST, "blue", BlueRow)
+    red, blue = shared.apply_row_action(request.POST.get("action", ""), red, blue)
     _edit(draft, red=red, blue=blue, back_to=2)
     response = _item_content_render(request, draft, red, blue, partial=True)
     response["Vary"] = "HX-Request"
@@ -667,7 +658,7 @@ def _item_porting(request: HttpRequest, draft: Draft) -> HttpResponse:
     remaining, remaining_rows = item.remaining, list(item.remaining_rows)
     errors: dict = {}
     if request.method == "POST":
-        rows = rows_from_post(request.POST, "port", PortRow)
+        rows = shared.rows_from_post(request.POST, "port", PortRow)
         remaining, remaining_rows = _remaining_from_post(request.POST)
         action = request.POST.get("action", "next")
         if action == "port:add" and len(rows) < 100:

@@ -3,6 +3,7 @@ and the red/blue content rows (追加する番号の内容), which the immediate
 scheduled flow's dial-in sub-wizard both show, and the contact step."""
 
 import dataclasses
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
@@ -16,7 +17,7 @@ from numbering import phone
 from numbering.models import BaseNumber
 from orders import drafts, rules
 from orders.content import emergency_notice_applies
-from orders.forms import ContactForm
+from orders.forms import AgreementForm, ContactForm
 from orders.models import Draft
 from orders.state import BlueRow, Contact, RedRow
 
@@ -84,6 +85,18 @@ def content_context(draft: Draft, red: list[RedRow], blue: list[BlueRow], conten
         "emergency": emergency_notice_applies(bases), "kinds": [("0AJ", _("0AJ番号")), ("050", _("050番号"))],
         "max_quantity": max_quantity, **urls,
     }
+
+
+def agreement_step(request: HttpRequest, draft: Draft, *, template: str, context: dict,
+                   then: Callable[[Draft], HttpResponse], label: str = "") -> HttpResponse:
+    """お申し込みにあたってのご確認 (both flows): the policy is read and agreed to; `then` saves the
+    step and answers where the flow goes next."""
+    form = AgreementForm(*bound(request), initial={"agree": draft.agreed})
+    if label:
+        form.fields["agree"].label = label
+    if request.method == "POST" and form.is_valid():
+        return then(draft)
+    return render(request, template, {**context, "form": form}, status=422 if form.errors else 200)
 
 
 def contact_step(request: HttpRequest, draft: Draft, *, step: int, next_url: str, context: dict) -> HttpResponse:
