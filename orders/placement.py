@@ -5,6 +5,7 @@ import datetime as dt
 import logging
 import random
 import time
+from dataclasses import dataclass, field
 
 from django.db import OperationalError, transaction
 from django.utils.translation import gettext as _
@@ -127,53 +128,53 @@ def _draft_contract_ids(draft: Draft) -> set[int]:
                .values_list("contract_id", flat=True))
 
 
+@dataclass
+class Placed:
+    """One order a submit places: its N番, the Order's own fields, its item rows (OrderItem fields,
+    base numbers resolved) as checked inside the N番's lock, and the draft's attachments it takes."""
+
+    contract: VoiceContract
+    fields: dict
+    items: list[dict]
+    note: str
+    attachments: list[str] = field(default_factory=list)
+
+
 def draft_submit(*, draft_id, user) -> list[Order]:
-    """申し込む: one order per N番 of the draft, all or nothing, at most once per draft."""
-    return _submit_retrying(lambda: _draft_submit(draft_id=draft_id, user=user))
+    """申し込む (both flows): the orders of a draft, one per N番, all or nothing, at most once per
+    draft. The flow's rules are checked under the N番 locks, in the transaction that inserts."""
+    return _submit_retrying(lambda: _submit(draft_id=draft_id, user=user))
 
 
 @transaction.atomic
-def _draft_submit(*, draft_id, user) -> list[Order]:
+def _submit(*, draft_id, user) -> list[Order]:
     # The draft row alone is locked (of=self: never the organisation), so a double click, a
     # reload or a second tab waits for the first submit and then gets its orders back; the
     # (draft, N番) unique constraint is the last guard.
     draft = Draft.objects.select_for_update(of=("self",)).get(pk=draft_id, organisation=user.organisation)
     if draft.submitted_at:
         return list(Order.objects.filter(draft_id=draft.pk).order_by("request_id"))
-    contracts_lock(_draft_contract_ids(draft))
-    content = draft_content_check(draft=draft)  # E1–E8, B1 and codes, inside the lock
-    if not content.ok:
-        raise ContentInvalid(content)
+    contract_ids, plan = _PLANS[draft.flow]
+    contracts_lock(contract_ids(draft))
+    placements = plan(draft)  # E/B/O rules, codes, dates: ContentInvalid with every problem
     now = clock.now()
-    contact = dump(draft.contact)
     orders: list[Order] = []
     mails: list[int] = []
     codes_by_order: list[tuple[Order, dict]] = []
-    for contract in content.contracts():
+    for placed in placements:
         order = Order.objects.create(
-            request_id=request_id_new(), organisation=draft.organisation, contract=contract,
-            channel=Channel.PORTAL, flow=draft.flow, kind_label="ダイヤルイン番号の追加",
-            submitted_at=now, scheduled_on=clock.today(), draft_id=draft.pk, created_by=user, **contact,
-        )
-        position = 0
-        items = []
-        for line in content.red:
-            if line.base.contract_id == contract.pk:
-                position += 1
-                items.append(OrderItem(order=order, position=position, base_number=line.base, kind=line.kind,
-                                       quantity=line.quantity))
-        codes = {}
-        for line in content.blue:
-            if line.base.contract_id == contract.pk:
-                position += 1
-                items.append(OrderItem(order=order, position=position, base_number=line.base,
-                                       kind=phone.kind_of(line.number), quantity=1,
-                                       reservation_code=line.code, reserved_number=line.number))
-                codes[line.code.pk] = line.code
-        OrderItem.objects.bulk_create(items, batch_size=2000)
-        codes_by_order.append((order, codes))
+            request_id=request_id_new(), organisation=draft.organisation, contract=placed.contract,
+            channel=Channel.PORTAL, flow=draft.flow, submitted_at=now, draft_id=draft.pk, created_by=user,
+            **dump(draft.contact), **placed.fields)
+        OrderItem.objects.bulk_create(
+            [OrderItem(order=order, position=position, **row) for position, row in enumerate(placed.items, start=1)],
+            batch_size=2000)
+        codes_by_order.append((order, {row["reservation_code"].pk: row["reservation_code"]
+                                       for row in placed.items if row.get("reservation_code")}))
+        if placed.attachments:
+            Attachment.objects.filter(pk__in=placed.attachments, draft=draft).update(order=order)
         OrderEvent.objects.create(order=order, at=now, to_status=Status.ACCEPTED, actor=OrderEvent.Actor.CUSTOMER,
-                                  user=user, note="お申し込みを受け付けました")
+                                  user=user, note=placed.note)
         mail = mail_compose(order=order, kind=SentMail.Kind.ACCEPTED)
         if mail:
             mails.append(mail.pk)
@@ -182,8 +183,27 @@ def _draft_submit(*, draft_id, user) -> list[Order]:
     draft.submitted_at = now
     draft.updated_at = now
     draft.save(update_fields=["submitted_at", "updated_at"])
-    transaction.on_commit(lambda: dispatch.activations_enqueue([o.pk for o in orders], mails))
+    if draft.flow == Flow.IMMEDIATE:  # activated at once: the worker issues the numbers, then mails
+        transaction.on_commit(lambda: dispatch.activations_enqueue([o.pk for o in orders], mails))
+    else:  # activated by the scheduler on the construction date
+        transaction.on_commit(lambda: dispatch.mails_enqueue(mails))
     return orders
+
+
+def _immediate_plan(draft: Draft) -> list[Placed]:
+    content = draft_content_check(draft=draft)  # E1–E8, B1 and codes
+    if not content.ok:
+        raise ContentInvalid(content)
+    placements = []
+    for contract in content.contracts():
+        items = [{"base_number": ln.base, "kind": ln.kind, "quantity": ln.quantity}
+                 for ln in content.red if ln.base.contract_id == contract.pk]
+        items += [{"base_number": ln.base, "kind": phone.kind_of(ln.number), "quantity": 1,
+                   "reservation_code": ln.code, "reserved_number": ln.number}
+                  for ln in content.blue if ln.base.contract_id == contract.pk]
+        placements.append(Placed(contract=contract, items=items, note="お申し込みを受け付けました",
+                                 fields={"kind_label": "ダイヤルイン番号の追加", "scheduled_on": clock.today()}))
+    return placements
 
 
 def _codes_hold(codes_by_order: list[tuple[Order, dict]]) -> None:
@@ -294,60 +314,38 @@ def parse_date(value) -> dt.date | None:
         return None
 
 
-def scheduled_submit(*, draft_id, user) -> list[Order]:
-    """申し込む (scheduled): one order for the N番 with all saved items; activated by beat on its date."""
-    return _submit_retrying(lambda: _scheduled_submit(draft_id=draft_id, user=user))
-
-
-@transaction.atomic
-def _scheduled_submit(*, draft_id, user) -> list[Order]:
-    draft = Draft.objects.select_for_update(of=("self",)).select_related("organisation", "voice_group", "contract").get(
-        pk=draft_id, organisation=user.organisation, flow=Flow.SCHEDULED)
-    if draft.submitted_at:
-        return list(Order.objects.filter(draft_id=draft.pk))
-    if draft.contract_id:
-        contracts_lock([draft.contract_id])  # the same lock as the immediate submit (B1)
+def _scheduled_plan(draft: Draft) -> list[Placed]:
+    """One order for the N番 with all saved items, activated by the scheduler on its date."""
     rows, problems = scheduled_check(draft=draft)
     if problems:
         raise ContentInvalid(Content(non_field=problems))
-    now = clock.now()
     extra = draft.extra
     day = parse_date(extra.date)
-    contract = draft.contract
     only_porting = all(item.porting for item in draft.items)
-    porting_details = [{"remaining": item.remaining, "remaining_rows": dump(item.remaining_rows)}
-                       for item in draft.items if isinstance(item, PortingItem)]
-    order = Order.objects.create(
-        request_id=request_id_new(), organisation=draft.organisation, contract=contract, channel=Channel.PORTAL,
-        flow=Flow.SCHEDULED, submitted_at=now, scheduled_on=day,
-        kind_label="ダイヤルイン番号の追加（番号ポータビリティ）" if only_porting else "ダイヤルイン番号の追加",
-        details={"porting": porting_details} if porting_details else {},
-        completion_due_on=rules.completion_date(day), draft_id=draft.pk, created_by=user,
-        desired_time=extra.time, desired_reason=extra.reason,
-        network_changes=[{"action": r.action, "network": r.network, "prefix": int(r.prefix)}
-                         for r in extra.network_clean],
-        **dump(draft.contact),
-    )
-    bases = {b.number: b for b in BaseNumber.objects.filter(contract=contract)}
+    porting = [{"remaining": item.remaining, "remaining_rows": dump(item.remaining_rows)}
+               for item in draft.items if isinstance(item, PortingItem)]
+    details: dict = {"porting": porting} if porting else {}
+    attachments = []
+    if extra.aml and extra.aml.attachment:
+        details["aml"] = {k: v for k, v in dump(extra.aml).items() if k != "attachment"}
+        attachments.append(extra.aml.attachment)
+    bases = {b.number: b for b in BaseNumber.objects.filter(contract=draft.contract)}
     # Built from the checked, normalised rows, never from the raw draft.
-    items = [OrderItem(order=order, position=position, base_number=bases[base], **fields)
-             for position, (base, fields) in enumerate(((r["base"], {k: v for k, v in r.items() if k != "base"})
-                                                        for r in rows), start=1)]
-    codes = {row["reservation_code"].pk: row["reservation_code"] for row in rows if row.get("reservation_code")}
-    OrderItem.objects.bulk_create(items, batch_size=2000)
-    _codes_hold([(order, codes)])
-    aml = extra.aml
-    if aml and aml.attachment:
-        Attachment.objects.filter(pk=aml.attachment, draft=draft).update(order=order)
-        order.details = {**order.details, "aml": {k: v for k, v in dump(aml).items() if k != "attachment"}}
-        order.save(update_fields=["details"])
-    OrderEvent.objects.create(order=order, at=now, to_status=Status.ACCEPTED, actor=OrderEvent.Actor.CUSTOMER,
-                              user=user, note="お申し込みを受け付けました（工事日指定）")
-    mail = mail_compose(order=order, kind=SentMail.Kind.ACCEPTED)
-    draft.submitted_at = now
-    draft.updated_at = now
-    draft.save(update_fields=["submitted_at", "updated_at"])
-    if mail:
-        transaction.on_commit(lambda: dispatch.mails_enqueue([mail.pk]))
-    return [order]
+    items = [{**{k: v for k, v in row.items() if k != "base"}, "base_number": bases[row["base"]]} for row in rows]
+    kind_label = "ダイヤルイン番号の追加（番号ポータビリティ）" if only_porting else "ダイヤルイン番号の追加"
+    return [Placed(
+        contract=draft.contract, items=items, attachments=attachments,
+        note="お申し込みを受け付けました（工事日指定）",
+        fields={"kind_label": kind_label,
+                "scheduled_on": day, "completion_due_on": rules.completion_date(day), "details": details,
+                "desired_time": extra.time, "desired_reason": extra.reason,
+                "network_changes": [{"action": r.action, "network": r.network, "prefix": int(r.prefix)}
+                                    for r in extra.network_clean]})]
+
+
+# Per flow: which N番 a submit locks, and the plan checked under those locks.
+_PLANS = {
+    Flow.IMMEDIATE: (_draft_contract_ids, _immediate_plan),
+    Flow.SCHEDULED: (lambda draft: [draft.contract_id] if draft.contract_id else [], _scheduled_plan),
+}
 

@@ -335,7 +335,7 @@ def _confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
     problems: list[str] = []
     if request.method == "POST":
         try:
-            placement.scheduled_submit(draft_id=draft.pk, user=request.user)
+            placement.draft_submit(draft_id=draft.pk, user=request.user)
         except placement.ContentInvalid as exc:
             problems = exc.content.non_field
         else:

@@ -14,7 +14,7 @@ from numbering.services import reservation_code_issue, stock_add_range
 from orders.drafts import draft_create, draft_save
 from orders.lead_times import earliest_date
 from orders.models import Draft, Flow, Order, Status
-from orders.placement import ContentInvalid, draft_submit, scheduled_submit
+from orders.placement import ContentInvalid, draft_submit
 from orders.state import BlueRow, DialInItem, Options, RedRow, Schedule
 from portal import clock
 from tests import factories
@@ -97,7 +97,7 @@ def test_a_reservation_code_raced_by_both_flows_goes_to_one_order(world):
         a = immediate_draft(user, contract, blue=[row])
         b = scheduled_draft(user, contract, blue=[row])
         results = at_once(lambda a=a: draft_submit(draft_id=a.pk, user=user),
-                          lambda b=b: scheduled_submit(draft_id=b.pk, user=user))
+                          lambda b=b: draft_submit(draft_id=b.pk, user=user))
         assert_no_error(results)
         winners = [r for r in results if isinstance(r, list)]
         assert len(winners) == 1, results
@@ -113,7 +113,7 @@ def test_b1_cannot_be_beaten_by_timing(world):
         a = immediate_draft(user, contract, red=[{"base": "0312345678", "kind": "050", "quantity": "1"}])
         b = scheduled_draft(user, contract, red=[{"base": "0312345678", "kind": "050", "quantity": "1"}])
         results = at_once(lambda a=a: draft_submit(draft_id=a.pk, user=user),
-                          lambda b=b: scheduled_submit(draft_id=b.pk, user=user))
+                          lambda b=b: draft_submit(draft_id=b.pk, user=user))
         assert_no_error(results)
         immediate, scheduled = results
         assert isinstance(scheduled, list), scheduled  # a scheduled order is never refused by B1
