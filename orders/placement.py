@@ -35,11 +35,10 @@ from orders.models import (
 )
 from orders.scheduled_checks import (
     aml_applies,
-    aml_check,
-    date_check,
-    network_rows_check,
     options_clean,
+    parse_date,
     porting_rows_check,
+    schedule_check,
 )
 from orders.state import AmlAnswers, Options, PortingItem, dump, option_at
 from orders.status import request_id_new
@@ -290,28 +289,14 @@ def scheduled_check(*, draft: Draft) -> tuple[list[dict], list[str]]:
             with_options(number, line.number, phone.kind_of(line.number), option_at(item.blue_options, i),
                          base=line.base.number, quantity=1, reservation_code=line.code, reserved_number=line.number)
     extra = draft.extra
-    _rows, nw_errors = network_rows_check(contract=contract, rows=extra.network,
-                                          required=phone.KIND_0AJ in scheduled_item_kinds(draft))
-    problems.extend(nw_errors.values())
-    day = parse_date(extra.date)
-    earliest = earliest_date(items=scheduled_lead_items(draft))
-    problems.extend(date_check(day=day, earliest=earliest, time=extra.time, reason=extra.reason,
-                               porting=scheduled_has_porting(draft)).values())
-    if aml_applies(contract=contract, items=draft.items):
-        aml = extra.aml or AmlAnswers()
-        has_file = Attachment.objects.filter(pk=aml.attachment or None, draft=draft).exists()
-        problems.extend(aml_check(data=aml, has_file=has_file).values())
+    has_file = Attachment.objects.filter(pk=(extra.aml or AmlAnswers()).attachment or None, draft=draft).exists()
+    _rows, errors = schedule_check(contract=contract, items=draft.items, schedule=extra, has_file=has_file,
+                                   earliest=earliest_date(items=scheduled_lead_items(draft)))
+    problems.extend(errors.values())
     ported = [r["ported_number"] for r in rows if r.get("ported_number")]
     if len(ported) != len(set(ported)):
         problems.append(_("番号ポータビリティの同じ番号が複数のお申し込み内容にあります。"))
     return rows, problems
-
-
-def parse_date(value) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 def _scheduled_plan(draft: Draft) -> list[Placed]:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from numbering import phone
 from numbering.models import FreephoneLink, NetworkAddress, VoiceContract
 from orders.eligibility import Wish, eligibility_check
-from orders.state import AmlAnswers, Item, NetworkRow, Options, PortRow, RemainingRow
+from orders.state import AmlAnswers, Item, NetworkRow, Options, PortRow, RemainingRow, Schedule
 from portal import business_days
 
 FREEPHONE = re.compile(r"^0(120[0-9]{6}|800[0-9]{7}|570[0-9]{6})$")
@@ -103,6 +103,33 @@ def network_rows_check(*, contract: VoiceContract, rows: list[NetworkRow],
     if required and not registered and not any(r.action == "add" for r in cleaned) and not errors:
         errors["rows"] = _("0AJ番号をご利用いただくため、0AJ利用拠点NWアドレスを1件以上入力してください。")
     return cleaned, errors
+
+
+def parse_date(value) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def schedule_check(*, contract: VoiceContract, items: list[Item], schedule: Schedule, earliest: dt.date,
+                   has_file: bool) -> tuple[list[NetworkRow], dict[str, str]]:
+    """その他ご確認事項・工事希望日, all of it: the AML answers and form (when they apply), the NW rows
+    (required when 0AJ is involved and none is registered), the desired date, time and reason.
+    Returns the NW rows as checked and the errors by field (the step and the final check alike)."""
+    errors: dict[str, str] = {}
+    if aml_applies(contract=contract, items=items):
+        errors.update(aml_check(data=schedule.aml or AmlAnswers(), has_file=has_file))
+    kinds = set().union(*(item.kinds() for item in items))
+    clean, nw_errors = network_rows_check(contract=contract, rows=schedule.network,
+                                          required=phone.KIND_0AJ in kinds)
+    errors.update({f"nw_{k}": v for k, v in nw_errors.items()})
+    day = parse_date(schedule.date)
+    errors.update(date_check(day=day, earliest=earliest, time=schedule.time, reason=schedule.reason,
+                             porting=any(item.porting for item in items)))
+    if schedule.date and day is None:
+        errors["date"] = _("工事希望年月日を「2026-12-01」の形式で入力してください。")
+    return clean, errors
 
 
 def date_check(*, day: dt.date | None, earliest: dt.date, time: str, reason: str,

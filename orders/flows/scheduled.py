@@ -9,6 +9,7 @@ date → contact → confirm → accepted. The draft row holds it all, as in the
 import dataclasses
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,12 +32,11 @@ from orders.models import Attachment, Draft, Flow, LeadTime
 from orders.scheduled_checks import (
     LINE_TYPES,
     aml_applies,
-    aml_check,
-    date_check,
-    network_rows_check,
     o4_unlinked,
     options_clean,
+    parse_date,
     porting_rows_check,
+    schedule_check,
 )
 from orders.state import (
     AmlAnswers,
@@ -263,8 +263,6 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
                             for key in ("changed", "person", "dept", "recipient")})
         upload = request.FILES.get("aml_file")
         if needs_aml and upload:
-            from django.core.exceptions import ValidationError
-
             try:
                 attachment = attachment_store(upload=upload, draft=draft, user=request.user)
             except ValidationError as exc:
@@ -272,17 +270,11 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
         aml.attachment = str(attachment.pk) if attachment else ""
         extra.aml = aml if needs_aml else None
         if action == "next":
-            if needs_aml:
-                for key, message in aml_check(data=aml, has_file=attachment is not None).items():
-                    errors.setdefault(key, message)  # a refused upload keeps its own reason
-            extra.network_clean, nw_errors = network_rows_check(contract=contract, rows=extra.network,
-                                                                required=needs_nw)
-            errors.update({f"nw_{k}": v for k, v in nw_errors.items()})
-            earliest = earliest_date(items=placement.scheduled_lead_items(draft))
-            errors.update(date_check(day=placement.parse_date(extra.date), earliest=earliest,
-                                     time=extra.time, reason=extra.reason, porting=porting))
-            if extra.date and placement.parse_date(extra.date) is None:
-                errors["date"] = _("工事希望年月日を「2026-12-01」の形式で入力してください。")
+            extra.network_clean, found = schedule_check(
+                contract=contract, items=draft.items, schedule=extra, has_file=attachment is not None,
+                earliest=earliest_date(items=placement.scheduled_lead_items(draft)))
+            for key, message in found.items():
+                errors.setdefault(key, message)  # a refused upload keeps its own reason
             if not errors:
                 drafts.draft_save(draft=draft, finished=4, extra=extra)
                 return _go(draft, 5)
@@ -343,7 +335,7 @@ def _confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
     else:
         _rows, problems = placement.scheduled_check(draft=draft)
     extra = draft.extra
-    day = placement.parse_date(extra.date)
+    day = parse_date(extra.date)
     notifications = {o.specific_number_notification for i in draft.items for o in i.all_options()} - {""}
     aml = extra.aml or AmlAnswers()
     return render(request, "orders/scheduled/step6_confirm.html", _context(
