@@ -3,7 +3,7 @@
 from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 
-from numbering.models import BaseNumber, VoiceContract, VoiceGroup
+from numbering.models import BaseNumber, NetworkAddress, VoiceContract, VoiceGroup
 from portal.models import Organisation
 
 
@@ -39,3 +39,13 @@ def base_numbers_for_contract(*, contract: VoiceContract) -> QuerySet[BaseNumber
 
 def base_number_get(*, contract: VoiceContract, number: str) -> BaseNumber:
     return get_object_or_404(BaseNumber, contract=contract, number=number)
+
+
+def network_addresses_for(*, contract: VoiceContract) -> QuerySet[NetworkAddress]:
+    """0AJ利用拠点NWアドレス registered on the N番."""
+    return NetworkAddress.objects.filter(contract=contract)
+
+
+def base_numbers_of(*, contract: VoiceContract) -> QuerySet[BaseNumber]:
+    """The N番's base numbers, plain (to choose from, to check against)."""
+    return BaseNumber.objects.filter(contract=contract)

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 from numbering import phone
-from orders.content import Content
-from orders.state import BlueRow, PortRow, RedRow
+from orders import rules
+from orders.content import Content, content_check
+from orders.scheduled_checks import LINE_TYPES, porting_rows_check
+from orders.state import BlueRow, PortRow, RedRow, RemainingRow
 
 COLUMNS = ["基本契約番号", "追加する電話番号", "追加番号数", "番号予約コード"]
 FIELD_LABELS = {"base": "基本契約番号", "kind": "追加する電話番号", "number": "追加する電話番号",
@@ -164,3 +166,35 @@ def csv_errors(rows: CsvRows, content: Content) -> list[tuple[int, str, str]]:
         errors.append((rows.lines[(error.box, error.index)], FIELD_LABELS[error.field], error.message))
     errors.extend((0, "", message) for message in content.non_field)
     return sorted(errors, key=lambda e: e[0])
+
+
+# --- The checks of a whole file (the screens call these; nothing is kept from a file with errors) --
+
+def dialin_csv_check(data: bytes, *, organisation, voice_group, chosen: list[str] | None = None,
+                     max_quantity: int = rules.QUANTITY_MAX_IMMEDIATE,
+                     immediate: bool = True) -> tuple[Content | None, list[tuple[int, str, str]]]:
+    """A dial-in CSV file read and its content checked as the screen's would be. Returns the
+    checked content, or None with every error by line."""
+    rows = csv_read(data)
+    if rows.errors:
+        return None, rows.errors
+    content = content_check(organisation=organisation, voice_group=voice_group, red_rows=rows.red,
+                            blue_rows=rows.blue, chosen=chosen, max_quantity=max_quantity, immediate=immediate)
+    errors = csv_errors(rows, content)
+    return (None if errors else content), errors
+
+
+def porting_csv_check(data: bytes, *, contract, remaining: str,
+                      remaining_rows: list[RemainingRow]) -> tuple[list[PortRow] | None, list[tuple[int, str, str]]]:
+    """A porting CSV file read and checked as the porting screen's rows (any base number of the
+    N番), with the 残置番号 answers given beside it. Returns the checked rows, or None with every
+    error by line."""
+    rows = port_csv_read(data, line_types={str(label): code for code, label in LINE_TYPES})
+    if rows.errors:
+        return None, rows.errors
+    bases = list(contract.base_numbers.values_list("number", flat=True))
+    clean, found = porting_rows_check(contract=contract, bases=bases, rows=rows.rows, remaining=remaining,
+                                      remaining_rows=remaining_rows)
+    errors = port_csv_errors(rows, found)
+    errors += [(0, _("残置番号"), m) for k, m in found.items() if k in ("remaining", "remaining_rows")]
+    return (None if errors else clean), errors

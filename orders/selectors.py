@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from numbering.models import DialInNumber
-from orders.models import Draft, Order
+from orders.models import Attachment, Draft, LeadTime, Order
 from portal import clock
 from portal.models import Organisation
 
@@ -40,3 +40,19 @@ def drafts_open(*, organisation: Organisation) -> QuerySet[Draft]:
     return Draft.objects.filter(
         organisation=organisation, submitted_at__isnull=True, updated_at__gte=draft_expiry(),
     ).select_related("voice_group", "created_by")
+
+
+def draft_attachment(*, draft: Draft, attachment_id: str) -> Attachment | None:
+    """A file uploaded in this draft (the AML form), if it is still there."""
+    return Attachment.objects.filter(pk=attachment_id or None, draft=draft).first()
+
+
+def lead_times() -> QuerySet[LeadTime]:
+    """標準納期, as operators set them."""
+    return LeadTime.objects.all()
+
+
+def draft_orders(*, draft: Draft) -> QuerySet[Order]:
+    """The orders a submitted draft placed (one per N番)."""
+    return Order.objects.filter(draft_id=draft.pk, organisation=draft.organisation).select_related(
+        "contract").order_by("request_id")

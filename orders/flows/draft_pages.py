@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from orders import selectors
 from orders.flows import immediate, scheduled
 from orders.flows.framework import Precondition, draft_view
-from orders.models import Draft, Flow, Order
+from orders.models import Draft, Flow
 from portal.views import customer_required
 
 RESUME = {Flow.IMMEDIATE: immediate.resume_url, Flow.SCHEDULED: scheduled.resume_url}
@@ -49,8 +49,7 @@ SUBMITTED = Precondition("submitted", met=lambda draft, kw: draft.submitted_at i
 @draft_view(flow=None, submitted_ok=True, preconditions=(SUBMITTED,))
 def wizard_accepted(request: HttpRequest, draft: Draft) -> HttpResponse:
     """お申し込みを受け付けました (both flows)."""
-    orders = Order.objects.filter(draft_id=draft.pk, organisation=request.user.organisation).select_related(
-        "contract").order_by("request_id")
+    orders = selectors.draft_orders(draft=draft)
     return render(request, "orders/wizard/accepted.html", {
         "draft": draft, "orders": orders, "group": draft.voice_group, "nav": "ipvoice", "Flow": Flow,
     })

@@ -208,21 +208,16 @@ def _step_csv(request: HttpRequest, draft: Draft) -> HttpResponse:
     errors: list = []
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        rows = csv_input.csv_read(upload.read())
-        if not rows.errors:
-            content = content_check(organisation=draft.organisation, voice_group=draft.voice_group,
-                                    red_rows=rows.red, blue_rows=rows.blue, chosen=None)
-            errors = csv_input.csv_errors(rows, content)
-        else:
-            errors = rows.errors
-        if not errors:
+        content, errors = csv_input.dialin_csv_check(upload.read(), organisation=draft.organisation,
+                                                     voice_group=draft.voice_group)
+        if content is not None:
             bases = list(dict.fromkeys(line.base.number for line in [*content.red, *content.blue]))
             drafts.draft_save(
                 draft=draft, finished=4, base_numbers=bases, csv_name=upload.name[:200],
                 red_rows=content.red_rows(), blue_rows=content.blue_rows(),
             )
             messages.success(request, _("CSVファイル「%(name)s」の%(rows)s行を確認しました。") % {
-                "name": upload.name, "rows": f"{len(rows.red) + len(rows.blue):,}"})
+                "name": upload.name, "rows": f"{len(content.red) + len(content.blue):,}"})
             if request.htmx:
                 response = HttpResponse(status=204)
                 response["HX-Redirect"] = reverse("orders:wizard_step", args=[draft.pk, 5])

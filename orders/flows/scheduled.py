@@ -19,8 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from numbering import phone
 from numbering import selectors as numbering_selectors
-from numbering.models import BaseNumber, NetworkAddress
-from orders import csv_input, drafts, placement, rules
+from orders import csv_input, drafts, placement, rules, selectors
 from orders.attachments import EXTENSIONS, attachment_store
 from orders.content import content_check
 from orders.eligibility import Wish, eligibility_check
@@ -28,7 +27,7 @@ from orders.flows import shared
 from orders.flows.framework import Precondition, Step, draft_view
 from orders.forms import CsvUploadForm, MethodForm
 from orders.lead_times import earliest_date
-from orders.models import Attachment, Draft, Flow, LeadTime
+from orders.models import Draft, Flow
 from orders.scheduled_checks import (
     LINE_TYPES,
     aml_applies,
@@ -242,8 +241,8 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
     needs_aml = aml_applies(contract=contract, items=draft.items)
     extra = draft.extra
     aml = extra.aml or AmlAnswers()
-    attachment = Attachment.objects.filter(pk=aml.attachment or None, draft=draft).first()
-    registered = list(NetworkAddress.objects.filter(contract=contract))
+    attachment = selectors.draft_attachment(draft=draft, attachment_id=aml.attachment)
+    registered = list(numbering_selectors.network_addresses_for(contract=contract))
     rows = extra.network or [NetworkRow()]
     errors: dict = {}
     if request.method == "POST":
@@ -281,7 +280,7 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
         drafts.draft_save(draft=draft, extra=extra)
         rows = rows or [NetworkRow()]
     earliest = earliest_date(items=placement.scheduled_lead_items(draft))
-    leads = LeadTime.objects.all()
+    leads = selectors.lead_times()
     return render(request, "orders/scheduled/step4_other.html", _context(
         draft, 4, needs_nw=needs_nw, registered=registered, nw_rows=list(enumerate(rows)), errors=errors,
         earliest=earliest, leads=leads, today=clock.today(), extra=extra, porting=porting, needs_aml=needs_aml,
@@ -343,7 +342,7 @@ def _confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
                          for n, item in enumerate(draft.items, start=1)],
         problems=problems, day=day, completion=rules.completion_date(day) if day else None,
         o4=o4_unlinked(contract=draft.contract, numbers=notifications, day=day), aml=aml,
-        attachment=Attachment.objects.filter(pk=aml.attachment or None, draft=draft).first(),
+        attachment=selectors.draft_attachment(draft=draft, attachment_id=aml.attachment),
         network=extra.network_clean), status=422 if problems and request.method == "POST" else 200)
 
 
@@ -408,14 +407,15 @@ def _item_method(request: HttpRequest, draft: Draft) -> HttpResponse:
 
 def _chooser(draft: Draft, params) -> dict:
     return shared.chooser_context(
-        params, listed=BaseNumber.objects.filter(contract=draft.contract), chosen=draft.editing.item.bases,
+        params, listed=numbering_selectors.base_numbers_of(contract=draft.contract),
+        chosen=draft.editing.item.bases,
         fragment_url=reverse("orders:scheduled_item_bases", args=[draft.pk]),
         step_url=reverse("orders:scheduled_item", args=[draft.pk, 2]), by_contract=False)
 
 
 def _chooser_apply(request: HttpRequest, draft: Draft) -> None:
-    chosen = shared.chooser_apply(request.POST, bases=BaseNumber.objects.filter(contract=draft.contract),
-                           chosen=draft.editing.item.bases)
+    bases = numbering_selectors.base_numbers_of(contract=draft.contract)
+    chosen = shared.chooser_apply(request.POST, bases=bases, chosen=draft.editing.item.bases)
     if chosen != draft.editing.item.bases:
         _edit(draft, bases=chosen, back_to=1)
 
@@ -463,29 +463,19 @@ def _item_csv(request: HttpRequest, draft: Draft) -> HttpResponse:
         data = form.cleaned_data["file"].read()
         if item.porting:
             remaining, remaining_rows = _remaining_from_post(request.POST)
-            rows = csv_input.port_csv_read(data, line_types={str(label): code for code, label in LINE_TYPES})
-            errors = rows.errors
-            if not errors:
-                all_bases = list(BaseNumber.objects.filter(contract=draft.contract).values_list("number", flat=True))
-                clean, found = porting_rows_check(contract=draft.contract, bases=all_bases, rows=rows.rows,
-                                                  remaining=remaining, remaining_rows=remaining_rows)
-                errors = csv_input.port_csv_errors(rows, found)
-                remaining_errors = [m for k, m in found.items() if k in ("remaining", "remaining_rows")]
-                errors += [(0, _("残置番号"), m) for m in remaining_errors]
-            if not errors:
+            clean, errors = csv_input.porting_csv_check(data, contract=draft.contract, remaining=remaining,
+                                                        remaining_rows=remaining_rows)
+            if clean is not None:
                 _edit(draft, bases=list(dict.fromkeys(p.base for p in clean)))
                 _ports_save(draft, clean, remaining, remaining_rows)
                 return redirect("orders:scheduled_item", draft_id=draft.pk, sub=4)
         else:
-            rows = csv_input.csv_read(data)
-            errors = rows.errors
-            if not errors:
-                all_bases = list(BaseNumber.objects.filter(contract=draft.contract).values_list("number", flat=True))
-                content = content_check(organisation=draft.organisation, voice_group=draft.voice_group,
-                                        red_rows=rows.red, blue_rows=rows.blue, chosen=all_bases,
-                                        max_quantity=rules.QUANTITY_MAX_SCHEDULED, immediate=False)
-                errors = csv_input.csv_errors(rows, content)
-            if not errors:
+            content, errors = csv_input.dialin_csv_check(
+                data, organisation=draft.organisation, voice_group=draft.voice_group,
+                chosen=list(numbering_selectors.base_numbers_of(contract=draft.contract)
+                            .values_list("number", flat=True)),
+                max_quantity=rules.QUANTITY_MAX_SCHEDULED, immediate=False)
+            if content is not None:
                 red, blue = content.red_rows(), content.blue_rows()
                 _edit(draft, done=3, bases=list(dict.fromkeys(r.base for r in [*red, *blue])), red=red, blue=blue,
                       red_options=[Options() for _r in red], blue_options=[Options() for _b in blue])
