@@ -1,8 +1,10 @@
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from numbering import phone
 from numbering.models import VoiceContract
+from orders.csv_input import MAX_ROWS
 from orders.eligibility import Wish
 from orders.models import Draft
 from portal.models import Organisation
@@ -48,6 +50,21 @@ class PrecheckForm(forms.Form):
                     special_options=data["special_options"] == "yes")
 
 
+class ContractChoiceForm(forms.Form):
+    """音声契約番号の選択 (scheduled): one of the voice group's N番 that may take an order here."""
+
+    contract = forms.ModelChoiceField(
+        label=_("音声契約番号"), queryset=VoiceContract.objects.none(), to_field_name="number",
+        widget=forms.RadioSelect, error_messages={
+            "required": _("音声契約番号を選択してください。"),
+            "invalid_choice": _("音声契約番号を選択してください。")},
+    )
+
+    def __init__(self, *args, orderable: list[VoiceContract], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["contract"].queryset = VoiceContract.objects.filter(pk__in=[c.pk for c in orderable])
+
+
 class AgreementForm(forms.Form):
     agree = forms.BooleanField(
         label=_("お申し込みにあたってのご確認内容（プライバシーポリシー）に同意する"),
@@ -85,6 +102,8 @@ class ContactForm(forms.Form):
 
 class CsvUploadForm(forms.Form):
     file = forms.FileField(
-        label=_("CSVファイル"), help_text=_("UTF-8（BOM付き・なし）またはShift_JISのCSVファイル、10,000行まで。"),
+        label=_("CSVファイル"),
+        help_text=format_lazy(_("UTF-8（BOM付き・なし）またはShift_JISのCSVファイル、{max}行まで。"),
+                              max=f"{MAX_ROWS:,}"),
         error_messages={"required": _("CSVファイルを選択してください。")},
     )

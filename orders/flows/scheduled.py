@@ -25,7 +25,7 @@ from orders.content import content_check
 from orders.eligibility import Wish, eligibility_check
 from orders.flows import shared
 from orders.flows.framework import Precondition, Step, draft_view
-from orders.forms import CsvUploadForm, MethodForm
+from orders.forms import ContractChoiceForm, CsvUploadForm, MethodForm
 from orders.lead_times import earliest_date
 from orders.models import Draft, Flow
 from orders.scheduled_checks import (
@@ -179,17 +179,15 @@ def _contract(request: HttpRequest, draft: Draft) -> HttpResponse:
     for contract in contracts:
         orderable, decision = _orderable(contract)
         rows.append((contract, not orderable, decision))
-    error = ""
-    if request.method == "POST":
-        chosen = next((c for c, refused, _d in rows if c.number == request.POST.get("contract") and not refused), None)
-        if chosen is None:
-            error = _("音声契約番号を選択してください。")
-        else:
-            changes = {"contract": chosen}
-            if draft.contract_id and draft.contract_id != chosen.pk:
-                changes.update(items=[], editing=None, extra=None, step_done=2)  # another N番: content anew
-            drafts.draft_save(draft=draft, finished=2, **changes)
-            return _go(draft, 3)
+    form = ContractChoiceForm(*shared.bound(request), orderable=[c for c, refused, _d in rows if not refused])
+    if request.method == "POST" and form.is_valid():
+        chosen = form.cleaned_data["contract"]
+        changes = {"contract": chosen}
+        if draft.contract_id and draft.contract_id != chosen.pk:
+            changes.update(items=[], editing=None, extra=None, step_done=2)  # another N番: content anew
+        drafts.draft_save(draft=draft, finished=2, **changes)
+        return _go(draft, 3)
+    error = form.errors["contract"][0] if form.errors else ""
     return render(request, "orders/scheduled/step2_contract.html", _context(draft, 2, rows=rows, error=error),
                   status=422 if error else 200)
 
