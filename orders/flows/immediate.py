@@ -23,7 +23,7 @@ from orders.content import content_check, emergency_notice_applies
 from orders.eligibility import Wish, eligibility_check
 from orders.flows import shared
 from orders.flows.framework import Precondition, Step, draft_view
-from orders.forms import CsvUploadForm, MethodForm
+from orders.forms import CsvUploadForm
 from orders.models import Draft, Flow
 from orders.state import BlueRow, RedRow
 from portal.views import customer_required
@@ -128,17 +128,16 @@ def _step_agreement(request: HttpRequest, draft: Draft) -> HttpResponse:
 
 
 def _step_method(request: HttpRequest, draft: Draft) -> HttpResponse:
-    form = MethodForm(*shared.bound(request), initial={"method": draft.method or Draft.Method.SCREEN})
-    if request.method == "POST" and form.is_valid():
-        method = form.cleaned_data["method"]
+    def chosen(method: str) -> HttpResponse:
         changes = {"method": method}
         if method != draft.method and draft.step_done >= 2:
             # Switching method starts the content again, so nothing of the other method lingers.
             changes.update(step_done=2, base_numbers=[], red_rows=[], blue_rows=[], csv_name="")
         drafts.draft_save(draft=draft, finished=2, **changes)
         return _next(draft, 3)
-    return render(request, "orders/wizard/step2_method.html", _wizard_context(draft, 2, form=form),
-                  status=422 if form.errors else 200)
+
+    return shared.method_step(request, current=draft.method, template="orders/wizard/step2_method.html",
+                              context=_wizard_context(draft, 2), then=chosen)
 
 
 # Step 3 (screen): choose base numbers.

@@ -25,7 +25,7 @@ from orders.content import content_check
 from orders.eligibility import Wish, eligibility_check
 from orders.flows import shared
 from orders.flows.framework import Precondition, Step, draft_view
-from orders.forms import ContractChoiceForm, CsvUploadForm, MethodForm
+from orders.forms import ContractChoiceForm, CsvUploadForm
 from orders.lead_times import earliest_date
 from orders.models import Draft, Flow
 from orders.scheduled_checks import (
@@ -391,16 +391,16 @@ def _edit(draft: Draft, done: int | None = None, back_to: int | None = None, **c
 def _item_method(request: HttpRequest, draft: Draft) -> HttpResponse:
     """お申し込み方法: 画面から入力 or CSVファイル. Switching starts the item's content again."""
     item = draft.editing.item
-    form = MethodForm(*shared.bound(request), initial={"method": item.method or Draft.Method.SCREEN})
-    if request.method == "POST" and form.is_valid():
-        method = form.cleaned_data["method"]
+
+    def chosen(method: str) -> HttpResponse:
         if item.method and method != item.method:
             fresh = PortingItem(method=method) if item.porting else DialInItem(method=method)
             _edit(draft, back_to=0, **{f.name: getattr(fresh, f.name) for f in dataclasses.fields(fresh)})
         _edit(draft, done=1, method=method)
         return redirect("orders:scheduled_item", draft_id=draft.pk, sub=2)
-    return render(request, "orders/scheduled/item1_method.html", _item_context(draft, 1, form=form),
-                  status=422 if form.errors else 200)
+
+    return shared.method_step(request, current=item.method, template="orders/scheduled/item1_method.html",
+                              context=_item_context(draft, 1), then=chosen)
 
 
 def _chooser(draft: Draft, params) -> dict:

@@ -17,7 +17,7 @@ from numbering import phone
 from numbering.models import BaseNumber
 from orders import drafts, rules
 from orders.content import emergency_notice_applies
-from orders.forms import AgreementForm, ContactForm
+from orders.forms import AgreementForm, ContactForm, MethodForm
 from orders.models import Draft
 from orders.state import BlueRow, Contact, RedRow
 
@@ -96,6 +96,16 @@ def agreement_step(request: HttpRequest, draft: Draft, *, template: str, context
         form.fields["agree"].label = label
     if request.method == "POST" and form.is_valid():
         return then(draft)
+    return render(request, template, {**context, "form": form}, status=422 if form.errors else 200)
+
+
+def method_step(request: HttpRequest, *, current: str, template: str, context: dict,
+                then: Callable[[str], HttpResponse]) -> HttpResponse:
+    """お申し込み方法 (both flows, the scheduled items too): 画面から入力 or CSVファイル. `then` gets the
+    method chosen, saves it (a switch starts the content again) and answers where to go."""
+    form = MethodForm(*bound(request), initial={"method": current or Draft.Method.SCREEN})
+    if request.method == "POST" and form.is_valid():
+        return then(form.cleaned_data["method"])
     return render(request, template, {**context, "form": form}, status=422 if form.errors else 200)
 
 
