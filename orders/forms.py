@@ -7,6 +7,7 @@ from numbering.models import VoiceContract
 from orders.csv_input import MAX_ROWS
 from orders.eligibility import Wish
 from orders.models import Draft
+from orders.state import AmlAnswers, NetworkRow, Schedule
 from portal.models import Organisation
 
 YES_NO = [("no", _("いいえ")), ("yes", _("はい"))]
@@ -107,3 +108,27 @@ class CsvUploadForm(forms.Form):
                               max=f"{MAX_ROWS:,}"),
         error_messages={"required": _("CSVファイルを選択してください。")},
     )
+
+
+class ScheduleForm(forms.Form):
+    """その他ご確認事項・工事希望日, what the step posts besides the NW rows and the file: bound and
+    normalised here; its rules (AML, date, time, reason) are scheduled_checks.schedule_check's."""
+
+    date = forms.CharField(required=False)
+    time = forms.CharField(required=False)
+    reason = forms.CharField(required=False)
+    aml_changed = forms.CharField(required=False)
+    aml_person = forms.CharField(required=False)
+    aml_dept = forms.CharField(required=False)
+    aml_recipient = forms.CharField(required=False)
+
+    def clean_time(self) -> str:
+        return phone.normalise(self.cleaned_data["time"]).replace("：", ":")
+
+    def schedule(self, *, network: list[NetworkRow], porting: bool, aml_applies: bool) -> Schedule:
+        """The step's typed state: the time only when porting, the AML answers only when they apply."""
+        data = self.cleaned_data
+        aml = AmlAnswers(changed=data["aml_changed"], person=data["aml_person"], dept=data["aml_dept"],
+                         recipient=data["aml_recipient"]) if aml_applies else None
+        return Schedule(network=network, date=data["date"], time=data["time"] if porting else "",
+                        reason=data["reason"], aml=aml)

@@ -35,6 +35,7 @@ from orders.models import (
 )
 from orders.scheduled_checks import (
     aml_applies,
+    network_rows_check,
     options_clean,
     parse_date,
     porting_rows_check,
@@ -325,7 +326,8 @@ def _scheduled_plan(draft: Draft) -> list[Placed]:
                 "scheduled_on": day, "completion_due_on": rules.completion_date(day), "details": details,
                 "desired_time": extra.time, "desired_reason": extra.reason,
                 "network_changes": [{"action": r.action, "network": r.network, "prefix": int(r.prefix)}
-                                    for r in extra.network_clean]})]
+                                    for r in network_rows_check(contract=draft.contract, rows=extra.network,
+                                                                required=False)[0]]})]
 
 
 # Per flow: which N番 a submit locks, and the plan checked under those locks.

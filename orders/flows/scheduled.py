@@ -25,12 +25,13 @@ from orders.content import content_check
 from orders.eligibility import Wish, eligibility_check
 from orders.flows import shared
 from orders.flows.framework import Precondition, Step, draft_view
-from orders.forms import ContractChoiceForm, CsvUploadForm
+from orders.forms import ContractChoiceForm, CsvUploadForm, ScheduleForm
 from orders.lead_times import earliest_date
 from orders.models import Draft, Flow
 from orders.scheduled_checks import (
     LINE_TYPES,
     aml_applies,
+    network_rows_check,
     o4_unlinked,
     options_clean,
     parse_date,
@@ -252,20 +253,18 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
             rows.append(NetworkRow())
         elif action.startswith("nw:del:") and action[7:].isdigit() and int(action[7:]) < len(rows):
             rows.pop(int(action[7:]))
-        extra.network = rows if needs_nw else []
-        extra.date = request.POST.get("date", "").strip()
-        extra.reason = request.POST.get("reason", "").strip()
-        extra.time = phone.normalise(request.POST.get("time", "")).replace("：", ":") if porting else ""
-        aml = AmlAnswers(**{key: request.POST.get(f"aml_{key}", "").strip()
-                            for key in ("changed", "person", "dept", "recipient")})
+        form = ScheduleForm(request.POST)
+        form.is_valid()  # binds and normalises; the rules are the service's
+        extra = form.schedule(network=rows if needs_nw else [], porting=porting, aml_applies=needs_aml)
         upload = request.FILES.get("aml_file")
         if needs_aml and upload:
             try:
                 attachment = attachment_store(upload=upload, draft=draft, user=request.user)
             except ValidationError as exc:
                 errors["aml_file"] = exc.messages[0]
-        aml.attachment = str(attachment.pk) if attachment else ""
-        extra.aml = aml if needs_aml else None
+        if extra.aml is not None:
+            extra.aml.attachment = str(attachment.pk) if attachment else ""
+        aml = extra.aml or AmlAnswers()
         if action == "next":
             extra.network_clean, found = schedule_check(
                 contract=contract, items=draft.items, schedule=extra, has_file=attachment is not None,
@@ -341,7 +340,8 @@ def _confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
         problems=problems, day=day, completion=rules.completion_date(day) if day else None,
         o4=o4_unlinked(contract=draft.contract, numbers=notifications, day=day), aml=aml,
         attachment=selectors.draft_attachment(draft=draft, attachment_id=aml.attachment),
-        network=extra.network_clean), status=422 if problems and request.method == "POST" else 200)
+        network=network_rows_check(contract=draft.contract, rows=extra.network, required=False)[0]),
+        status=422 if problems and request.method == "POST" else 200)
 
 
 # The flow, declared: number, title (the guide's words), view.

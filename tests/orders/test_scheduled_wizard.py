@@ -443,3 +443,21 @@ def test_the_scheduled_chooser_pages_and_moves_base_numbers_to_the_chosen_pane(c
     assert client.post(i_url(draft, 2), {"action": "next"}).url == i_url(draft, 3)
     draft.refresh_from_db()
     assert draft.editing.item.bases == ["0312346149"]
+
+
+def test_nw_rows_entered_once_are_ordered_even_after_the_step_is_visited_again(client, alice, stocked):
+    draft = start(client, alice, stocked)
+    add_item(client, draft, [("0312345678", "0AJ", "1")])
+    client.post(s_url(draft, 3), {"action": "next"})
+    day = earliest_date(items={"dialin", "nw_address"}).isoformat()
+    nw = {"nw-action": ["add"], "nw-network": ["203.0.113.0"], "nw-prefix": ["24"]}
+    assert client.post(s_url(draft, 4), {"date": day, "action": "next", **nw}).url == s_url(draft, 5)
+    # Back on the step, a row is added and removed again without 次へ: nothing of the first is lost.
+    client.post(s_url(draft, 4), {"date": day, "action": "nw:add", **nw})
+    client.post(s_url(draft, 4), {"date": day, "action": "nw:del:1", "nw-action": ["add", "add"],
+                                  "nw-network": ["203.0.113.0", ""], "nw-prefix": ["24", ""]})
+    client.post(s_url(draft, 5), CONTACT)
+    page = client.get(s_url(draft, 6)).content.decode()
+    assert "203.0.113.0/24" in page
+    assert client.post(s_url(draft, 6)).url == reverse("orders:wizard_accepted", args=[draft.pk])
+    assert Order.objects.get().network_changes == [{"action": "add", "network": "203.0.113.0", "prefix": 24}]
