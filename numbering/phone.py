@@ -24,9 +24,11 @@ def normalise(raw: str) -> str:
 
 def kind_of(number: str) -> str | None:
     """The number kind by format alone: 0AJ (ten digits) or 050 (eleven), else None."""
-    if len(number) == 11 and number.startswith("050") and number[3] != "0" and number.isdigit():
+    if not (number.isascii() and number.isdigit()):  # str.isdigit() also takes ১, ٣ … (not numbers here)
+        return None
+    if len(number) == 11 and number.startswith("050") and number[3] != "0":
         return KIND_050
-    if len(number) == 10 and number.isdigit() and number[0] == "0" and number[1] != "0":
+    if len(number) == 10 and number[0] == "0" and number[1] != "0":
         return KIND_0AJ
     return None
 

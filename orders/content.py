@@ -124,8 +124,7 @@ def content_check(
         kind = _clean(row.kind).upper().replace("０", "0")
         if kind not in KINDS:
             result.add("red", i, "kind", _("追加する電話番号の種類（0AJ番号・050番号）を選択してください。"))
-        raw_quantity = _clean(row.quantity)
-        quantity = int(raw_quantity) if raw_quantity.isascii() and raw_quantity.isdigit() else 0
+        quantity = row.count or 0
         if not 1 <= quantity <= max_quantity:
             result.add("red", i, "quantity", _("追加番号数は1～%(max)sまでの数字で入力してください。")
                        % {"max": max_quantity})

@@ -81,6 +81,9 @@ def network_rows_check(*, contract: VoiceContract, rows: list[NetworkRow],
         action = row.action or "add"
         if not network and not prefix:
             continue
+        if action not in ("add", "delete"):
+            errors[i] = _("申込種別（追加・削除）を選択してください。")
+            continue
         try:
             net = ipaddress.IPv4Network(f"{unicodedata.normalize('NFKC', network)}/{prefix}", strict=True)
         except ValueError:

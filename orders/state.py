@@ -9,6 +9,7 @@ import dataclasses
 import json
 import types
 import typing
+import unicodedata
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -32,6 +33,13 @@ class RedRow:
     def is_blank(self) -> bool:
         """Nothing but its base number (preselected on screen): an empty row."""
         return not (str(self.kind).strip() or str(self.quantity).strip())
+
+    @property
+    def count(self) -> int | None:
+        """追加番号数 as a number: ASCII digits after NFKC (full-width typed is fine), no sign, no
+        separators, at most six digits; anything else is None."""
+        text = unicodedata.normalize("NFKC", str(self.quantity)).strip()
+        return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
 
 
 @dataclass
@@ -135,8 +143,7 @@ class DialInItem:
         return [*self.red_options, *self.blue_options]
 
     def number_count(self) -> int:
-        quantities = [phone.normalise(str(r.quantity)) for r in self.red if not r.is_blank()]
-        return sum(int(q) for q in quantities if q.isascii() and q.isdigit()) + \
+        return sum(r.count or 0 for r in self.red if not r.is_blank()) + \
             len([r for r in self.blue if not r.is_blank()])
 
 

@@ -211,8 +211,8 @@ def _menu(request: HttpRequest, draft: Draft) -> HttpResponse:
             return redirect("orders:scheduled_item", draft_id=draft.pk, sub=1)
         if action.startswith(("edit:", "delete:")):
             verb, _sep, index = action.partition(":")
-            if index.isdigit() and int(index) < len(draft.items):
-                i = int(index)
+            i = shared.index_in(index, len(draft.items))
+            if i is not None:
                 if verb == "edit":
                     drafts.draft_save(draft=draft, editing=Editing(item=draft.items[i], index=i, done=4))
                     return redirect("orders:scheduled_item", draft_id=draft.pk, sub=1)
@@ -251,7 +251,7 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
         action = request.POST.get("action", "next")
         if action == "nw:add":
             rows.append(NetworkRow())
-        elif action.startswith("nw:del:") and action[7:].isdigit() and int(action[7:]) < len(rows):
+        elif action.startswith("nw:del:") and shared.index_in(action[7:], len(rows)) is not None:
             rows.pop(int(action[7:]))
         form = ScheduleForm(request.POST)
         form.is_valid()  # binds and normalises; the rules are the service's
@@ -643,11 +643,11 @@ def _item_porting(request: HttpRequest, draft: Draft) -> HttpResponse:
         action = request.POST.get("action", "next")
         if action == "port:add" and len(rows) < 100:
             rows.append(PortRow())
-        elif action.startswith("port:del:") and action[9:].isdigit() and int(action[9:]) < len(rows):
+        elif action.startswith("port:del:") and shared.index_in(action[9:], len(rows)) is not None:
             rows.pop(int(action[9:]))
         elif action == "rem:add":
             remaining_rows.append(RemainingRow())
-        elif action.startswith("rem:del:") and action[8:].isdigit() and int(action[8:]) < len(remaining_rows):
+        elif action.startswith("rem:del:") and shared.index_in(action[8:], len(remaining_rows)) is not None:
             remaining_rows.pop(int(action[8:]))
         elif action == "next":
             clean, errors = porting_rows_check(contract=draft.contract, bases=item.bases, rows=rows,

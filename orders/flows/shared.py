@@ -40,17 +40,22 @@ def rows_from_post(post, box: str, row_type: type, limit: int = MAX_SCREEN_ROWS)
             for i in range(count)]
 
 
+def index_in(text: str, size: int) -> int | None:
+    """A row index from a button's value ("…:del:3"), if it names one of `size` rows."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 4 and int(text) < size else None
+
+
 def apply_row_action(action: str, red: list[RedRow], blue: list[BlueRow]) -> tuple[list[RedRow], list[BlueRow]]:
     """[+] 追加 inserts an empty row after this one; [-] 削除 removes it (one row always stays)."""
     box, _sep, rest = action.partition(":")
     verb, _sep, index = rest.partition(":")
     rows, row_type = (red, RedRow) if box == "red" else (blue, BlueRow)
-    if box not in ("red", "blue") or not index.isdigit():
+    i = index_in(index, len(rows))
+    if box not in ("red", "blue") or i is None:
         return red, blue
-    i = int(index)
     if verb == "add" and len(rows) < MAX_SCREEN_ROWS:
-        rows.insert(min(i + 1, len(rows)), row_type())
-    elif verb == "del" and 0 <= i < len(rows):
+        rows.insert(i + 1, row_type())
+    elif verb == "del":
         rows.pop(i)
         if not rows:
             rows.append(row_type())

@@ -461,3 +461,41 @@ def test_nw_rows_entered_once_are_ordered_even_after_the_step_is_visited_again(c
     assert "203.0.113.0/24" in page
     assert client.post(s_url(draft, 6)).url == reverse("orders:wizard_accepted", args=[draft.pk])
     assert Order.objects.get().network_changes == [{"action": "add", "network": "203.0.113.0", "prefix": 24}]
+
+
+def test_bad_input_gets_a_message_on_its_field_never_a_500(client, alice, stocked):
+    """What a fuzzer sends: a minus sign, 5,000 digits, digits of another script, an unknown NW
+    action, a NUL character. Each gets a Japanese message where it belongs; nothing is saved half."""
+    draft = start(client, alice, stocked)
+    client.post(s_url(draft, 3), {"action": "new"})
+    choose(client, draft, ["0312345678"])
+    for quantity in ("-5", "9" * 5000):
+        response = client.post(i_url(draft, 3), {"red-base": ["0312345678"], "red-kind": ["050"],
+                                                 "red-quantity": [quantity], "blue-base": [""], "blue-number": [""],
+                                                 "blue-code": [""], "action": "next"})
+        assert response.status_code == 422 and "追加番号数は1～999までの数字" in response.content.decode()
+    response = client.post(i_url(draft, 3), {"red-base": ["0312345678"], "red-kind": ["050"], "red-quantity": ["1"],
+                                             "action": "red:del:" + "9" * 5000})
+    assert response.status_code == 200
+    # NUL: refused before any view, in a field, in the query and in the path.
+    response = client.post(i_url(draft, 3), {"red-base": ["0312345678"], "red-kind": ["050\x00"],
+                                             "red-quantity": ["1"], "action": "next"})
+    assert response.status_code == 400 and "使用できない文字" in response.content.decode()
+    assert client.get(i_url(draft, 2), {"q": "03\x00"}).status_code == 400
+    assert client.get("/ipvoice/orders/drafts/%00/").status_code == 400
+    draft.refresh_from_db()
+    assert all("\x00" not in r.kind for r in draft.editing.item.red)
+    client.post(i_url(draft, 3), {"action": "discard"})
+    # Porting: a number in Bengali digits is not a phone number here.
+    client.post(s_url(draft, 3), {"action": "new_porting"})
+    choose(client, draft, ["0312345678"])
+    response = client.post(i_url(draft, 3), {**PORT_ROW, "port-number": ["03১2348803"]})
+    assert response.status_code == 422 and "形式が正しくありません" in response.content.decode()
+    client.post(i_url(draft, 3), {"action": "discard"})
+    # NW rows: only 追加 and 削除 exist.
+    add_item(client, draft, [("0312345678", "0AJ", "1")])
+    client.post(s_url(draft, 3), {"action": "next"})
+    day = earliest_date(items={"dialin", "nw_address"}).isoformat()
+    response = client.post(s_url(draft, 4), {"date": day, "action": "next", "nw-action": ["bogus"],
+                                             "nw-network": ["203.0.113.0"], "nw-prefix": ["24"]})
+    assert response.status_code == 422 and "申込種別（追加・削除）を選択してください" in response.content.decode()
