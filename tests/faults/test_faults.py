@@ -37,8 +37,10 @@ def wait_for(condition, timeout: float = 60.0, what: str = "condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def broker_url(db: int = 7) -> str:
-    return os.environ["CELERY_BROKER_URL"].rsplit("/", 1)[0] + f"/{db}"
+def broker_url() -> str:
+    """A Redis database of the tests' own (7, or 8 when the suite itself runs on 7)."""
+    base, _sep, current = os.environ["CELERY_BROKER_URL"].rpartition("/")
+    return f"{base}/{8 if current == '7' else 7}"
 
 
 def process_env(tmp_path, **extra) -> dict:
