@@ -156,3 +156,43 @@ def test_scheduled_order_through_the_demo_clock_to_completion(demo_page: Page, b
     page.goto(base_url + "/ipvoice/orders/history/")
     expect(page.locator("#history tbody tr").filter(has_text=order.request_id)).to_contain_text("竣工")
     page.screenshot(path=str(factories.screenshot_path("scheduled-history.png")), full_page=True)
+
+
+def test_a_porting_item_by_csv_file(demo_page: Page):
+    """お申し込み方法 CSVファイル for porting: the template, a file with an error by line, then a good
+    file; the numbers arrive at the options table and the confirmation in the guide's words."""
+    page = demo_page
+    base_url = "/".join(page.url.split("/", 3)[:3])
+    page.goto(base_url + "/ipvoice/orders/scheduled/")
+    page.get_by_role("button", name="YZ0000002 で新たな申込").click()
+    page.get_by_label("お申し込みにあたってのご確認内容（プライバシーポリシー、重要事項説明）に同意する").check()
+    page.get_by_role("button", name="次へ", exact=True).click()
+    page.get_by_label("N140000004").check()
+    page.get_by_role("button", name="次へ", exact=True).click()
+    page.get_by_role("button", name="ダイヤルイン番号追加（番号ポータビリティ）").click()
+    page.get_by_label("CSVファイルを使用してお申し込み").check()
+    page.screenshot(path=str(factories.screenshot_path("scheduled-item-method.png")), full_page=True)
+    page.get_by_role("button", name="次へ", exact=True).click()
+    expect(page.get_by_role("link", name="CSVテンプレートをダウンロード")).to_be_visible()
+    header = ("基本契約番号,追加する電話番号,電話事業者名1,電話事業者名2,回線種別,回線名義,回線名義（その他の場合）,"
+              "設置場所住所,設置場所住所（その他の場合）,契約者住所,DSU/配線等の撤去\r\n")
+    good = "0612340004,06-6111-0002,西日本電話,,ひかり電話,IPVoice名義と同じ,,IPVoice申込設置場所住所と同じ,,,\r\n"
+    bad = "0612340004,03-1111-0002,西日本電話,,ひかり電話,IPVoice名義と同じ,,IPVoice申込設置場所住所と同じ,,,\r\n"
+    page.get_by_label("無").check()
+    page.locator("#id_file").set_input_files(
+        files=[{"name": "porting.csv", "mimeType": "text/csv", "buffer": (header + good + bad).encode("cp932")}])
+    page.get_by_role("button", name="アップロードして次へ").click()
+    expect(page.locator(".csv-errors")).to_contain_text("3行目")
+    expect(page.locator(".csv-errors")).to_contain_text("市外局番")
+    page.screenshot(path=str(factories.screenshot_path("scheduled-porting-csv-errors.png")), full_page=True)
+    page.get_by_label("無").check()
+    page.locator("#id_file").set_input_files(
+        files=[{"name": "porting.csv", "mimeType": "text/csv", "buffer": (header + good).encode("utf-8")}])
+    page.get_by_role("button", name="アップロードして次へ").click()
+    block = page.locator(".options-block").first
+    expect(block.locator("tbody tr").first).to_contain_text("0661110002")
+    page.get_by_role("button", name="次へ", exact=True).click()
+    expect(page.locator("main")).to_contain_text("IPVoice名義と同じ")
+    expect(page.locator("main")).to_contain_text("西日本電話")
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator("main")).to_contain_text("ダイヤルイン番号追加（番号ポータビリティ）")
