@@ -132,3 +132,25 @@ class ScheduleForm(forms.Form):
                          recipient=data["aml_recipient"]) if aml_applies else None
         return Schedule(network=network, date=data["date"], time=data["time"] if porting else "",
                         reason=data["reason"], aml=aml)
+
+
+class NetworkRowForm(forms.Form):
+    """0AJ利用拠点NWアドレス, one row: 申込種別 and the network (the address rules are
+    scheduled_checks.network_rows_check's, against what is registered)."""
+
+    action = forms.ChoiceField(choices=[("add", _("追加")), ("delete", _("削除"))], error_messages={
+        "required": _("申込種別（追加・削除）を選択してください。"),
+        "invalid_choice": _("申込種別（追加・削除）を選択してください。")})
+    network = forms.CharField(required=False, max_length=64)
+    prefix = forms.CharField(required=False, max_length=8)
+
+    def row(self) -> NetworkRow:
+        """The row as typed (what failed the form is kept, so the screen shows it again)."""
+        data = self.cleaned_data if self.is_valid() else {
+            name: str(self.data.get(self.add_prefix(name), "")) for name in self.fields}
+        return NetworkRow(action=data.get("action", ""), network=data.get("network", "").strip(),
+                          prefix=data.get("prefix", "").strip())
+
+
+NW_ROWS_MAX = 20
+NetworkRowFormSet = forms.formset_factory(NetworkRowForm, extra=0, max_num=NW_ROWS_MAX, absolute_max=NW_ROWS_MAX)

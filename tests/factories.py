@@ -45,3 +45,11 @@ def screenshot_path(name: str):
     folder = settings.VAR_DIR / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / name
+
+
+def nw(*rows):
+    """0AJ利用拠点NWアドレス rows as the step's formset posts them: (申込種別, network, prefix)."""
+    data = {"nw-TOTAL_FORMS": str(len(rows)), "nw-INITIAL_FORMS": "0"}
+    for i, (action, network, prefix) in enumerate(rows):
+        data.update({f"nw-{i}-action": action, f"nw-{i}-network": network, f"nw-{i}-prefix": prefix})
+    return data

@@ -25,7 +25,7 @@ from orders.content import content_check
 from orders.eligibility import Wish, eligibility_check
 from orders.flows import shared
 from orders.flows.framework import Precondition, Step, draft_view
-from orders.forms import ContractChoiceForm, CsvUploadForm, ScheduleForm
+from orders.forms import NW_ROWS_MAX, ContractChoiceForm, CsvUploadForm, NetworkRowFormSet, ScheduleForm
 from orders.lead_times import earliest_date
 from orders.models import Draft, Flow
 from orders.scheduled_checks import (
@@ -50,6 +50,7 @@ from orders.state import (
     PortRow,
     RedRow,
     RemainingRow,
+    dump,
     option_at,
 )
 from portal import business_days, clock
@@ -245,11 +246,9 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
     rows = extra.network or [NetworkRow()]
     errors: dict = {}
     if request.method == "POST":
-        rows = [NetworkRow(action=a, network=n, prefix=p) for a, n, p in zip(
-            request.POST.getlist("nw-action"), request.POST.getlist("nw-network"), request.POST.getlist("nw-prefix"),
-            strict=False)][:20]
+        rows = [form.row() for form in NetworkRowFormSet(request.POST, prefix="nw").forms]
         action = request.POST.get("action", "next")
-        if action == "nw:add":
+        if action == "nw:add" and len(rows) < NW_ROWS_MAX:
             rows.append(NetworkRow())
         elif action.startswith("nw:del:") and shared.index_in(action[7:], len(rows)) is not None:
             rows.pop(int(action[7:]))
@@ -279,7 +278,8 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
     earliest = earliest_date(items=placement.scheduled_lead_items(draft))
     leads = selectors.lead_times()
     return render(request, "orders/scheduled/step4_other.html", _context(
-        draft, 4, needs_nw=needs_nw, registered=registered, nw_rows=list(enumerate(rows)), errors=errors,
+        draft, 4, needs_nw=needs_nw, registered=registered, errors=errors,
+        nw_formset=NetworkRowFormSet(prefix="nw", initial=[dump(r) for r in rows]),
         earliest=earliest, leads=leads, today=clock.today(), extra=extra, porting=porting, needs_aml=needs_aml,
         attachment=attachment, extensions=" ".join(EXTENSIONS), aml=aml,
         calendar=_calendar(earliest)), status=422 if errors else 200)

@@ -24,7 +24,7 @@ def cloud(alice):
 
 
 def other_step(client, draft, upload=None, **fields):
-    data = {"nw-action": ["add"], "nw-network": ["192.0.2.0"], "nw-prefix": ["24"], "action": "next",
+    data = {**factories.nw(("add", "192.0.2.0", "24")), "action": "next",
             "date": earliest_date(items={"dialin", "aml", "nw_address"}).isoformat(),
             "aml_changed": "変更なし", "aml_person": "山田太郎", "aml_dept": "総務部", "aml_recipient": "山田太郎",
             **fields}

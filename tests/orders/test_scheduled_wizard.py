@@ -75,12 +75,12 @@ def test_a_customer_places_a_scheduled_order_with_options(client, alice, stocked
     earliest = earliest_date(items={"dialin"})
     assert "0AJ利用拠点NWアドレス情報" in page and earliest.isoformat() in page
     too_early = business_days.add_business_days(clock.today(), 1).isoformat()
-    response = client.post(s_url(draft, 4), {"nw-action": ["add"], "nw-network": [""], "nw-prefix": [""],
+    response = client.post(s_url(draft, 4), {**factories.nw(("add", "", "")),
                                              "date": too_early, "action": "next"})
     page = response.content.decode()
     assert response.status_code == 422 and "最短納期日" in page and "1件以上" in page
-    response = client.post(s_url(draft, 4), {"nw-action": ["add"], "nw-network": ["192.0.2.0"],
-                                             "nw-prefix": ["24"], "date": earliest.isoformat(), "action": "next"})
+    response = client.post(s_url(draft, 4), {**factories.nw(("add", "192.0.2.0", "24")),
+                                             "date": earliest.isoformat(), "action": "next"})
     assert response.url == s_url(draft, 5)
     assert client.post(s_url(draft, 5), CONTACT).url == s_url(draft, 6)
     page = client.get(s_url(draft, 6)).content.decode()
@@ -236,12 +236,10 @@ def test_a_porting_item_with_conditional_fields_and_a_desired_time(client, alice
     assert response.status_code == 422 and "理由を入力してください" in response.content.decode()
     # The time may be given (指定することができます): without one the step passes.
     response = client.post(s_url(draft, 4), {"date": earliest.isoformat(), "time": "", "action": "next",
-                                             "nw-action": ["add"], "nw-network": ["198.51.100.0"],
-                                             "nw-prefix": ["28"]})
+                                             **factories.nw(("add", "198.51.100.0", "28"))})
     assert response.url == s_url(draft, 5)
     response = client.post(s_url(draft, 4), {"date": earliest.isoformat(), "time": "10:00", "action": "next",
-                                             "nw-action": ["add"], "nw-network": ["198.51.100.0"],
-                                             "nw-prefix": ["28"]})
+                                             **factories.nw(("add", "198.51.100.0", "28"))})
     assert response.url == s_url(draft, 5)
     client.post(s_url(draft, 5), CONTACT)
     client.post(s_url(draft, 6))
@@ -450,12 +448,12 @@ def test_nw_rows_entered_once_are_ordered_even_after_the_step_is_visited_again(c
     add_item(client, draft, [("0312345678", "0AJ", "1")])
     client.post(s_url(draft, 3), {"action": "next"})
     day = earliest_date(items={"dialin", "nw_address"}).isoformat()
-    nw = {"nw-action": ["add"], "nw-network": ["203.0.113.0"], "nw-prefix": ["24"]}
+    nw = {**factories.nw(("add", "203.0.113.0", "24"))}
     assert client.post(s_url(draft, 4), {"date": day, "action": "next", **nw}).url == s_url(draft, 5)
     # Back on the step, a row is added and removed again without 次へ: nothing of the first is lost.
     client.post(s_url(draft, 4), {"date": day, "action": "nw:add", **nw})
-    client.post(s_url(draft, 4), {"date": day, "action": "nw:del:1", "nw-action": ["add", "add"],
-                                  "nw-network": ["203.0.113.0", ""], "nw-prefix": ["24", ""]})
+    client.post(s_url(draft, 4), {"date": day, "action": "nw:del:1",
+                                  **factories.nw(("add", "203.0.113.0", "24"), ("add", "", ""))})
     client.post(s_url(draft, 5), CONTACT)
     page = client.get(s_url(draft, 6)).content.decode()
     assert "203.0.113.0/24" in page
@@ -496,6 +494,6 @@ def test_bad_input_gets_a_message_on_its_field_never_a_500(client, alice, stocke
     add_item(client, draft, [("0312345678", "0AJ", "1")])
     client.post(s_url(draft, 3), {"action": "next"})
     day = earliest_date(items={"dialin", "nw_address"}).isoformat()
-    response = client.post(s_url(draft, 4), {"date": day, "action": "next", "nw-action": ["bogus"],
-                                             "nw-network": ["203.0.113.0"], "nw-prefix": ["24"]})
+    response = client.post(s_url(draft, 4), {"date": day, "action": "next",
+                                             **factories.nw(("bogus", "203.0.113.0", "24"))})
     assert response.status_code == 422 and "申込種別（追加・削除）を選択してください" in response.content.decode()
