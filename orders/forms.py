@@ -7,7 +7,7 @@ from numbering.models import VoiceContract
 from orders.csv_input import MAX_ROWS
 from orders.eligibility import Wish
 from orders.models import Draft
-from orders.state import AmlAnswers, NetworkRow, Schedule
+from orders.state import AmlAnswers, NetworkRow, Options, Schedule
 from portal.models import Organisation
 
 YES_NO = [("no", _("いいえ")), ("yes", _("はい"))]
@@ -154,3 +154,32 @@ class NetworkRowForm(forms.Form):
 
 NW_ROWS_MAX = 20
 NetworkRowFormSet = forms.formset_factory(NetworkRowForm, extra=0, max_num=NW_ROWS_MAX, absolute_max=NW_ROWS_MAX)
+
+
+CONTRACT_CHOICES = [("", _("契約しない")), ("1", _("契約する"))]
+
+
+class OptionsForm(forms.Form):
+    """付加機能 of one row or number (prefix: the row's key, e.g. "red-0"): 契約しない/契約する for
+    each option, and the two numbers behind their switches. O1–O4 are scheduled_checks'."""
+
+    message_box = forms.ChoiceField(choices=CONTRACT_CHOICES, required=False)
+    anonymous_call_rejection = forms.ChoiceField(choices=CONTRACT_CHOICES, required=False)
+    nuisance_call_rejection = forms.ChoiceField(choices=CONTRACT_CHOICES, required=False)
+    notification_on = forms.ChoiceField(choices=CONTRACT_CHOICES, required=False)
+    specific_number_notification = forms.CharField(required=False, max_length=32)
+    forwarding_on = forms.ChoiceField(choices=CONTRACT_CHOICES, required=False)
+    forwarding_specific_number = forms.CharField(required=False, max_length=32)
+
+    def options(self) -> Options:
+        """The options as typed; a value outside the choices counts as 契約しない."""
+        data = self.cleaned_data if self.is_valid() else {
+            name: (self.cleaned_data or {}).get(name, "") for name in self.fields}
+        return Options(
+            message_box=data.get("message_box") == "1",
+            anonymous_call_rejection=data.get("anonymous_call_rejection") == "1",
+            nuisance_call_rejection=data.get("nuisance_call_rejection") == "1",
+            specific_number_notification=data.get("specific_number_notification") or "",
+            forwarding_specific_number=data.get("forwarding_specific_number") or "",
+            notification_on=data.get("notification_on") == "1",
+            forwarding_on=data.get("forwarding_on") == "1")

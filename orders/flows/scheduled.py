@@ -25,7 +25,7 @@ from orders.content import content_check
 from orders.eligibility import Wish, eligibility_check
 from orders.flows import shared
 from orders.flows.framework import Precondition, Step, draft_view
-from orders.forms import NW_ROWS_MAX, ContractChoiceForm, CsvUploadForm, NetworkRowFormSet, ScheduleForm
+from orders.forms import NW_ROWS_MAX, ContractChoiceForm, CsvUploadForm, NetworkRowFormSet, OptionsForm, ScheduleForm
 from orders.lead_times import earliest_date
 from orders.models import Draft, Flow
 from orders.scheduled_checks import (
@@ -576,18 +576,6 @@ def _option_sections(rows: list[dict]) -> list[dict]:
             for box, title in OPTION_SECTIONS.items() if any(r["box"] == box for r in rows)]
 
 
-def _options_from_post(post, key: str) -> Options:
-    """One row's options as typed: three 契約する boxes and two numbers, each behind its switch."""
-    return Options(
-        message_box=bool(post.get(f"{key}-message_box")),
-        anonymous_call_rejection=bool(post.get(f"{key}-anonymous_call_rejection")),
-        nuisance_call_rejection=bool(post.get(f"{key}-nuisance_call_rejection")),
-        specific_number_notification=post.get(f"{key}-specific_number_notification", ""),
-        forwarding_specific_number=post.get(f"{key}-forwarding_specific_number", ""),
-        notification_on=bool(post.get(f"{key}-notification_on")),
-        forwarding_on=bool(post.get(f"{key}-forwarding_on")))
-
-
 def _item_options(request: HttpRequest, draft: Draft) -> HttpResponse:
     item = draft.editing.item
     rows = _option_rows(item)
@@ -599,7 +587,7 @@ def _item_options(request: HttpRequest, draft: Draft) -> HttpResponse:
             kept = {"red": [option_at(item.red_options, i) for i in range(len(item.red))],
                     "blue": [option_at(item.blue_options, i) for i in range(len(item.blue))]}
         for row in rows:
-            raw = _options_from_post(request.POST, row["key"])
+            raw = OptionsForm(request.POST, prefix=row["key"]).options()
             options, row_errors = options_clean(kind=row["kind"], raw=raw)
             if row_errors:
                 errors[row["key"]] = row_errors
