@@ -35,13 +35,12 @@ from orders.models import (
 )
 from orders.scheduled_checks import (
     aml_applies,
-    network_rows_check,
     options_clean,
     parse_date,
     porting_rows_check,
     schedule_check,
 )
-from orders.state import AmlAnswers, Options, PortingItem, dump, option_at
+from orders.state import AmlAnswers, NetworkRow, Options, PortingItem, dump, option_at
 from orders.status import request_id_new
 from portal import clock
 from portal.db import is_retryable
@@ -242,15 +241,16 @@ def scheduled_lead_items(draft: Draft) -> set[str]:
 
 
 
-def scheduled_check(*, draft: Draft) -> tuple[list[dict], list[str]]:
+def scheduled_check(*, draft: Draft) -> tuple[list[dict], list[NetworkRow], list[str]]:
     """Everything the confirm step and submit re-check. Returns the order's item rows as
-    checked and normalised (OrderItem fields, options included) and every problem found."""
+    checked and normalised (OrderItem fields, options included), the NW changes as checked and
+    every problem found."""
     contract = draft.contract
     problems: list[str] = []
     rows: list[dict] = []
     if contract is None or not draft.items:
         problems.append(_("お申し込み内容を1件以上保存してください。"))
-        return rows, problems
+        return rows, [], problems
     decision = eligibility_check(contract=contract, wish=Wish(kinds=frozenset(scheduled_item_kinds(draft))))
     if decision.flow == Flow.SALES:
         problems.append(f"[{decision.rule}] {decision.reason}")
@@ -291,18 +291,18 @@ def scheduled_check(*, draft: Draft) -> tuple[list[dict], list[str]]:
                          base=line.base.number, quantity=1, reservation_code=line.code, reserved_number=line.number)
     extra = draft.extra
     has_file = Attachment.objects.filter(pk=(extra.aml or AmlAnswers()).attachment or None, draft=draft).exists()
-    _rows, errors = schedule_check(contract=contract, items=draft.items, schedule=extra, has_file=has_file,
-                                   earliest=earliest_date(items=scheduled_lead_items(draft)))
+    network, errors = schedule_check(contract=contract, items=draft.items, schedule=extra, has_file=has_file,
+                                     earliest=earliest_date(items=scheduled_lead_items(draft)))
     problems.extend(errors.values())
     ported = [r["ported_number"] for r in rows if r.get("ported_number")]
     if len(ported) != len(set(ported)):
         problems.append(_("番号ポータビリティの同じ番号が複数のお申し込み内容にあります。"))
-    return rows, problems
+    return rows, network, problems
 
 
 def _scheduled_plan(draft: Draft) -> list[Placed]:
     """One order for the N番 with all saved items, activated by the scheduler on its date."""
-    rows, problems = scheduled_check(draft=draft)
+    rows, network, problems = scheduled_check(draft=draft)
     if problems:
         raise ContentInvalid(Content(non_field=problems))
     extra = draft.extra
@@ -326,8 +326,7 @@ def _scheduled_plan(draft: Draft) -> list[Placed]:
                 "scheduled_on": day, "completion_due_on": rules.completion_date(day), "details": details,
                 "desired_time": extra.time, "desired_reason": extra.reason,
                 "network_changes": [{"action": r.action, "network": r.network, "prefix": int(r.prefix)}
-                                    for r in network_rows_check(contract=draft.contract, rows=extra.network,
-                                                                required=False)[0]]})]
+                                    for r in network]})]
 
 
 # Per flow: which N番 a submit locks, and the plan checked under those locks.

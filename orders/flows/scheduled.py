@@ -328,8 +328,9 @@ def _confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
             problems = exc.content.non_field
         else:
             return redirect("orders:wizard_accepted", draft_id=draft.pk)
+        network = network_rows_check(contract=draft.contract, rows=draft.extra.network, required=False)[0]
     else:
-        _rows, problems = placement.scheduled_check(draft=draft)
+        _rows, network, problems = placement.scheduled_check(draft=draft)
     extra = draft.extra
     day = parse_date(extra.date)
     notifications = {o.specific_number_notification for i in draft.items for o in i.all_options()} - {""}
@@ -340,7 +341,7 @@ def _confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
         problems=problems, day=day, completion=rules.completion_date(day) if day else None,
         o4=o4_unlinked(contract=draft.contract, numbers=notifications, day=day), aml=aml,
         attachment=selectors.draft_attachment(draft=draft, attachment_id=aml.attachment),
-        network=network_rows_check(contract=draft.contract, rows=extra.network, required=False)[0]),
+        network=network),
         status=422 if problems and request.method == "POST" else 200)
 
 
@@ -464,8 +465,7 @@ def _item_csv(request: HttpRequest, draft: Draft) -> HttpResponse:
             clean, errors = csv_input.porting_csv_check(data, contract=draft.contract, remaining=remaining,
                                                         remaining_rows=remaining_rows)
             if clean is not None:
-                _edit(draft, bases=list(dict.fromkeys(p.base for p in clean)))
-                _ports_save(draft, clean, remaining, remaining_rows)
+                _ports_save(draft, clean, remaining, remaining_rows, bases=list(dict.fromkeys(p.base for p in clean)))
                 return redirect("orders:scheduled_item", draft_id=draft.pk, sub=4)
         else:
             content, errors = csv_input.dialin_csv_check(
@@ -665,10 +665,12 @@ def _remaining_from_post(post) -> tuple[str, list[RemainingRow]]:
         post.getlist("rem-number"), post.getlist("rem-usage"), strict=False)][:50]
 
 
-def _ports_save(draft: Draft, clean: list[PortRow], remaining: str, remaining_rows: list[RemainingRow]) -> None:
-    """Checked ported numbers saved; options stay with their numbers."""
+def _ports_save(draft: Draft, clean: list[PortRow], remaining: str, remaining_rows: list[RemainingRow],
+                **changes) -> None:
+    """Checked ported numbers saved (with `changes`, e.g. the base numbers a CSV file names); options
+    stay with their numbers."""
     item: PortingItem = draft.editing.item
     kept = [r for r in remaining_rows if str(r.number).strip()] if remaining == "有" else []
     by_number = {p.number: option_at(item.port_options, i) for i, p in enumerate(item.ports)}
     _edit(draft, done=3, ports=clean, remaining=remaining, remaining_rows=kept,
-          port_options=[by_number.get(p.number, Options()) for p in clean])
+          port_options=[by_number.get(p.number, Options()) for p in clean], **changes)
