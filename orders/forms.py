@@ -7,7 +7,7 @@ from numbering.models import VoiceContract
 from orders.csv_input import MAX_ROWS
 from orders.eligibility import Wish
 from orders.models import Draft
-from orders.state import AmlAnswers, NetworkRow, Options, Schedule
+from orders.state import AmlAnswers, BlueRow, NetworkRow, Options, PortRow, RedRow, RemainingRow, Schedule
 from portal.models import Organisation
 
 YES_NO = [("no", _("いいえ")), ("yes", _("はい"))]
@@ -154,6 +154,97 @@ class NetworkRowForm(forms.Form):
 
 NW_ROWS_MAX = 20
 NetworkRowFormSet = forms.formset_factory(NetworkRowForm, extra=0, max_num=NW_ROWS_MAX, absolute_max=NW_ROWS_MAX)
+
+
+# --- Rows of a screen table (番号の内容, 番号ポータビリティの内容, 残回線構成表) --------------------------------
+# Each table posts a formset (`<box>-TOTAL_FORMS`, `<box>-<i>-<field>`). A row form takes the row as
+# typed; whether it is right is the content check's to say (orders.content, porting_rows_check), by
+# row and field, with what the customer typed shown again.
+
+SCREEN_ROWS_MAX = 100  # more rows than this: the CSV method
+
+
+def _typed() -> forms.CharField:
+    """A cell as typed: any length and text (the checks say what is wrong, in Japanese, by row)."""
+    return forms.CharField(required=False, strip=False)
+
+
+class RowForm(forms.Form):
+    """One row of a screen table; `row_type` is its state class (its FIELDS are the form's)."""
+
+    row_type: type
+
+    def row(self):
+        data = self.cleaned_data if self.is_valid() else {}
+        return self.row_type(**{name: data.get(name) or "" for name in self.row_type.FIELDS})
+
+
+class RedRowForm(RowForm):
+    row_type = RedRow
+    base = _typed()
+    kind = _typed()
+    quantity = _typed()
+
+
+class BlueRowForm(RowForm):
+    row_type = BlueRow
+    base = _typed()
+    number = _typed()
+    code = _typed()
+
+
+class PortRowForm(RowForm):
+    row_type = PortRow
+    base = _typed()
+    number = _typed()
+    carrier1 = _typed()
+    carrier2 = _typed()
+    line_type = _typed()
+    holder = _typed()
+    holder_name = _typed()
+    address = _typed()
+    address_text = _typed()
+    contractor_address = _typed()
+    dsu = _typed()
+
+
+class RemainingRowForm(RowForm):
+    row_type = RemainingRow
+    number = _typed()
+    usage = _typed()
+
+
+class RowFormSet(forms.BaseFormSet):
+    """A screen table's rows. Posted without its management form, or announcing more rows than the
+    screen has, it has none (a hand-made POST; the step then asks for its content)."""
+
+    def rows(self) -> list:
+        management = self.management_form
+        if not management.is_valid() or management.cleaned_data["TOTAL_FORMS"] > self.absolute_max:
+            return []
+        return [form.row() for form in self.forms]
+
+    @classmethod
+    def shown(cls, rows: list, prefix: str):
+        """The unbound formset of rows already typed (for its management form on screen)."""
+        return cls(prefix=prefix, initial=[{} for _row in rows])
+
+
+def _rows(form: type[RowForm], limit: int = SCREEN_ROWS_MAX) -> type[RowFormSet]:
+    return forms.formset_factory(form, formset=RowFormSet, extra=0, max_num=limit, absolute_max=limit)
+
+
+RedRowFormSet = _rows(RedRowForm)
+BlueRowFormSet = _rows(BlueRowForm)
+PortRowFormSet = _rows(PortRowForm)
+RemainingRowFormSet = _rows(RemainingRowForm, limit=50)
+
+
+def posted_rows(post, box: str) -> list:
+    """The rows of table `box` ("red", "blue", "port", "rem") as posted, as state rows."""
+    formset = {"red": RedRowFormSet, "blue": BlueRowFormSet, "port": PortRowFormSet,
+               "rem": RemainingRowFormSet}[box]
+    return formset(post, prefix=box).rows()
 
 
 CONTRACT_CHOICES = [("", _("契約しない")), ("1", _("契約する"))]

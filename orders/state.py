@@ -118,6 +118,7 @@ class PortRow:
 class RemainingRow:
     """残回線構成表: a number that stays with the old carrier, and its use."""
 
+    FIELDS: ClassVar[tuple[str, ...]] = ("number", "usage")
     number: str = ""
     usage: str = ""
 

@@ -53,3 +53,19 @@ def nw(*rows):
     for i, (action, network, prefix) in enumerate(rows):
         data.update({f"nw-{i}-action": action, f"nw-{i}-network": network, f"nw-{i}-prefix": prefix})
     return data
+
+
+def table(box, *rows):
+    """A screen table's rows as its formset posts them (`<box>-TOTAL_FORMS`, `<box>-<i>-<field>`)."""
+    data = {f"{box}-TOTAL_FORMS": str(len(rows)), f"{box}-INITIAL_FORMS": "0"}
+    for i, row in enumerate(rows):
+        data.update({f"{box}-{i}-{name}": value for name, value in row.items()})
+    return data
+
+
+def content(red=(), blue=(), **extra):
+    """追加する番号の内容 as posted: red rows (base, kind, quantity), blue rows (base, number, code);
+    an empty box posts one empty row, as the screen does."""
+    red = [dict(zip(("base", "kind", "quantity"), r, strict=True)) for r in red or [("", "", "")]]
+    blue = [dict(zip(("base", "number", "code"), b, strict=True)) for b in blue or [("", "", "")]]
+    return {**table("red", *red), **table("blue", *blue), **extra}

@@ -23,7 +23,7 @@ from orders.content import content_check, emergency_notice_applies
 from orders.eligibility import Wish, eligibility_check
 from orders.flows import shared
 from orders.flows.framework import Precondition, Step, draft_view
-from orders.forms import CsvUploadForm
+from orders.forms import CsvUploadForm, posted_rows
 from orders.models import Draft, Flow
 from orders.state import BlueRow, RedRow
 from portal.views import customer_required
@@ -249,8 +249,8 @@ def _step_content(request: HttpRequest, draft: Draft) -> HttpResponse:
         red, blue = _draft_rows(draft)
         return render(request, "orders/wizard/step4_content.html",
                       _wizard_context(draft, 4, **shared.content_context(draft, red, blue)))
-    red = shared.rows_from_post(request.POST, "red", RedRow)
-    blue = shared.rows_from_post(request.POST, "blue", BlueRow)
+    red = posted_rows(request.POST, "red")
+    blue = posted_rows(request.POST, "blue")
     action = request.POST.get("action", "next")
     if action != "next":
         red, blue = shared.apply_row_action(action, red, blue)
@@ -272,8 +272,8 @@ def _step_content(request: HttpRequest, draft: Draft) -> HttpResponse:
 @draft_view(flow=Flow.IMMEDIATE, fragment=True, preconditions=(BASES_CHOSEN,))
 def wizard_rows(request: HttpRequest, draft: Draft) -> HttpResponse:
     """[+] 行追加 / [-] 行削除 for htmx: saves the rows as typed and returns both boxes."""
-    red = shared.rows_from_post(request.POST, "red", RedRow)
-    blue = shared.rows_from_post(request.POST, "blue", BlueRow)
+    red = posted_rows(request.POST, "red")
+    blue = posted_rows(request.POST, "blue")
     red, blue = shared.apply_row_action(request.POST.get("action", ""), red, blue)
     drafts.draft_save(draft=draft, red_rows=red, blue_rows=blue)
     response = render(request, "orders/wizard/step4_content.html#boxes",

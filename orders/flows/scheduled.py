@@ -25,7 +25,18 @@ from orders.content import content_check
 from orders.eligibility import Wish, eligibility_check
 from orders.flows import shared
 from orders.flows.framework import Precondition, Step, draft_view
-from orders.forms import NW_ROWS_MAX, ContractChoiceForm, CsvUploadForm, NetworkRowFormSet, OptionsForm, ScheduleForm
+from orders.forms import (
+    NW_ROWS_MAX,
+    SCREEN_ROWS_MAX,
+    ContractChoiceForm,
+    CsvUploadForm,
+    NetworkRowFormSet,
+    OptionsForm,
+    PortRowFormSet,
+    RemainingRowFormSet,
+    ScheduleForm,
+    posted_rows,
+)
 from orders.lead_times import earliest_date
 from orders.models import Draft, Flow
 from orders.scheduled_checks import (
@@ -481,8 +492,8 @@ def _item_csv(request: HttpRequest, draft: Draft) -> HttpResponse:
     columns = csv_input.PORT_COLUMNS if item.porting else csv_input.COLUMNS
     return render(request, "orders/scheduled/item2_csv.html", _item_context(
         draft, 2, form=form, errors=errors[:1000], error_count=len(errors), columns=columns,
-        remaining=remaining, remaining_rows=list(enumerate(remaining_rows or [RemainingRow()])),
-        line_types=LINE_TYPES, max_quantity=rules.QUANTITY_MAX_SCHEDULED),
+        **_remaining_shown(remaining, remaining_rows), line_types=LINE_TYPES,
+        max_quantity=rules.QUANTITY_MAX_SCHEDULED),
         status=422 if (form.errors or errors) else 200)
 
 
@@ -516,8 +527,8 @@ def _item_content(request: HttpRequest, draft: Draft) -> HttpResponse:
     item: DialInItem = draft.editing.item
     if request.method == "GET":
         return _item_content_render(request, draft, item.red or [RedRow()], item.blue or [BlueRow()])
-    red = shared.rows_from_post(request.POST, "red", RedRow)
-    blue = shared.rows_from_post(request.POST, "blue", BlueRow)
+    red = posted_rows(request.POST, "red")
+    blue = posted_rows(request.POST, "blue")
     action = request.POST.get("action", "next")
     if action != "next":
         red, blue = shared.apply_row_action(action, red, blue)
@@ -541,8 +552,8 @@ def _item_content(request: HttpRequest, draft: Draft) -> HttpResponse:
 @draft_view(flow=Flow.SCHEDULED, fragment=True, preconditions=(ITEM_OPEN,))
 def scheduled_item_rows(request: HttpRequest, draft: Draft) -> HttpResponse:
     """[+] 行追加 / [-] 行削除 for htmx."""
-    red = shared.rows_from_post(request.POST, "red", RedRow)
-    blue = shared.rows_from_post(request.POST, "blue", BlueRow)
+    red = posted_rows(request.POST, "red")
+    blue = posted_rows(request.POST, "blue")
     red, blue = shared.apply_row_action(request.POST.get("action", ""), red, blue)
     _edit(draft, red=red, blue=blue, back_to=2)
     response = _item_content_render(request, draft, red, blue, partial=True)
@@ -626,10 +637,10 @@ def _item_porting(request: HttpRequest, draft: Draft) -> HttpResponse:
     remaining, remaining_rows = item.remaining, list(item.remaining_rows)
     errors: dict = {}
     if request.method == "POST":
-        rows = shared.rows_from_post(request.POST, "port", PortRow)
+        rows = posted_rows(request.POST, "port")
         remaining, remaining_rows = _remaining_from_post(request.POST)
         action = request.POST.get("action", "next")
-        if action == "port:add" and len(rows) < 100:
+        if action == "port:add" and len(rows) < SCREEN_ROWS_MAX:
             rows.append(PortRow())
         elif action.startswith("port:del:") and shared.index_in(action[9:], len(rows)) is not None:
             rows.pop(int(action[9:]))
@@ -653,16 +664,21 @@ def _item_porting(request: HttpRequest, draft: Draft) -> HttpResponse:
         row.base = row.base or (bases[0] if len(bases) == 1 else "")
     shown = [{"index": i, "no": i + 1, "values": r, "errors": errors.get(i, {})} for i, r in enumerate(rows)]
     return render(request, "orders/scheduled/item3_porting.html", _item_context(
-        draft, 3, rows=shown, bases=bases, line_types=LINE_TYPES, remaining=remaining,
-        remaining_rows=list(enumerate(remaining_rows or [RemainingRow()])), errors=errors,
+        draft, 3, rows=shown, bases=bases, line_types=LINE_TYPES, **_remaining_shown(remaining, remaining_rows),
+        port_management=PortRowFormSet.shown(rows, "port").management_form, errors=errors,
         holder=draft.contract.holder_name, address=draft.contract.installation_address),
         status=422 if errors else 200)
 
 
 def _remaining_from_post(post) -> tuple[str, list[RemainingRow]]:
     """残置番号 (有/無) and the 残回線構成表, on the porting screen and beside its CSV file."""
-    return post.get("remaining", ""), [RemainingRow(number=n, usage=u) for n, u in zip(
-        post.getlist("rem-number"), post.getlist("rem-usage"), strict=False)][:50]
+    return post.get("remaining", ""), posted_rows(post, "rem")
+
+
+def _remaining_shown(remaining: str, rows: list[RemainingRow]) -> dict:
+    rows = rows or [RemainingRow()]
+    return {"remaining": remaining, "remaining_rows": list(enumerate(rows)),
+            "rem_management": RemainingRowFormSet.shown(rows, "rem").management_form}
 
 
 def _ports_save(draft: Draft, clean: list[PortRow], remaining: str, remaining_rows: list[RemainingRow],

@@ -17,11 +17,9 @@ from numbering import phone
 from numbering.models import BaseNumber
 from orders import drafts, rules
 from orders.content import emergency_notice_applies
-from orders.forms import AgreementForm, ContactForm, MethodForm
+from orders.forms import SCREEN_ROWS_MAX, AgreementForm, BlueRowFormSet, ContactForm, MethodForm, RedRowFormSet
 from orders.models import Draft
 from orders.state import BlueRow, Contact, RedRow
-
-MAX_SCREEN_ROWS = 100  # more rows than this: the CSV method
 
 
 def bound(request: HttpRequest, *, files: bool = False) -> tuple:
@@ -29,15 +27,6 @@ def bound(request: HttpRequest, *, files: bool = False) -> tuple:
     if request.method != "POST":
         return (None, None) if files else (None,)
     return (request.POST, request.FILES) if files else (request.POST,)
-
-
-def rows_from_post(post, box: str, row_type: type, limit: int = MAX_SCREEN_ROWS) -> list:
-    """The rows of one table of a screen (inputs named `<box>-<field>`), as `row_type`."""
-    fields = row_type.FIELDS
-    columns = [post.getlist(f"{box}-{name}") for name in fields]
-    count = min(max((len(c) for c in columns), default=0), limit)
-    return [row_type(**{name: (col[i] if i < len(col) else "") for name, col in zip(fields, columns, strict=True)})
-            for i in range(count)]
 
 
 def index_in(text: str, size: int) -> int | None:
@@ -53,7 +42,7 @@ def apply_row_action(action: str, red: list[RedRow], blue: list[BlueRow]) -> tup
     i = index_in(index, len(rows))
     if box not in ("red", "blue") or i is None:
         return red, blue
-    if verb == "add" and len(rows) < MAX_SCREEN_ROWS:
+    if verb == "add" and len(rows) < SCREEN_ROWS_MAX:
         rows.insert(i + 1, row_type())
     elif verb == "del":
         rows.pop(i)
@@ -66,6 +55,7 @@ def content_context(draft: Draft, red: list[RedRow], blue: list[BlueRow], conten
                      chosen: list[str] | None = None, max_quantity: int = rules.QUANTITY_MAX_IMMEDIATE,
                      urls: dict | None = None) -> dict:
     chosen = draft.base_numbers if chosen is None else chosen
+    red, blue = red or [RedRow()], blue or [BlueRow()]  # each box shows one row at least
     urls = urls or {"form_action": reverse("orders:wizard_step", args=[draft.pk, 4]),
                     "rows_url": reverse("orders:wizard_rows", args=[draft.pk]),
                     "back_url": reverse("orders:wizard_step", args=[draft.pk, 3])}
@@ -86,6 +76,8 @@ def content_context(draft: Draft, red: list[RedRow], blue: list[BlueRow], conten
 
     return {
         "bases": bases, "red_rows": rows("red", red), "blue_rows": rows("blue", blue),
+        "red_management": RedRowFormSet.shown(red, "red").management_form,
+        "blue_management": BlueRowFormSet.shown(blue, "blue").management_form,
         "non_field": content.non_field if content else [], "error_count": len(content.errors) if content else 0,
         "emergency": emergency_notice_applies(bases), "kinds": [("0AJ", _("0AJ番号")), ("050", _("050番号"))],
         "max_quantity": max_quantity, **urls,

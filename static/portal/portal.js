@@ -94,10 +94,12 @@
   // Conditional fields (番号ポータビリティ): shown only where they apply; the server decides anyway.
   function setupConditional(root) {
     root.querySelectorAll("form[data-conditional]").forEach(function (form) {
+      // "-holder=other": the field of this row (a formset's "port-3-holder"); "remaining=有": by name.
       function value(scope, name) {
-        var checked = form.querySelector("[name='" + name + "']:checked");
+        var selector = name.charAt(0) === "-" ? "[name$='" + name + "']" : "[name='" + name + "']";
+        var checked = form.querySelector(selector + ":checked");
         if (checked) return checked.value;
-        var field = scope.querySelector("[name='" + name + "']") || form.querySelector("[name='" + name + "']");
+        var field = scope.querySelector(selector) || form.querySelector(selector);
         return field && field.type !== "radio" ? field.value : "";
       }
       function update() {

@@ -58,13 +58,11 @@ def test_a_customer_walks_the_whole_wizard_on_plain_forms(client, alice, stocked
     client.post(step_url(draft, 3), {"action": "add", "pick": ["0312345678"]})
     assert client.post(step_url(draft, 3), {"action": "next"}).url == step_url(draft, 4)
     # Step 4: add a row without JavaScript, fill both boxes.
-    page = client.post(step_url(draft, 4), {"red-base": ["0312345678"], "red-kind": ["050"], "red-quantity": ["2"],
-                                            "blue-base": [""], "blue-number": [""], "blue-code": [""],
-                                            "action": "red:add:0"}).content.decode()
-    assert page.count('name="red-quantity"') == 2
-    response = client.post(step_url(draft, 4), {
-        "red-base": ["0312345678", "0312345678"], "red-kind": ["050", "0AJ"], "red-quantity": ["2", "１"],
-        "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "next"})
+    data = factories.content(red=[("0312345678", "050", "2")], action="red:add:0")
+    page = client.post(step_url(draft, 4), data).content.decode()
+    assert page.count('-quantity"') == 2 and 'name="red-1-quantity"' in page
+    response = client.post(step_url(draft, 4), factories.content(
+        red=[("0312345678", "050", "2"), ("0312345678", "0AJ", "１")], action="next"))
     assert response.url == step_url(draft, 5)
     assert client.get(step_url(draft, 5)).content.decode().count('value="alice@example.com"') == 1
     assert client.post(step_url(draft, 5), CONTACT).url == step_url(draft, 6)
@@ -107,9 +105,8 @@ def test_two_drafts_never_clash(client, alice, stocked):
 def test_invalid_content_shows_the_message_on_its_row_with_422(client, alice, stocked):
     draft = start(client, alice, stocked)
     to_step(client, draft, 4)
-    response = client.post(step_url(draft, 4), {
-        "red-base": ["0312345678"], "red-kind": ["050"], "red-quantity": ["2001"],
-        "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "next"})
+    response = client.post(step_url(draft, 4), factories.content(
+        red=[("0312345678", "050", "2001")], action="next"))
     assert response.status_code == 422
     page = response.content.decode()
     assert "追加番号数は1～2000までの数字で入力してください。" in page
@@ -137,10 +134,10 @@ def test_htmx_fragments_come_from_their_own_urls(client, alice, stocked):
     assert 'name="unpick" value="0312346149"' in page
     client.post(step_url(draft, 3), {"action": "next"})
     rows = reverse("orders:wizard_rows", args=[draft.pk])
-    page = client.post(rows, {"red-base": [""], "red-kind": [""], "red-quantity": [""], "blue-base": [""],
-                              "blue-number": [""], "blue-code": [""], "action": "blue:add:0"},
+    page = client.post(rows, factories.content(action="blue:add:0"),
                        HTTP_HX_REQUEST="true").content.decode()
-    assert 'id="content-boxes"' in page and page.count('name="blue-code"') == 2 and "<html" not in page
+    assert 'id="content-boxes"' in page and "<html" not in page
+    assert 'name="blue-1-code"' in page and 'name="blue-2-code"' not in page
 
 
 def test_an_outsider_gets_404_on_a_draft(client, alice, charlie, stocked):
@@ -245,8 +242,7 @@ def test_the_csv_template_has_the_screen_columns(client, alice, stocked):
 def test_issued_numbers_pop_up_page_and_csv(client, alice, charlie, stocked):
     draft = start(client, alice, stocked)
     to_step(client, draft, 4)
-    client.post(step_url(draft, 4), {"red-base": ["0312345678"], "red-kind": ["050"], "red-quantity": ["150"],
-                                     "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "next"})
+    client.post(step_url(draft, 4), factories.content(red=[("0312345678", "050", "150")], action="next"))
     client.post(step_url(draft, 5), CONTACT)
     client.post(step_url(draft, 6))
     order = Order.objects.get()
@@ -268,3 +264,23 @@ def test_issued_numbers_pop_up_page_and_csv(client, alice, charlie, stocked):
     assert client.get(url).status_code == 404
     assert client.get(reverse("orders:mail_detail", args=[mail.pk])).status_code == 404
     assert DialInNumber.objects.filter(source=order.request_id).count() == 150
+
+
+def test_content_rows_post_as_a_formset_and_a_tampered_one_is_refused_calmly(client, alice, stocked):
+    draft = start(client, alice, stocked)
+    to_step(client, draft, 4)
+    # No management form (a hand-made POST): no rows, the step's own message, nothing kept.
+    response = client.post(step_url(draft, 4), {"red-base": ["0312345678"], "red-kind": ["050"],
+                                                "red-quantity": ["2"], "action": "next"})
+    assert response.status_code == 422 and "どちらかの入力" in response.content.decode()
+    data = factories.content(red=[("0312345678", "050", "1")] * 3, action="red:add:0")
+    page = client.post(step_url(draft, 4), data).content.decode()
+    assert 'name="red-3-quantity"' in page and 'name="red-TOTAL_FORMS" value="4"' in page
+    # A million rows announced (more than the screen's 100): read as none, one empty row shown.
+    data["red-TOTAL_FORMS"] = "1000000"
+    response = client.post(step_url(draft, 4), {**data, "action": "next"})
+    page = response.content.decode()
+    assert response.status_code == 422 and 'name="red-TOTAL_FORMS" value="1"' in page
+    assert 'name="red-0-quantity" value=""' in page and 'name="red-1-quantity"' not in page
+    draft.refresh_from_db()
+    assert len(draft.red_rows) == 0

@@ -52,8 +52,7 @@ def choose(client, draft, bases):
 def add_item(client, draft, red, options=None):
     client.post(s_url(draft, 3), {"action": "new"})
     assert choose(client, draft, ["0312345678"]).url == i_url(draft, 3)
-    data = {"red-base": [r[0] for r in red], "red-kind": [r[1] for r in red], "red-quantity": [r[2] for r in red],
-            "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "next"}
+    data = factories.content(red=red, action="next")
     assert client.post(i_url(draft, 3), data).url == i_url(draft, 4)
     response = client.post(i_url(draft, 4), options or {})
     assert response.url == i_url(draft, 5), response.content.decode()[:0]
@@ -124,8 +123,7 @@ def test_option_rules_are_enforced_as_the_customer_chooses(client, alice, stocke
     draft = start(client, alice, stocked)
     client.post(s_url(draft, 3), {"action": "new"})
     choose(client, draft, ["0312345678"])
-    client.post(i_url(draft, 3), {"red-base": ["0312345678"], "red-kind": [kind], "red-quantity": ["1"],
-                                  "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "next"})
+    client.post(i_url(draft, 3), factories.content(red=[("0312345678", kind, "1")], action="next"))
     response = client.post(i_url(draft, 4), options)
     assert response.status_code == 422 and message in response.content.decode()
 
@@ -134,9 +132,7 @@ def test_quantity_is_limited_to_999_on_the_scheduled_flow(client, alice, stocked
     draft = start(client, alice, stocked)
     client.post(s_url(draft, 3), {"action": "new"})
     choose(client, draft, ["0312345678"])
-    response = client.post(i_url(draft, 3), {"red-base": ["0312345678"], "red-kind": ["050"], "red-quantity": ["1000"],
-                                             "blue-base": [""], "blue-number": [""], "blue-code": [""],
-                                             "action": "next"})
+    response = client.post(i_url(draft, 3), factories.content(red=[("0312345678", "050", "1000")], action="next"))
     assert response.status_code == 422 and "1～999" in response.content.decode()
 
 
@@ -146,8 +142,7 @@ def test_a_saved_item_can_be_changed_and_removed(client, alice, stocked):
     client.post(s_url(draft, 3), {"action": "edit:0"})
     assert client.get(s_url(draft, 4)).url == i_url(draft, 1)  # finish or discard the edit first
     choose(client, draft, ["0312345678"])
-    client.post(i_url(draft, 3), {"red-base": ["0312345678"], "red-kind": ["050"], "red-quantity": ["7"],
-                                  "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "next"})
+    client.post(i_url(draft, 3), factories.content(red=[("0312345678", "050", "7")], action="next"))
     client.post(i_url(draft, 4), {})
     client.post(i_url(draft, 5))
     draft.refresh_from_db()
@@ -171,18 +166,17 @@ def test_e2_refuses_0aj_content_not_the_contract(client, alice, stocked):
     assert client.post(s_url(draft, 2), {"contract": "N100000002"}).url == s_url(draft, 3)
     client.post(s_url(draft, 3), {"action": "new"})
     assert choose(client, draft, ["05012345678"]).url == i_url(draft, 3)
-    rows = {"red-base": ["05012345678", "05012345678"], "red-kind": ["0AJ", "050"], "red-quantity": ["1", "1"],
-            "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "next"}
+    rows = factories.content(red=[("05012345678", "0AJ", "1"), ("05012345678", "050", "1")], action="next")
     response = client.post(i_url(draft, 3), rows)
     assert response.status_code == 422 and "[E2]" in response.content.decode()
-    rows.update({"red-base": ["05012345678"], "red-kind": ["050"], "red-quantity": ["1"]})
+    rows = factories.content(red=[("05012345678", "050", "1")], action="next")
     assert client.post(i_url(draft, 3), rows).url == i_url(draft, 4)
     client.post(i_url(draft, 4), {})
     assert client.post(i_url(draft, 5)).url == s_url(draft, 3)
     # Porting brings 0AJ numbers: refused the same way.
     client.post(s_url(draft, 3), {"action": "new_porting"})
     choose(client, draft, ["05012345678"])
-    response = client.post(i_url(draft, 3), {**PORT_ROW, "port-base": ["05012345678"]})
+    response = client.post(i_url(draft, 3), {**PORT_ROW, "port-0-base": "05012345678"})
     assert response.status_code == 422 and "[E2]" in response.content.decode()
 
 
@@ -201,11 +195,11 @@ def test_a_weekend_date_needs_a_full_width_reason(client, alice, stocked):
     assert response.url == s_url(draft, 5)
 
 
-PORT_ROW = {"port-base": ["0312345678"], "port-number": ["03-1111-0001"], "port-carrier1": ["東日本電話"],
-            "port-carrier2": [""], "port-line_type": ["isdn"], "port-holder": ["other"],
-            "port-holder_name": ["アリス商事 旧社名"], "port-address": ["same"], "port-address_text": [""],
-            "port-contractor_address": ["東京都港区1-1"], "port-dsu": ["要"], "remaining": "無",
-            "rem-number": [""], "rem-usage": [""], "action": "next"}
+PORT_ROW = {**factories.table("port", {
+    "base": "0312345678", "number": "03-1111-0001", "carrier1": "東日本電話", "carrier2": "", "line_type": "isdn",
+    "holder": "other", "holder_name": "アリス商事 旧社名", "address": "same", "address_text": "",
+    "contractor_address": "東京都港区1-1", "dsu": "要"}), **factories.table("rem", {"number": "", "usage": ""}),
+    "remaining": "無", "action": "next"}
 
 
 def test_a_porting_item_with_conditional_fields_and_a_desired_time(client, alice, stocked):
@@ -213,13 +207,13 @@ def test_a_porting_item_with_conditional_fields_and_a_desired_time(client, alice
     client.post(s_url(draft, 3), {"action": "new_porting"})
     choose(client, draft, ["0312345678"])
     # Conditional fields are required only where they apply.
-    response = client.post(i_url(draft, 3), {**PORT_ROW, "port-contractor_address": [""], "port-dsu": [""],
+    response = client.post(i_url(draft, 3), {**PORT_ROW, "port-0-contractor_address": "", "port-0-dsu": "",
                                              "remaining": "有"})
     page = response.content.decode()
     assert response.status_code == 422
     assert "契約者住所を入力してください" in page and "DSU/配線等の撤去" in page
     assert "残回線構成表を入力してください" in page
-    response = client.post(i_url(draft, 3), {**PORT_ROW, "port-number": ["0612345678"]})
+    response = client.post(i_url(draft, 3), {**PORT_ROW, "port-0-number": "0612345678"})
     assert "市外局番" in response.content.decode()
     assert client.post(i_url(draft, 3), PORT_ROW).url == i_url(draft, 4)
     client.post(i_url(draft, 4), {"port-0-nuisance_call_rejection": "1"})
@@ -304,20 +298,15 @@ def test_bad_input_gets_messages_not_errors(client, alice, stocked):
     draft = start(client, alice, stocked)
     client.post(s_url(draft, 3), {"action": "new"})
     choose(client, draft, ["0312345678"])
-    response = client.post(i_url(draft, 3), {"red-base": ["0312345678"], "red-kind": ["0aj"], "red-quantity": ["፩"],
-                                             "blue-base": [""], "blue-number": [""], "blue-code": [""],
-                                             "action": "next"})
+    response = client.post(i_url(draft, 3), factories.content(red=[("0312345678", "0aj", "፩")], action="next"))
     assert response.status_code == 422 and "1～999" in response.content.decode()
-    client.post(i_url(draft, 3), {"red-base": ["0312345678"], "red-kind": ["0aj"], "red-quantity": ["2"],
-                                  "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "next"})
+    client.post(i_url(draft, 3), factories.content(red=[("0312345678", "0aj", "2")], action="next"))
     draft.refresh_from_db()
     assert draft.editing.item.red == [RedRow(base="0312345678", kind="0AJ", quantity="2")]
     # An unchecked change sends the customer back through the content before the options.
-    client.post(i_url(draft, 3), {"red-base": ["0312345678"], "red-kind": ["050"], "red-quantity": ["2"],
-                                  "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "red:add:0"})
+    client.post(i_url(draft, 3), factories.content(red=[("0312345678", "050", "2")], action="red:add:0"))
     assert client.get(i_url(draft, 4)).url == i_url(draft, 3)
-    client.post(i_url(draft, 3), {"red-base": ["0312345678"], "red-kind": ["0AJ"], "red-quantity": ["2"],
-                                  "blue-base": [""], "blue-number": [""], "blue-code": [""], "action": "next"})
+    client.post(i_url(draft, 3), factories.content(red=[("0312345678", "0AJ", "2")], action="next"))
     client.post(i_url(draft, 4), {})
     client.post(i_url(draft, 5))
     client.post(s_url(draft, 3), {"action": "next"})
@@ -468,16 +457,15 @@ def test_bad_input_gets_a_message_on_its_field_never_a_500(client, alice, stocke
     client.post(s_url(draft, 3), {"action": "new"})
     choose(client, draft, ["0312345678"])
     for quantity in ("-5", "9" * 5000):
-        response = client.post(i_url(draft, 3), {"red-base": ["0312345678"], "red-kind": ["050"],
-                                                 "red-quantity": [quantity], "blue-base": [""], "blue-number": [""],
-                                                 "blue-code": [""], "action": "next"})
+        response = client.post(i_url(draft, 3), factories.content(
+            red=[("0312345678", "050", quantity)], action="next"))
         assert response.status_code == 422 and "追加番号数は1～999までの数字" in response.content.decode()
-    response = client.post(i_url(draft, 3), {"red-base": ["0312345678"], "red-kind": ["050"], "red-quantity": ["1"],
-                                             "action": "red:del:" + "9" * 5000})
+    response = client.post(i_url(draft, 3), factories.content(
+        red=[("0312345678", "050", "1")], action="red:del:" + "9" * 5000))
     assert response.status_code == 200
     # NUL: refused before any view, in a field, in the query and in the path.
-    response = client.post(i_url(draft, 3), {"red-base": ["0312345678"], "red-kind": ["050\x00"],
-                                             "red-quantity": ["1"], "action": "next"})
+    response = client.post(i_url(draft, 3), factories.content(
+        red=[("0312345678", "050\x00", "1")], action="next"))
     assert response.status_code == 400 and "使用できない文字" in response.content.decode()
     assert client.get(i_url(draft, 2), {"q": "03\x00"}).status_code == 400
     assert client.get("/ipvoice/orders/drafts/%00/").status_code == 400
@@ -487,7 +475,7 @@ def test_bad_input_gets_a_message_on_its_field_never_a_500(client, alice, stocke
     # Porting: a number in Bengali digits is not a phone number here.
     client.post(s_url(draft, 3), {"action": "new_porting"})
     choose(client, draft, ["0312345678"])
-    response = client.post(i_url(draft, 3), {**PORT_ROW, "port-number": ["03১2348803"]})
+    response = client.post(i_url(draft, 3), {**PORT_ROW, "port-0-number": "03১2348803"})
     assert response.status_code == 422 and "形式が正しくありません" in response.content.decode()
     client.post(i_url(draft, 3), {"action": "discard"})
     # NW rows: only 追加 and 削除 exist.
