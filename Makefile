@@ -34,6 +34,7 @@ CELERY_QUIET := --loglevel INFO
 
 # The web server, a task worker and the scheduler (beat) as separate processes: a worker that
 # dies is restarted, and the scheduler (in-memory schedule, one instance by lock) keeps running.
+run: export DEBUG := $(or $(DEBUG),true)
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
@@ -49,6 +50,7 @@ lint: $(VENV)/.installed
 
 test: export DATABASE_URL := $(TEST_DATABASE_URL)
 test: export CELERY_BROKER_URL := $(TEST_BROKER_URL)
+test: export DJANGO_SETTINGS_MODULE := tests.settings
 test: $(VENV)/.installed
 	$(PY) -m tests.preflight
 	$(VENV)/bin/ruff check .

@@ -89,6 +89,7 @@ BROKER_URL = url_with_path(SOURCE_BROKER_URL, f"/{BENCH_REDIS_DB}")
 os.environ["DATABASE_URL"] = DB_URL
 os.environ["CELERY_BROKER_URL"] = BROKER_URL
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+os.environ.setdefault("DEBUG", "true")  # as it was measured (queries are counted by a wrapper)
 
 import django  # noqa: E402
 

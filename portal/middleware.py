@@ -1,26 +1,31 @@
 """A busy database (a lock or statement timeout, a deadlock) answers a page that says so and asks
 to try again — never an error page. Nothing was saved half: the request's transaction rolled back."""
 
+import re
 from urllib.parse import unquote_to_bytes
 
 from django.shortcuts import render
 
 from portal.db import is_busy
 
+# C0 controls but tab, line feed and carriage return, and DEL: never typed, never stored.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-class NulBytesMiddleware:
-    """A NUL character can be neither stored (PostgreSQL text) nor typed: a request carrying one in
-    its path, query or form answers 400 with a page that says so, before any view sees it."""
+
+class ControlCharactersMiddleware:
+    """A NUL can be neither stored (PostgreSQL text) nor typed, nor can other control characters: a
+    request carrying one in its path, query or form answers 400 with a page that says so (in
+    Japanese), before any view sees it. Uploaded files are the upload checks' to judge."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
 
     def __call__(self, request):
-        raw_path = request.META.get("PATH_INFO", "") + "?" + request.META.get("QUERY_STRING", "")
-        found = "\x00" in raw_path or b"\x00" in unquote_to_bytes(raw_path)
+        raw = request.META.get("PATH_INFO", "") + "?" + request.META.get("QUERY_STRING", "")
+        found = bool(CONTROL.search(raw) or CONTROL.search(unquote_to_bytes(raw).decode("utf-8", "replace")))
         if not found and request.method == "POST" and request.content_type in (
                 "application/x-www-form-urlencoded", "multipart/form-data"):
-            found = any("\x00" in key or any("\x00" in v for v in values)
+            found = any(CONTROL.search(key) or any(CONTROL.search(v) for v in values)
                         for key, values in request.POST.lists())
         if found:
             return render(request, "portal/bad_request.html", status=400)

@@ -27,6 +27,7 @@ portal_patterns = [
 ]
 
 urlpatterns = [
+    path("healthz/", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("ipvoice/orders/", include("orders.urls")),

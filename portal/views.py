@@ -1,13 +1,23 @@
 """The kernel's screens: sign-in, password change, help; `customer_required` for every app's views."""
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.forms import AuthenticationForm
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from portal.celery import app as celery_app
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 
@@ -37,6 +47,15 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+def locked_out(request: HttpRequest, response=None, credentials=None) -> HttpResponse:
+    """django-axes: too many failed sign-ins for this user name from this address."""
+    form = AuthenticationForm(request)
+    form.fields["username"].initial = (credentials or {}).get("username", "")
+    return render(request, "portal/login.html", {"form": form, "locked": True,
+                                                 "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)},
+                  status=429)
+
+
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "portal/password_change.html"
     success_url = reverse_lazy("portal:password_change_done")
@@ -49,3 +68,25 @@ class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
 def help_page(request: HttpRequest) -> HttpResponse:
     """困ったときは: public, so it is reachable from the sign-in page too."""
     return render(request, "portal/help.html")
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers and compose health checks: 200 when the database answers and the broker
+    can be reached within a second or two, else 503 with what failed. No session, no sign-in."""
+    checks = {"database": "ok", "broker": "ok"}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as error:
+        logger.warning("health: database unreachable: %s", error)
+        checks["database"] = "unreachable"
+    try:
+        with celery_app.connection_for_write() as broker:
+            broker.ensure_connection(max_retries=1, timeout=2)
+    except Exception as error:  # noqa: BLE001 - any transport error means "unreachable" here
+        logger.warning("health: broker unreachable: %s", error)
+        checks["broker"] = "unreachable"
+    healthy = all(v == "ok" for v in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "unhealthy", **checks}, status=200 if healthy else 503)

@@ -7,12 +7,13 @@ from orders import demo
 from orders.models import Flow, Order
 from orders.status import request_id_new
 from portal import clock
+from portal.models import User
 
 
 @pytest.fixture
 def demo_client(client, db):
     demo.demo_load()
-    client.login(username="demo", password="demo-2026")
+    client.force_login(User.objects.get(username="demo"))
     return client
 
 
