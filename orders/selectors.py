@@ -1,7 +1,9 @@
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.shortcuts import get_object_or_404
 
 from numbering.models import DialInNumber
@@ -9,11 +11,64 @@ from orders.models import Attachment, Draft, LeadTime, Order
 from portal import clock
 from portal.models import Organisation
 
+HISTORY_COUNT_CAP = 1000  # counted exactly up to here; beyond, the history says "1,000件以上"
 
-def orders_for(*, organisation: Organisation) -> QuerySet[Order]:
-    return Order.objects.filter(organisation=organisation).select_related("contract").order_by(
-        "-submitted_at", "-request_id"
-    )
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """One page of お申し込み履歴, newest first, found by seek (never by OFFSET): every page costs
+    the same, the last one too. Cursors name the row to continue after or before."""
+
+    orders: list[Order]
+    count: int                  # at most HISTORY_COUNT_CAP + 1
+    newer: str | None = None    # cursor of the page before (newer orders), if any
+    older: str | None = None    # cursor of the page after (older orders), if any
+
+    @property
+    def count_capped(self) -> bool:
+        return self.count > HISTORY_COUNT_CAP
+
+
+def history_cursor(order: Order) -> str:
+    micros = int(order.submitted_at.timestamp() * 1_000_000)
+    return f"{micros}_{order.request_id}"
+
+
+def _cursor_key(cursor: str) -> tuple[dt.datetime, str] | None:
+    micros, _sep, request_id = cursor.partition("_")
+    if not (micros.isascii() and micros.isdigit() and len(micros) <= 17 and request_id.isascii()
+            and request_id.replace("-", "").isalnum() and len(request_id) <= 20):
+        return None
+    return dt.datetime.fromtimestamp(int(micros) / 1_000_000, tz=dt.UTC), request_id
+
+
+def history_page(*, organisation: Organisation, after: str = "", before: str = "", last: bool = False,
+                 size: int = 50) -> HistoryPage:
+    """The page after cursor `after` (older orders), before cursor `before` (newer ones), the last
+    page, or the first. Two queries: the page (on order_history_keyset_idx) and a capped count."""
+    base = Order.objects.filter(organisation=organisation)
+    shown = base.select_related("contract").defer("details", "network_changes")  # what the rows show
+    key = (Tuple(F("submitted_at"), F("request_id")),)
+    newest_first = ("-submitted_at", "-request_id")
+    oldest_first = ("submitted_at", "request_id")
+    after_key, before_key = _cursor_key(after) if after else None, _cursor_key(before) if before else None
+    if after_key:
+        rows = list(shown.filter(TupleLessThan(*key, after_key)).order_by(*newest_first)[:size + 1])
+        more_older, more_newer = len(rows) > size, True
+        rows = rows[:size]
+    elif before_key or last:
+        query = shown.filter(TupleGreaterThan(*key, before_key)) if before_key else shown
+        rows = list(query.order_by(*oldest_first)[:size + 1])
+        more_newer, more_older = len(rows) > size, bool(before_key)
+        rows = rows[:size][::-1]
+    else:
+        rows = list(shown.order_by(*newest_first)[:size + 1])
+        more_older, more_newer = len(rows) > size, False
+        rows = rows[:size]
+    count = base.order_by()[:HISTORY_COUNT_CAP + 1].count()
+    return HistoryPage(orders=rows, count=count,
+                       newer=history_cursor(rows[0]) if rows and more_newer else None,
+                       older=history_cursor(rows[-1]) if rows and more_older else None)
 
 
 def order_get(*, organisation: Organisation, request_id: str) -> Order:

@@ -2,6 +2,8 @@
 
 import csv
 import io
+from collections.abc import Callable
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -9,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -23,7 +26,7 @@ from orders.scheduled_checks import options_summary
 from orders.state import PortRow, load
 from portal import clock
 from portal.models import WorkerHeartbeat
-from portal.views import customer_required, query_without_page
+from portal.views import customer_required
 
 FLOWCHART = [
     ("E1", "メンバーズネットを契約中である。"),
@@ -86,13 +89,31 @@ def history(request: HttpRequest) -> HttpResponse:
     service = request.GET.get("service", "")
     if service not in SERVICE_FILTERS:
         service = ""
-    orders = selectors.orders_for(organisation=request.user.organisation)
     # Every order here is an Arcstar IP Voice order; the filter is the guide's, kept for parity.
-    page = Paginator(orders, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.history_page(organisation=request.user.organisation, after=request.GET.get("after", ""),
+                                  before=request.GET.get("before", ""), last=request.GET.get("last") == "1",
+                                  size=HISTORY_PAGE_SIZE)
+    detail_url, numbers_url = url_maker("orders:order_detail"), url_maker("orders:issued_numbers")
+    contract_url = url_maker("portal:contract_detail")
+    for order in page.orders:  # one reverse() per kind of link, not per row
+        order.detail_url = detail_url(order.request_id)
+        order.numbers_url = numbers_url(order.request_id)
+        order.contract_url = contract_url(order.contract.number)
+    query = {"service": service} if service else {}
     return render(request, "orders/history.html", {
         "page": page, "service": service, "services": SERVICE_FILTERS, "nav": "history",
-        "extra_query": query_without_page(request),
+        "cap": selectors.HISTORY_COUNT_CAP,
+        "newest_url": "?" + urlencode(query), "oldest_url": "?" + urlencode({**query, "last": "1"}),
+        "newer_url": "?" + urlencode({**query, "before": page.newer}) if page.newer else "",
+        "older_url": "?" + urlencode({**query, "after": page.older}) if page.older else "",
     })
+
+
+def url_maker(name: str) -> Callable[[str], str]:
+    """A page's links to one view for many rows: reversed once, filled per row."""
+    marker = "00MARKER00"
+    head, _sep, tail = reverse(name, args=[marker]).partition(marker)
+    return lambda value: head + quote(str(value), safe="") + tail
 
 
 @require_GET

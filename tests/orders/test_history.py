@@ -1,9 +1,12 @@
 import datetime as dt
+import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from orders.models import Order, OrderEvent, Status
+from orders.models import Flow, Order, OrderEvent, Status
 from orders.placement import order_sales_create
 from orders.status import order_set_status
 
@@ -37,13 +40,67 @@ def test_order_detail_shows_the_timeline(client, alice, order, operator):
     assert "2027年01月04日" in html  # 竣工予定日: 2 business days after 12/25 over the year end
 
 
-def test_history_query_count_does_not_grow(client, alice, contract, operator, django_assert_max_num_queries):
-    for day in range(1, 31):
-        order_sales_create(contract=contract, scheduled_on=dt.date(2026, 12, day % 28 + 1), operator=operator)
+def orders_bulk(contract, count: int, same_second: int = 1) -> list[str]:
+    """`count` orders, newest first, `same_second` of them at each submitted time (ties broken by
+    request ID); their request IDs in the history's order."""
+    start = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
+    organisation = contract.voice_group.organisation
+    orders = [Order(request_id=f"R{i:09d}", organisation=organisation, contract=contract, flow=Flow.IMMEDIATE,
+                    submitted_at=start + dt.timedelta(seconds=i // same_second)) for i in range(count)]
+    Order.objects.bulk_create(orders, batch_size=2000)
+    return [o.request_id for o in sorted(orders, key=lambda o: (o.submitted_at, o.request_id), reverse=True)]
+
+
+def request_ids(html: str) -> list[str]:
+    return re.findall(r'<a href="/ipvoice/orders/history/(R\d+)/">', html)
+
+
+def link(html: str, label: str) -> str | None:
+    found = re.search(r'<a href="(\?[^"]*)"[^>]*aria-label="' + label + '"', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def test_the_history_pages_by_seek_forward_and_back_with_ties(client, alice, contract):
+    expected = orders_bulk(contract, 130, same_second=3)  # three orders in each second
     client.force_login(alice)
-    with django_assert_max_num_queries(8):
-        html = client.get(reverse("orders:history")).content.decode()
-    assert "30件" in html
+    url, seen = reverse("orders:history"), []
+    html = client.get(url).content.decode()
+    while True:
+        seen += request_ids(html)
+        older = link(html, "次のページ")
+        if not older:
+            break
+        html = client.get(url + older).content.decode()
+    assert seen == expected and "130件" in html
+    # From the last page (最古) back to the first, the same orders.
+    html = client.get(url, {"last": "1"}).content.decode()
+    assert request_ids(html) == expected[-50:] and not link(html, "次のページ")
+    back = request_ids(html)
+    while newer := link(html, "前のページ"):
+        html = client.get(url + newer).content.decode()
+        back = request_ids(html) + back
+    assert back == expected
+    # A cursor made up by hand is the first page, never an error.
+    for junk in ("x", "9" * 5000, "1_R'--", "-5_R1"):
+        assert request_ids(client.get(url, {"after": junk}).content.decode()) == expected[:50]
+
+
+def test_every_history_page_costs_the_same_queries_and_the_count_is_capped(client, alice, contract):
+    expected = orders_bulk(contract, 1200)
+    client.force_login(alice)
+    url = reverse("orders:history")
+    counts = []
+    for params in ({}, {"after": f"{expected[600][1:]}"}, {"last": "1"}):
+        if "after" in params:  # a real cursor, from the page before
+            html = client.get(url).content.decode()
+            params = {"after": link(html, "次のページ").split("after=")[1]}
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(url, params).content.decode()
+        counts.append(len(queries))
+        assert "1,000件以上" in html and len(request_ids(html)) == 50
+        assert not any(" OFFSET " in q["sql"] or "COUNT(*) AS" in q["sql"] and "LIMIT" not in q["sql"]
+                       for q in queries.captured_queries)
+    assert counts[0] == counts[1] == counts[2] <= 6
 
 
 def test_the_dashboard_links_to_the_history(client, alice):
