@@ -2,12 +2,14 @@
 against the extension by its file signature (pure Python, no system library), stored outside the
 web root and served only to operators and the owning organisation."""
 
+import datetime as dt
 import hashlib
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from orders.models import Attachment, Draft
@@ -56,7 +58,8 @@ def attachment_check(upload: UploadedFile) -> str:
     return extension
 
 
-def attachment_store(*, upload: UploadedFile, draft: Draft, user) -> Attachment:
+def attachment_store(*, upload: UploadedFile, draft: Draft, user, replaces: Attachment | None = None) -> Attachment:
+    """The checked upload, stored for the draft; the file it replaces (a re-upload) is deleted."""
     attachment_check(upload)
     digest = hashlib.sha256()
     attachment = Attachment(organisation=draft.organisation, draft=draft, original_name=Path(upload.name).name[:200],
@@ -68,4 +71,38 @@ def attachment_store(*, upload: UploadedFile, draft: Draft, user) -> Attachment:
             out.write(chunk)
     attachment.sha256 = digest.hexdigest()
     attachment.save()
+    if replaces is not None and replaces.order_id is None:
+        attachments_delete(Attachment.objects.filter(pk=replaces.pk, order__isnull=True))
     return attachment
+
+
+def attachments_delete(attachments) -> int:
+    """Rows and files: the rows now, the files once the transaction has committed (a rollback keeps
+    both)."""
+    paths = [stored_path(a) for a in attachments.only("pk")]
+    deleted, _ = attachments.delete()
+    transaction.on_commit(lambda: [path.unlink(missing_ok=True) for path in paths])
+    return deleted
+
+
+def draft_attachments_delete(drafts) -> int:
+    """What unfinished drafts uploaded (a discarded or expired draft): no order holds it."""
+    return attachments_delete(Attachment.objects.filter(draft__in=drafts, order__isnull=True))
+
+
+ORPHAN_AGE = dt.timedelta(hours=1)
+
+
+def attachments_sweep() -> int:
+    """Files with neither draft nor order (a draft deleted some other way, a crash between file and
+    row): rows without both, and files without a row, older than an hour (never one being
+    uploaded right now). Run by beat."""
+    cutoff = clock.now() - ORPHAN_AGE
+    deleted = attachments_delete(Attachment.objects.filter(draft__isnull=True, order__isnull=True,
+                                                           uploaded_at__lt=cutoff))
+    known = {pk.hex for pk in Attachment.objects.values_list("pk", flat=True)}
+    for path in upload_dir().iterdir():
+        if path.name not in known and path.stat().st_mtime < cutoff.timestamp():
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted

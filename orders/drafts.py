@@ -2,7 +2,10 @@
 
 import logging
 
+from django.db import transaction
+
 from numbering.models import VoiceGroup
+from orders.attachments import draft_attachments_delete
 from orders.models import (
     Draft,
     Flow,
@@ -40,7 +43,17 @@ def draft_save(*, draft: Draft, finished: int | None = None, **fields) -> None:
         **{name: getattr(draft, name) for name in names})
 
 
+@transaction.atomic
+def draft_discard(*, draft: Draft) -> None:
+    """破棄: the draft and what it uploaded (no order holds that)."""
+    draft_attachments_delete(Draft.objects.filter(pk=draft.pk))
+    draft.delete()
+
+
+@transaction.atomic
 def drafts_expire() -> int:
-    """Old unfinished drafts go away (a beat task runs this)."""
-    deleted, _ = Draft.objects.filter(submitted_at__isnull=True, updated_at__lt=draft_expiry()).delete()
+    """Old unfinished drafts go away, with their uploads (a beat task runs this)."""
+    old = Draft.objects.filter(submitted_at__isnull=True, updated_at__lt=draft_expiry())
+    draft_attachments_delete(old)
+    deleted, _ = old.delete()
     return deleted

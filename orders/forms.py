@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from numbering import phone
 from numbering.models import VoiceContract
+from orders.csv_input import MAX_BYTES as CSV_MAX_BYTES
 from orders.csv_input import MAX_ROWS
 from orders.eligibility import Wish
 from orders.models import Draft
@@ -108,6 +109,17 @@ class CsvUploadForm(forms.Form):
                               max=f"{MAX_ROWS:,}"),
         error_messages={"required": _("CSVファイルを選択してください。")},
     )
+
+    def __init__(self, *args, too_large: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if too_large:  # refused while it streamed in (portal.uploads): no file arrived
+            self.fields["file"].error_messages["required"] = _("ファイルが大きすぎます（5MBまで）。")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > CSV_MAX_BYTES:  # before it is read
+            raise forms.ValidationError(_("ファイルが大きすぎます（5MBまで）。"))
+        return upload
 
 
 class ScheduleForm(forms.Form):

@@ -33,6 +33,17 @@ class Status(models.TextChoices):
     ERROR = "error", _("エラー")
 
 
+STATUS_LABELS = dict(Status.choices)
+
+
+def status_label(*, flow: str, status: str) -> str:
+    """The status as the history shows it: an immediate order's 竣工 is its activation, so the
+    guide's same-day immediate orders read 工事了."""
+    if flow == Flow.IMMEDIATE and status == Status.COMPLETED:
+        status = Status.ACTIVATED
+    return str(STATUS_LABELS.get(status, status))
+
+
 # The status table: every allowed move. order_set_status refuses anything else.
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.ACCEPTED: frozenset({Status.IN_CONSTRUCTION, Status.CANCELLED, Status.ERROR}),
@@ -115,11 +126,7 @@ class Order(models.Model):
 
     @property
     def status_label(self) -> str:
-        """The status as the history shows it: an immediate order's 竣工 is its activation,
-        so the guide's same-day immediate orders read 工事了."""
-        if self.flow == Flow.IMMEDIATE and self.status == Status.COMPLETED:
-            return str(Status.ACTIVATED.label)
-        return self.get_status_display()
+        return status_label(flow=self.flow, status=self.status)
 
     @property
     def is_immediate(self) -> bool:

@@ -6,7 +6,7 @@ are retried with backoff; what still fails is found again by the sweeps."""
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from orders import activation, drafts, mail
+from orders import activation, attachments, drafts, mail
 
 TRANSIENT = (ConnectionError, OperationalError, InterfaceError)
 
@@ -26,6 +26,12 @@ def mail_deliver(mail_id: int) -> bool:
 @shared_task(name="orders.tasks.drafts_expire")
 def drafts_expire() -> int:
     return drafts.drafts_expire()
+
+
+@shared_task(name="orders.tasks.attachments_sweep")
+def attachments_sweep() -> int:
+    """Beat: uploaded files that neither a draft nor an order holds."""
+    return attachments.attachments_sweep()
 
 
 @shared_task(name="orders.tasks.orders_run_due", autoretry_for=TRANSIENT, max_retries=2)

@@ -146,6 +146,15 @@ TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
 USE_TZ = True
 
+# Uploads (CSV files, AML documents): at most this many bytes, refused while streaming in; files
+# over 2.5 MB go to a temporary file, never whole into memory.
+PORTAL_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "portal.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.getenv("STATIC_ROOT", BASE_DIR / "static_root"))
@@ -273,6 +282,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.getenv("PORTAL_HEARTBEAT_SECONDS", "30")),
     },
     "drafts-expire": {"task": "orders.tasks.drafts_expire", "schedule": 3600.0},
+    "attachments-sweep": {"task": "orders.tasks.attachments_sweep", "schedule": 3600.0},
     "orders-run-due": {"task": "orders.tasks.orders_run_due",
                        "schedule": float(os.getenv("PORTAL_DUE_WORK_SECONDS", str(PORTAL_SWEEP_SECONDS)))},
     "mails-sweep": {"task": "orders.tasks.mails_sweep", "schedule": PORTAL_SWEEP_SECONDS},

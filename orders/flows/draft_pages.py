@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from orders import selectors
+from orders import drafts, selectors
 from orders.flows import immediate, scheduled
 from orders.flows.framework import Precondition, draft_view
 from orders.models import Draft, Flow
@@ -36,7 +36,7 @@ def draft_resume(request: HttpRequest, draft: Draft) -> HttpResponse:
 @require_POST
 @draft_view(flow=None)
 def draft_discard(request: HttpRequest, draft: Draft) -> HttpResponse:
-    draft.delete()
+    drafts.draft_discard(draft=draft)
     messages.success(request, _("作成中のお申し込みを破棄しました。"))
     return redirect("orders:draft_list")
 

@@ -26,6 +26,7 @@ from orders.flows.framework import Precondition, Step, draft_view
 from orders.forms import CsvUploadForm, posted_rows
 from orders.models import Draft, Flow
 from orders.state import BlueRow, RedRow
+from portal import uploads
 from portal.views import customer_required
 
 # --- Entry: voice group, order menu ----------------------------------------------------------
@@ -203,7 +204,7 @@ def wizard_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
 # Step 3 (CSV): upload the file instead of steps 3–4.
 
 def _step_csv(request: HttpRequest, draft: Draft) -> HttpResponse:
-    form = CsvUploadForm(*shared.bound(request, files=True))
+    form = CsvUploadForm(*shared.bound(request, files=True), too_large=uploads.too_large(request))
     errors: list = []
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]

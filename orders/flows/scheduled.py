@@ -64,7 +64,7 @@ from orders.state import (
     dump,
     option_at,
 )
-from portal import business_days, clock
+from portal import business_days, clock, uploads
 from portal.views import customer_required
 
 # The sub-wizard of an item, as the guide draws it; with the CSV method the file replaces 2–3.
@@ -267,9 +267,11 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
         form.is_valid()  # binds and normalises; the rules are the service's
         extra = form.schedule(network=rows if needs_nw else [], porting=porting, aml_applies=needs_aml)
         upload = request.FILES.get("aml_file")
-        if needs_aml and upload:
-            try:
-                attachment = attachment_store(upload=upload, draft=draft, user=request.user)
+        if needs_aml and uploads.too_large(request):
+            errors["aml_file"] = _("ファイルサイズは10MBまでです。")
+        elif needs_aml and upload:
+            try:  # a new file replaces the one uploaded before
+                attachment = attachment_store(upload=upload, draft=draft, user=request.user, replaces=attachment)
             except ValidationError as exc:
                 errors["aml_file"] = exc.messages[0]
         if extra.aml is not None:
@@ -466,7 +468,7 @@ def _item_csv(request: HttpRequest, draft: Draft) -> HttpResponse:
     columns; porting: the porting screen's fields, with 残置番号 beside it). Every error by line;
     nothing is kept from a file with errors."""
     item = draft.editing.item
-    form = CsvUploadForm(*shared.bound(request, files=True))
+    form = CsvUploadForm(*shared.bound(request, files=True), too_large=uploads.too_large(request))
     errors: list = []
     remaining, remaining_rows = item.remaining if item.porting else "", []
     if request.method == "POST" and form.is_valid():

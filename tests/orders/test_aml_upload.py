@@ -100,3 +100,72 @@ def test_step_4_reloads_after_a_post_without_a_file(client, alice, cloud):
     draft = to_other(client, alice, cloud)
     assert other_step(client, draft, action="nw:add").status_code == 200
     assert client.get(s_url(draft, 4)).status_code == 200
+
+
+def test_a_new_upload_replaces_the_file_before_it(client, alice, cloud, django_capture_on_commit_callbacks):
+    draft = to_other(client, alice, cloud)
+    other_step(client, draft, SimpleUploadedFile("古い.pdf", PDF), aml_person="")  # refused step, file kept
+    first = Attachment.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = other_step(client, draft, SimpleUploadedFile("新しい.pdf", PDF + b"%new"))
+    assert response.url == s_url(draft, 5)
+    kept = Attachment.objects.get()
+    assert kept.original_name == "新しい.pdf" and not stored_path(first).exists()
+    assert stored_path(kept).read_bytes() == PDF + b"%new"
+
+
+def test_a_discarded_draft_takes_its_files_and_the_sweep_finds_strays(
+        client, alice, cloud, django_capture_on_commit_callbacks):
+    import datetime as dt
+    import os
+
+    from orders.attachments import attachments_sweep, upload_dir
+    from portal import clock
+
+    draft = to_other(client, alice, cloud)
+    other_step(client, draft, SimpleUploadedFile("記録.pdf", PDF))
+    attachment = Attachment.objects.get()
+    url = reverse("orders:attachment", args=[attachment.pk])
+    assert client.get(url).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("orders:draft_discard", args=[draft.pk]))
+    assert not Attachment.objects.exists() and not stored_path(attachment).exists()
+    assert client.get(url).status_code == 404
+    # Strays: a file without a row, and a row whose draft went some other way; fresh ones are kept.
+    stray = upload_dir() / ("0" * 32)
+    stray.write_bytes(PDF)
+    fresh = upload_dir() / ("1" * 32)
+    fresh.write_bytes(PDF)
+    hours_ago = (clock.now() - dt.timedelta(hours=2)).timestamp()
+    os.utime(stray, (hours_ago, hours_ago))
+    orphan = Attachment.objects.create(organisation=alice.organisation, original_name="x.pdf", size=1, sha256="",
+                                       uploaded_at=clock.now() - dt.timedelta(hours=2))
+    stored_path(orphan).write_bytes(PDF)
+    with django_capture_on_commit_callbacks(execute=True):
+        attachments_sweep()
+    assert not stray.exists() and fresh.exists() and not Attachment.objects.exists()
+    assert not stored_path(orphan).exists()
+    fresh.unlink()
+
+
+def test_a_huge_upload_is_refused_while_it_streams_in(client, alice, cloud):
+    """30 MB posted: the server stops at the 10 MB limit and skips the rest in chunks; its memory
+    stays far below the file's size, and the step says why."""
+    import tracemalloc
+
+    from django.test import RequestFactory
+    from django.test.client import ClientHandler
+
+    draft = to_other(client, alice, cloud)
+    cookie = "; ".join(f"{k}={v.value}" for k, v in client.cookies.items())
+    big = SimpleUploadedFile("記録.pdf", PDF + b"\x00" * (30 * 1024 * 1024))
+    request = RequestFactory().post(s_url(draft, 4), {**factories.nw(("add", "192.0.2.0", "24")), "action": "next",
+                                                      "aml_file": big}, HTTP_COOKIE=cookie)
+    tracemalloc.start()
+    try:
+        response = ClientHandler(enforce_csrf_checks=False)(request.environ)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 422 and "10MBまで" in response.content.decode()
+    assert peak < 8 * 1024 * 1024 and not Attachment.objects.exists()

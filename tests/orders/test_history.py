@@ -134,3 +134,11 @@ def test_an_operator_activates_a_sales_order_and_cannot_cancel_it_afterwards(cli
     assert order.status == Status.ACTIVATED
 
 
+
+
+def test_history_rows_escape_what_operators_typed(client, alice, contract):
+    orders_bulk(contract, 1)
+    Order.objects.update(kind_label='<script>alert("x")</script>')
+    client.force_login(alice)
+    html = client.get(reverse("orders:history")).content.decode()
+    assert "<script>alert" not in html and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html

@@ -284,3 +284,11 @@ def test_content_rows_post_as_a_formset_and_a_tampered_one_is_refused_calmly(cli
     assert 'name="red-0-quantity" value=""' in page and 'name="red-1-quantity"' not in page
     draft.refresh_from_db()
     assert len(draft.red_rows) == 0
+
+
+def test_a_csv_over_5_mb_is_refused_before_it_is_read(client, alice, stocked):
+    draft = start(client, alice, stocked)
+    to_step(client, draft, 3, method="csv")
+    for size in (6 * 1024 * 1024, 40 * 1024 * 1024):  # within the upload limit, and far beyond it
+        response = upload(client, draft, b"a" * size)
+        assert response.status_code == 422 and "ファイルが大きすぎます（5MBまで）" in response.content.decode()
