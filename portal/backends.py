@@ -9,8 +9,11 @@ from django.contrib.auth.backends import ModelBackend
 class OrganisationModelBackend(ModelBackend):
     def get_user(self, user_id):
         model = get_user_model()
-        user = model._default_manager.select_related("organisation").filter(pk=user_id).first()
-        return user if user is not None and self.user_can_authenticate(user) else None
+        try:
+            user = model._default_manager.select_related("organisation").get(pk=user_id)
+        except model.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
 
 
 def client_ip(request) -> str:

@@ -1,5 +1,8 @@
+from functools import cache
+
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import get_script_prefix, reverse
 
 
 def brand(request: HttpRequest) -> dict:
@@ -9,7 +12,18 @@ def brand(request: HttpRequest) -> dict:
         "PORTAL_SUPPORT_EMAIL": settings.PORTAL_SUPPORT_EMAIL,
         "PORTAL_DEMO_MAILBOX": settings.PORTAL_DEMO_MAILBOX,
         "demo_clock": _demo_clock(),
+        "urls": _layout_urls(get_script_prefix()),
     }
+
+
+LAYOUT_URLS = ("portal:dashboard", "portal:ipvoice_menu", "portal:help", "portal:logout", "portal:password_change",
+               "orders:history", "orders:mailbox", "set_language")
+
+
+@cache
+def _layout_urls(prefix: str) -> dict[str, str]:
+    """The links every page's header and footer show, reversed once per process (not per page)."""
+    return {name.rpartition(":")[2]: reverse(name) for name in LAYOUT_URLS}
 
 
 def _demo_clock():

@@ -65,10 +65,12 @@ def expired(draft: Draft) -> bool:
 
 def draft_owned(request: HttpRequest, draft_id) -> Draft:
     """The user's organisation's draft, or 404."""
-    draft = Draft.objects.filter(pk=draft_id, organisation=request.user.organisation).select_related(
-        "voice_group", "organisation").first()
-    if draft is None:
-        raise Http404
+    try:
+        draft = Draft.objects.select_related("voice_group").get(pk=draft_id,
+                                                                 organisation_id=request.user.organisation_id)
+    except Draft.DoesNotExist:
+        raise Http404 from None
+    draft.organisation = request.user.organisation  # loaded with the user
     return draft
 
 
