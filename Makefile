@@ -51,13 +51,17 @@ lint: $(VENV)/.installed
 test: export DATABASE_URL := $(TEST_DATABASE_URL)
 test: export CELERY_BROKER_URL := $(TEST_BROKER_URL)
 test: export DJANGO_SETTINGS_MODULE := tests.settings
+# What a fresh machine lacks is provided first (tests/services.py: Chromium with apt when root;
+# throwaway PostgreSQL/Redis when none answers at the URLs) and the throwaway servers stopped after.
 test: $(VENV)/.installed
-	$(PY) -m tests.preflight
-	$(VENV)/bin/ruff check .
-	$(PY) manage.py check
-	$(PY) manage.py makemigrations --check --dry-run
-	@if command -v docker-compose >/dev/null 2>&1; then docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"; \
-	else echo "docker-compose not installed: docker-compose.yml not validated (apt-get install -y --no-install-recommends docker-compose)"; fi
+	@$(PY) -m tests.services up
+	@trap '$(PY) -m tests.services down' EXIT; set -e; \
+	$(PY) -m tests.preflight; \
+	$(VENV)/bin/ruff check .; \
+	$(PY) manage.py check; \
+	$(PY) manage.py makemigrations --check --dry-run; \
+	if command -v docker-compose >/dev/null 2>&1; then docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"; \
+	else echo "docker-compose not installed: docker-compose.yml not validated (apt-get install -y --no-install-recommends docker-compose)"; fi; \
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -21,6 +21,34 @@ def _fresh_clock():
     clock.forget()
 
 
+@pytest.fixture(autouse=True)
+def _worker_quiet():
+    """Before each test the suite's worker thread is idle and its queue empty: a task left by the
+    test before must not run into this test's data, nor hold a table while a transactional test's
+    data is flushed at its end (a TRUNCATE against a running task deadlocks)."""
+    import time
+
+    from celery.worker import state
+
+    deadline = time.monotonic() + 15
+    while state.active_requests and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if state.active_requests is not None and _WORKER_STARTED:
+        from portal.celery import app
+
+        app.control.purge()
+    yield
+
+
+_WORKER_STARTED: list = []
+
+
+@pytest.fixture(scope="session")
+def celery_session_worker(celery_session_worker):  # noqa: F811 - the plugin's, remembered
+    _WORKER_STARTED.append(True)
+    return celery_session_worker
+
+
 @pytest.fixture
 def alice(db):
     """Owner organisation's user."""
