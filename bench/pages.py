@@ -15,6 +15,7 @@ defaults) and Debian's `wrk`. Its own database (portal_pages_bench, kept between
 100,000 orders are made once) and Redis database 6.
 
     .venv/bin/python bench/pages.py            # ROUNDS=3 SECONDS=5 CONNECTIONS=16
+    DB_POOL=true .venv/bin/python bench/pages.py   # psycopg's pool instead of kept connections
 """
 
 import os
@@ -52,7 +53,8 @@ ENV = {
     "DATABASE_URL": DB_URL, "CELERY_BROKER_URL": REDIS_URL, "CACHE_URL": REDIS_URL,
     "DEBUG": "false", "SECRET_KEY": "bench-pages-only-secret-key-0123456789abcdefghij",
     "SECURE_SSL_REDIRECT": "false", "SESSION_COOKIE_SECURE": "false", "SECURE_HSTS_SECONDS": "0",
-    "DB_CONN_MAX_AGE": os.getenv("DB_CONN_MAX_AGE", "60"), "WEB_CONCURRENCY": WORKERS,
+    "DB_CONN_MAX_AGE": os.getenv("DB_CONN_MAX_AGE", "60"), "DB_POOL": os.getenv("DB_POOL", "false"),
+    "WEB_CONCURRENCY": WORKERS,
     "STATIC_ROOT": str(WORK / "static"), "PORTAL_VAR_DIR": str(WORK / "var"), "LOG_LEVEL": "WARNING",
 }
 os.environ.update(ENV)
@@ -206,7 +208,8 @@ def main() -> None:
         print(f"latency history_last/history_first median={last_first:.2f}")
         met &= last_first <= 1.5
         print(f"workers={WORKERS} connections={CONNECTIONS} seconds={SECONDS} rounds={ROUNDS} orders={ORDERS} "
-              f"conn_max_age={ENV['DB_CONN_MAX_AGE']} sessions=cached_db(redis)")
+              f"db={'psycopg-pool' if ENV['DB_POOL'] == 'true' else 'conn_max_age=' + ENV['DB_CONN_MAX_AGE']} "
+              "sessions=cached_db(redis)")
         print("targets=met" if met else "targets=missed")
     finally:
         for server in (portal, floor):

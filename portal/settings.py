@@ -108,6 +108,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c statement_timeout={envint('DB_STATEMENT_TIMEOUT_MS', '30000')} "
         f"-c lock_timeout={envint('DB_LOCK_TIMEOUT_MS', '5000')}")
+    if envbool("DB_POOL", "false"):
+        # psycopg's pool instead of kept connections (measured by bench/pages.py against
+        # DB_CONN_MAX_AGE: see README); Django wants CONN_MAX_AGE 0 with a pool.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 1, "max_size": envint("DB_POOL_MAX", "4")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default: the web server and the worker share one file.
     DATABASES["default"]["OPTIONS"] = {
