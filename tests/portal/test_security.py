@@ -31,7 +31,7 @@ def test_five_failures_lock_the_user_at_that_address_until_an_operator_unlocks(c
     staff = Client()
     staff.force_login(operator)
     attempts = staff.get(reverse("admin:axes_accessattempt_changelist")).content.decode()
-    assert "alice" in attempts
+    assert "alice" in attempts and "ログイン試行" in attempts and "失敗回数" in attempts  # Japanese admin
     attempt = AccessAttempt.objects.get(username="alice")
     staff.post(reverse("admin:axes_accessattempt_changelist"),
                {"action": "delete_selected", "_selected_action": [attempt.pk], "post": "yes"})
