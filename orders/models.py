@@ -59,7 +59,7 @@ OPEN_STATUSES = (Status.ACCEPTED, Status.IN_CONSTRUCTION, Status.ACTIVATED, Stat
 class RequestIdSequence(models.Model):
     """One row per request ID handed out: the ID exists before any work on the order starts."""
 
-    created_at = models.DateTimeField(default=clock.now, editable=False)
+    created_at = models.DateTimeField(_("作成日時"), default=clock.now, editable=False)
 
     def __str__(self) -> str:
         return str(self.pk)
@@ -149,7 +149,7 @@ class OrderItem(models.Model):
     """One row of the order content: a quantity of new numbers of a kind (red box), or one
     reserved number with its reservation code (blue box)."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items", verbose_name=_("お申し込み"))
     position = models.PositiveIntegerField(_("No."))
     base_number = models.ForeignKey(BaseNumber, on_delete=models.PROTECT, related_name="+",
                                     verbose_name=_("基本契約番号"))
@@ -205,26 +205,29 @@ class Draft(models.Model):
         CSV = "csv", _("CSVファイルを使用してお申し込み")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="drafts")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="drafts",
+                                     verbose_name=_("お客様"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts",
+                                   verbose_name=_("作成者"))
     flow = models.CharField(_("申込方法"), max_length=10, choices=Flow.choices, default=Flow.IMMEDIATE)
     voice_group = models.ForeignKey(VoiceGroup, on_delete=models.CASCADE, related_name="+",
                                     verbose_name=_("音声グループID"))
     step_done = models.PositiveSmallIntegerField(_("完了した手順"), default=0)
-    agreed = models.BooleanField(default=False)
-    method = models.CharField(max_length=10, choices=Method.choices, blank=True)
-    base_numbers = models.JSONField(default=list, blank=True)   # chosen base numbers, in order
-    red_rows = StateField(default=list, blank=True, schema=list[RedRow])
-    blue_rows = StateField(default=list, blank=True, schema=list[BlueRow])
-    contact = StateField(default=dict, blank=True, schema=Contact)
-    csv_name = models.CharField(max_length=200, blank=True)
+    agreed = models.BooleanField(_("ご確認に同意"), default=False)
+    method = models.CharField(_("お申し込み方法"), max_length=10, choices=Method.choices, blank=True)
+    base_numbers = models.JSONField(_("選択した基本契約番号"), default=list, blank=True)  # in order
+    red_rows = StateField(verbose_name=_("お申し込み内容（赤枠）"), default=list, blank=True, schema=list[RedRow])
+    blue_rows = StateField(verbose_name=_("お申し込み内容（青枠）"), default=list, blank=True, schema=list[BlueRow])
+    contact = StateField(verbose_name=_("ご担当者"), default=dict, blank=True, schema=Contact)
+    csv_name = models.CharField(_("CSVファイル名"), max_length=200, blank=True)
     # The scheduled flow: its N番, the saved content items (sub-orders), the item being edited and
     # the other confirmations and date (NW addresses, desired date/time, reason).
     contract = models.ForeignKey(VoiceContract, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
                                  verbose_name=_("音声契約番号"))
-    items = StateField(default=list, blank=True, schema=list[Item])
-    editing = StateField(default=dict, blank=True, schema=load_editing)  # None when no item is open
-    extra = StateField(default=dict, blank=True, schema=Schedule)
+    items = StateField(verbose_name=_("お申し込み内容"), default=list, blank=True, schema=list[Item])
+    # None when no item is open
+    editing = StateField(verbose_name=_("編集中の内容"), default=dict, blank=True, schema=load_editing)
+    extra = StateField(verbose_name=_("その他ご確認事項・工事希望日"), default=dict, blank=True, schema=Schedule)
     created_at = models.DateTimeField(_("作成日時"))
     updated_at = models.DateTimeField(_("更新日時"))
     submitted_at = models.DateTimeField(_("申し込み日時"), null=True, blank=True)
@@ -249,8 +252,9 @@ class SentMail(models.Model):
         CANCELLED = "cancelled", _("キャンセル通知メール")
         OPTION_CANCELLED = "option_cancelled", _("特定番号通知キャンセルのお知らせ")
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="mails")
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="mails")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="mails", verbose_name=_("お申し込み"))
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="mails",
+                                     verbose_name=_("お客様"))
     kind = models.CharField(_("種類"), max_length=20, choices=Kind.choices)
     to = models.EmailField(_("宛先"))
     subject = models.CharField(_("件名"), max_length=200)
@@ -285,13 +289,13 @@ class OrderEvent(models.Model):
         OPERATOR = "operator", _("オペレーター")
         SYSTEM = "system", _("システム")
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("お申し込み"))
     at = models.DateTimeField(_("日時"))
     from_status = models.CharField(_("変更前"), max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(_("変更後"), max_length=20, choices=Status.choices)
     actor = models.CharField(_("実行者"), max_length=10, choices=Actor.choices)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="+")
+                             related_name="+", verbose_name=_("利用者"))
     note = models.CharField(_("メモ"), max_length=300, blank=True)
 
     class Meta:
@@ -332,16 +336,19 @@ class Attachment(models.Model):
     PORTAL_VAR_DIR/uploads; downloadable only by operators and the owning organisation."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="attachments")
-    draft = models.ForeignKey(Draft, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments")
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="attachments",
+                                     verbose_name=_("お客様"))
+    draft = models.ForeignKey(Draft, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments",
+                              verbose_name=_("作成中のお申し込み"))
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments",
+                              verbose_name=_("お申し込み"))
     purpose = models.CharField(_("種類"), max_length=40, default="aml_record")
     original_name = models.CharField(_("ファイル名"), max_length=200)
     size = models.PositiveIntegerField(_("サイズ（バイト）"))
-    sha256 = models.CharField(max_length=64)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
     uploaded_at = models.DateTimeField(_("アップロード日時"))
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+")
+                                    related_name="+", verbose_name=_("アップロードした利用者"))
 
     class Meta:
         verbose_name = _("添付ファイル")

@@ -57,9 +57,9 @@ class User(AbstractUser):
 class WorkerHeartbeat(models.Model):
     """Last sign of life from the task worker (the simulated carrier network)."""
 
-    name = models.CharField(max_length=50, unique=True)
-    seen_at = models.DateTimeField()
-    hostname = models.CharField(max_length=200, blank=True)
+    name = models.CharField(_("名前"), max_length=50, unique=True)
+    seen_at = models.DateTimeField(_("最終応答日時"))
+    hostname = models.CharField(_("ホスト名"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("ワーカー稼働状況")

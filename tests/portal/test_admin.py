@@ -111,3 +111,14 @@ def test_operator_creates_an_organisation_with_its_users(client, operator):
     assert user.organisation.code == "NEW001"
     assert user.check_password("a-long-password-1")
     assert VoiceGroup.objects.get(group_id="YZ9999999").organisation == user.organisation
+
+
+def test_every_field_has_a_japanese_label_in_admin():
+    """No column or filter in the Japanese admin falls back to the field's English name."""
+    from django.apps import apps
+
+    unlabelled = [f"{model.__name__}.{field.name}" for model in apps.get_models()
+                  if model._meta.app_label in ("portal", "numbering", "orders")
+                  for field in model._meta.get_fields()
+                  if field.concrete and field.name != "id" and str(field.verbose_name) == field.name.replace("_", " ")]
+    assert unlabelled == []
