@@ -78,6 +78,7 @@ def seed() -> tuple[str, str]:
 
     from django.contrib.sessions.backends.cached_db import SessionStore
     from django.core.management import call_command
+    from django.db import connection
 
     from numbering.models import BaseNumber, VoiceContract, VoiceGroup
     from orders import drafts
@@ -99,7 +100,7 @@ def seed() -> tuple[str, str]:
         Order.objects.bulk_create([
             Order(request_id=f"B{i:09d}", organisation=org, contract=contract, flow=Flow.IMMEDIATE,
                   submitted_at=start + dt.timedelta(minutes=i)) for i in range(first, min(first + 5000, ORDERS))])
-    with __import__("django").db.connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute("ANALYZE orders_order")
     Draft.objects.filter(created_by=user).delete()
     draft = drafts.draft_create(user=user, voice_group=group, flow=Flow.IMMEDIATE)

@@ -33,7 +33,7 @@ def _worker_quiet():
     deadline = time.monotonic() + 15
     while state.active_requests and time.monotonic() < deadline:
         time.sleep(0.05)
-    if state.active_requests is not None and _WORKER_STARTED:
+    if _WORKER_STARTED:
         from portal.celery import app
 
         app.control.purge()
