@@ -112,10 +112,16 @@ def seed() -> tuple[str, str]:
     return session.session_key, str(draft.pk)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def free_ports(count: int) -> list[int]:
+    """Distinct free ports, all held open while picked (so no port is handed out twice)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def serve(app: str | None, settings: str, port: int) -> subprocess.Popen:
@@ -158,7 +164,7 @@ def main() -> None:
     database_ensure()
     session_key, draft_id = seed()
     cookie = f"sessionid={session_key}"
-    portal_port, floor_port = free_port(), free_port()
+    portal_port, floor_port = free_ports(2)
     portal = serve(None, "portal.settings", portal_port)
     floor = serve("django.core.wsgi:get_wsgi_application()", "bench.floor", floor_port)
     try:

@@ -23,6 +23,7 @@ from numbering.models import (
     VoiceContract,
 )
 from portal import clock
+from portal.i18n import list_text
 
 MAX_STOCK_RANGE = 100_000
 MAX_RESERVED_NUMBERS = 2_000
@@ -82,7 +83,7 @@ def stock_add_range(*, first: str, last: str, skip_existing: bool = False) -> in
     area = phone.area_code(first)
     existing = numbers_in_use(first=first, last=last)
     if existing and not skip_existing:
-        sample = "、".join(existing[:5])
+        sample = list_text(existing[:5])
         raise ValidationError(
             {"first": _("範囲内の%(count)s件の番号は既に登録されています（%(sample)s など）。")
              % {"count": f"{len(existing):,}", "sample": sample}}
@@ -163,7 +164,7 @@ def check_reservation_numbers(*, contract: VoiceContract, numbers: Iterable[str]
         if phone.kind_of(number) == phone.KIND_0AJ and phone.area_code(number) not in areas:
             problems.append(
                 _("%(number)s はこの契約の市外局番（%(areas)s）の番号ではありません。")
-                % {"number": number, "areas": "、".join(sorted(areas)) or "-"}
+                % {"number": number, "areas": list_text(sorted(areas)) or "-"}
             )
     if problems:
         raise ValidationError({"numbers": problems[:20]})
@@ -172,7 +173,7 @@ def check_reservation_numbers(*, contract: VoiceContract, numbers: Iterable[str]
     if missing:
         raise ValidationError(
             {"numbers": _("次の番号は空き番号ではありません: %(numbers)s")
-             % {"numbers": "、".join(missing[:20])}}
+             % {"numbers": list_text(missing[:20])}}
         )
     return wanted
 

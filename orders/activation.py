@@ -26,6 +26,7 @@ from orders import dispatch, rules
 from orders.mail import mail_compose
 from orders.models import (
     OPTION_FIELDS,
+    EventNote,
     Flow,
     Order,
     OrderEvent,
@@ -51,7 +52,7 @@ def order_activate(*, order_id, actor: str = OrderEvent.Actor.WORKER, user=None)
     with transaction.atomic():
         order = Order.objects.select_related("contract").get(pk=order_id)
         if not order_set_status(order=order, to=Status.IN_CONSTRUCTION, actor=actor, user=user,
-                                expected=Status.ACCEPTED, note="開通工事を開始しました"):
+                                expected=Status.ACCEPTED, code=EventNote.CONSTRUCTION_STARTED):
             return False
         try:
             with transaction.atomic():
@@ -60,18 +61,16 @@ def order_activate(*, order_id, actor: str = OrderEvent.Actor.WORKER, user=None)
                 if dropped:
                     OrderEvent.objects.create(
                         order=order, at=clock.now(), from_status=Status.ACTIVATED, to_status=Status.ACTIVATED,
-                        actor=OrderEvent.Actor.SYSTEM,
-                        note="O4: フリーダイヤル・ナビダイヤル紐付が未完了のため特定番号通知をキャンセルしました（"
-                             + "、".join(dropped) + "）")
+                        actor=OrderEvent.Actor.SYSTEM, note_code=EventNote.OPTION_DROPPED,
+                        note_params={"numbers": dropped})
                     mail = mail_compose(order=order, kind=SentMail.Kind.OPTION_CANCELLED,
                                         extra={"numbers": dropped})
                     if mail:
                         mail_ids.append(mail.pk)
         except (InsufficientStock, ValidationError, IntegrityError, DataError) as exc:
             logger.warning("order %s could not be activated: %s", order.request_id, exc)
-            note = ("空き番号が不足したため開通できませんでした。" if isinstance(exc, InsufficientStock)
-                    else "番号の払い出しに失敗しました。")
-            order_set_status(order=order, to=Status.ERROR, actor=actor, user=user, note=note,
+            code = EventNote.NO_STOCK if isinstance(exc, InsufficientStock) else EventNote.ISSUE_FAILED
+            order_set_status(order=order, to=Status.ERROR, actor=actor, user=user, code=code,
                              expected=Status.IN_CONSTRUCTION)  # the savepoint undid any later move
     if mail_ids:
         transaction.on_commit(lambda: dispatch.mails_enqueue(mail_ids))
@@ -84,7 +83,7 @@ def order_retry(*, order_id, actor: str = OrderEvent.Actor.OPERATOR, user=None) 
     with transaction.atomic():
         order = Order.objects.get(pk=order_id)
         if not order_set_status(order=order, to=Status.ACCEPTED, actor=actor, user=user, expected=Status.ERROR,
-                                note="エラーのお申し込みを再実行します"):
+                                code=EventNote.RETRY):
             return False
         if order.scheduled_on and order.scheduled_on < clock.today():
             # Activated on the day it really happens, so 竣工 is two business days from then.
@@ -158,10 +157,10 @@ def _activated(order: Order, issued: int, *, actor: str, user=None) -> list[int]
         order.completion_due_on = rules.completion_date(day)
     order.save(update_fields=["activated_on", "completed_on", "completion_due_on"])
     order_set_status(order=order, to=Status.ACTIVATED, actor=actor, user=user,
-                     note=f"{issued:,}件の番号を払い出し、開通しました")
+                     code=EventNote.ISSUED, params={"count": issued})
     if order.flow == Flow.IMMEDIATE:
         order_set_status(order=order, to=Status.COMPLETED, actor=OrderEvent.Actor.SYSTEM,
-                         note="開通と同時に竣工しました（B2）")
+                         code=EventNote.COMPLETED_AT_ACTIVATION)
     mail = mail_compose(order=order, kind=SentMail.Kind.COMPLETED, extra={"issued": issued})
     return [mail.pk] if mail else []
 
@@ -171,8 +170,8 @@ def order_complete(*, order_id, actor: str = OrderEvent.Actor.SYSTEM, user=None)
     with transaction.atomic():
         order = Order.objects.get(pk=order_id)
         if not order_set_status(order=order, to=Status.COMPLETED, actor=actor, user=user,
-                                expected=Status.ACTIVATED, note="竣工しました（開通日の2営業日後）"
-                                if actor == OrderEvent.Actor.SYSTEM else "竣工にしました"):
+                                expected=Status.ACTIVATED, code=EventNote.COMPLETED_DUE
+                                if actor == OrderEvent.Actor.SYSTEM else EventNote.COMPLETED_BY_OPERATOR):
             return False
         Order.objects.filter(pk=order.pk).update(completed_on=order.completion_due_on or clock.today())
     return True

@@ -6,8 +6,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from orders import activation, placement, status
-from orders.models import Attachment, Draft, LeadTime, Order, OrderEvent, OrderItem, SentMail, Status
+from orders.models import Attachment, Draft, EventNote, LeadTime, Order, OrderEvent, OrderItem, SentMail, Status
 from portal.db import is_busy
+from portal.i18n import list_text
 
 CONTACT_FIELDS = ("contact_name", "contact_department", "contact_phone", "contact_email")
 
@@ -145,15 +146,15 @@ def _operator_action(name: str, label: str, service, allowed: tuple[str, ...]):
         if failed:
             modeladmin.message_user(request, _(
                 "次のお申し込みは開通できずエラーになりました（空き番号の不足など。在庫を追加して再実行してください）: "
-                "%(orders)s") % {"orders": "、".join(failed)}, messages.ERROR)
+                "%(orders)s") % {"orders": list_text(failed)}, messages.ERROR)
         if busy:
             modeladmin.message_user(request, _(
                 "次のお申し込みは処理中のため操作できませんでした。しばらくしてからもう一度お試しください: %(orders)s")
-                % {"orders": "、".join(busy)}, messages.WARNING)
+                % {"orders": list_text(busy)}, messages.WARNING)
         if refused:
             modeladmin.message_user(
                 request,
-                _("次のお申し込みはこの操作を行えません: %(orders)s") % {"orders": "、".join(refused)},
+                _("次のお申し込みはこの操作を行えません: %(orders)s") % {"orders": list_text(refused)},
                 messages.ERROR,
             )
 
@@ -177,7 +178,7 @@ ACTIONS = [
     _operator_action(
         "cancel", _("キャンセルする（番号予約コードを解放）"),
         lambda order, user: status.order_cancel(order=order, actor=Operator, user=user,
-                                                  note="オペレーターがキャンセルしました"),
+                                                  code=EventNote.CANCELLED_BY_OPERATOR),
         (Status.ACCEPTED, Status.ERROR)),
 ]
 
@@ -234,8 +235,8 @@ class OrderAdmin(admin.ModelAdmin):
 class LeadTimeAdmin(admin.ModelAdmin):
     """標準納期: the earliest construction date of a scheduled order counts these business days."""
 
-    list_display = ["item", "business_days", "note"]
-    list_editable = ["business_days", "note"]
+    list_display = ["item", "business_days", "note", "note_en"]
+    list_editable = ["business_days", "note", "note_en"]
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

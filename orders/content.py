@@ -16,6 +16,7 @@ from orders import rules
 from orders.eligibility import Wish, eligibility_check, representative_overflow
 from orders.state import BlueRow, RedRow
 from portal import clock
+from portal.i18n import list_text
 from portal.models import Organisation
 
 KINDS = (phone.KIND_0AJ, phone.KIND_050)
@@ -181,7 +182,7 @@ def content_check(
             code = None
         elif code.expires_at <= now:
             result.add("blue", i, "code", _("番号予約コード「%(code)s」は有効期限（%(date)s）が切れています。")
-                       % {"code": code_text, "date": date_format(localtime(code.expires_at), "Y年m月d日 H:i")})
+                       % {"code": code_text, "date": date_format(localtime(code.expires_at), "SHORT_DATETIME_FORMAT")})
             code = None
         if code is not None and number and number not in code_numbers[code.pk]:
             result.add("blue", i, "number", _(
@@ -212,7 +213,7 @@ def content_check(
     for code_id, i in first_row_of_code.items():
         missing = sorted(code_numbers[code_id] - given[code_id])
         if missing:
-            shown = "、".join(missing[:10])
+            shown = list_text(missing[:10])
             if len(missing) > 10:
                 shown += _(" ほか%(n)s件") % {"n": len(missing) - 10}
             result.add("blue", i, "code", _(

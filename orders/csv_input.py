@@ -121,6 +121,8 @@ HOLDER_WORDS = {"IPVoice名義と同じ": "same", "IP Voiceと同じ": "same", "
                 "その他の名義": "other", "other": "other"}
 ADDRESS_WORDS = {"IPVoice申込設置場所住所と同じ": "same", "IP Voiceと同じ": "same", "same": "same",
                  "その他": "other", "その他の住所": "other", "other": "other"}
+# DSU/配線等の撤去: the guide's words, or the English ones the English help names.
+DSU_WORDS = {"要": "要", "不要": "不要", "required": "要", "not required": "不要"}
 
 
 @dataclass
@@ -143,6 +145,7 @@ def port_csv_read(data: bytes, *, line_types: dict[str, str]) -> PortCsvRows:
         raw["line_type"] = by_label.get(raw["line_type"], raw["line_type"])
         raw["holder"] = HOLDER_WORDS.get(raw["holder"], raw["holder"])
         raw["address"] = ADDRESS_WORDS.get(raw["address"], raw["address"])
+        raw["dsu"] = DSU_WORDS.get(raw["dsu"].strip().lower(), raw["dsu"])
         result.lines.append(line)
         result.rows.append(PortRow(**raw))
     return result

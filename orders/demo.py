@@ -233,7 +233,7 @@ def _sales_order_load() -> None:
         return
     scheduled_on = business_days.add_business_days(clock.today(), 5)
     order_sales_create(contract=contract, scheduled_on=scheduled_on, operator=operator_get_or_create(),
-                       note="デモ: 営業経由変更申込（B1）")
+                       note="")
 
 
 # A realistic order history for the demo customer: (days ago, time, base number, kind, quantity, status).
@@ -250,7 +250,7 @@ HISTORY = [
 def _order_history_load() -> None:
     """Past immediate orders of DEMO001 on N140000008, issued from stock on their own dates."""
     from orders.mail import mail_compose
-    from orders.models import Channel, Flow, Order, OrderEvent, OrderItem, SentMail, Status
+    from orders.models import Channel, EventNote, Flow, Order, OrderEvent, OrderItem, SentMail, Status
     from orders.status import request_id_new
 
     contract = VoiceContract.objects.get(number="N140000008")
@@ -269,29 +269,30 @@ def _order_history_load() -> None:
             contact_email=user.email,
         )
         OrderItem.objects.create(order=order, position=1, base_number=base, kind=kind, quantity=quantity)
-        events = [(at, "", Status.ACCEPTED, Actor.CUSTOMER, "お申し込みを受け付けました")]
+        Note = EventNote
+        events = [(at, "", Status.ACCEPTED, Actor.CUSTOMER, Note.ACCEPTED, {})]
         if status == Status.CANCELLED:
             events.append((at + dt.timedelta(minutes=1), Status.ACCEPTED, Status.CANCELLED, Actor.OPERATOR,
-                           "お客様のご依頼によりキャンセルしました"))
+                           Note.CANCELLED_ON_REQUEST, {}))
         else:
             services.numbers_issue_many(allocations=[(base, kind, quantity)], source=order.request_id, day=day)
             done = at + dt.timedelta(seconds=40)
             events += [
                 (at + dt.timedelta(seconds=5), Status.ACCEPTED, Status.IN_CONSTRUCTION, Actor.WORKER,
-                 "開通工事を開始しました"),
+                 Note.CONSTRUCTION_STARTED, {}),
                 (done, Status.IN_CONSTRUCTION, Status.ACTIVATED, Actor.WORKER,
-                 f"{quantity:,}件の番号を払い出し、開通しました"),
-                (done, Status.ACTIVATED, Status.COMPLETED, Actor.SYSTEM, "開通と同時に竣工しました（B2）"),
+                 Note.ISSUED, {"count": quantity}),
+                (done, Status.ACTIVATED, Status.COMPLETED, Actor.SYSTEM, Note.COMPLETED_AT_ACTIVATION, {}),
             ]
             order.activated_on = order.completed_on = order.completion_due_on = day
-        for _when, _old, new, _actor, _note in events[1:]:  # along the status table, as the database insists
+        for _when, _old, new, *_ in events[1:]:  # along the status table, as the database insists
             Order.objects.filter(pk=order.pk).update(status=new)
         order.status = events[-1][2]
         order.save(update_fields=["activated_on", "completed_on", "completion_due_on"])
         OrderEvent.objects.bulk_create(
-            OrderEvent(order=order, at=when, from_status=old, to_status=new, actor=actor, note=note,
-                       user=user if actor == Actor.CUSTOMER else None)
-            for when, old, new, actor, note in events)
+            OrderEvent(order=order, at=when, from_status=old, to_status=new, actor=actor, note_code=code,
+                       note_params=params, user=user if actor == Actor.CUSTOMER else None)
+            for when, old, new, actor, code, params in events)
         kinds = [SentMail.Kind.ACCEPTED] + (
             [SentMail.Kind.CANCELLED] if status == Status.CANCELLED else [SentMail.Kind.COMPLETED])
         for mail_kind in kinds:

@@ -19,6 +19,7 @@ from numbering import phone
 from numbering.models import BaseNumber, DialInNumber, ServiceType, VoiceContract
 from orders import rules
 from orders.models import OPEN_STATUSES, Channel, Flow, Order, OrderItem, Status
+from portal.i18n import list_text
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def blocking_order(contract: VoiceContract) -> Block | None:
             "（リクエストID %(request_id)s）があるため、%(until)s（竣工予定日）までは"
             "「お申し込み直後に開通するお申し込み」を行えません。竣工後にお申し込みをお願いいたします。"
         ) % {"contract": contract.number, "request_id": order.request_id,
-             "until": date_format(until, "Y年m月d日")}
+             "until": date_format(until, "DATE_FORMAT")}
     return Block(request_id=order.request_id, until=until, reason=reason)
 
 
@@ -147,7 +148,7 @@ def eligibility_check(*, contract: VoiceContract, wish: Wish) -> Decision:
             "「工事日を指定するお申し込み」でお申し込みください。"))
     overflow = representative_overflow(contract, wish.additions)
     if overflow:
-        numbers = "、".join(b.number for b in overflow)
+        numbers = list_text(b.number for b in overflow)
         return Decision(scheduled, "E8", _(
             "基本契約番号 %(numbers)s の代表が1,000番号を越えるため、"
             "「工事日を指定するお申し込み」でお申し込みください。") % {"numbers": numbers})

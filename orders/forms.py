@@ -9,6 +9,7 @@ from orders.csv_input import MAX_ROWS
 from orders.eligibility import Wish
 from orders.models import Draft
 from orders.state import AmlAnswers, BlueRow, NetworkRow, Options, PortRow, RedRow, RemainingRow, Schedule
+from portal.i18n import paren_text
 from portal.models import Organisation
 
 YES_NO = [("no", _("いいえ")), ("yes", _("はい"))]
@@ -41,7 +42,7 @@ class PrecheckForm(forms.Form):
             voice_group__organisation=organisation
         ).select_related("voice_group")
         self.fields["contract"].label_from_instance = (
-            lambda c: f"{c.number}（{c.voice_group.group_id} / {c.get_service_type_display()}）"
+            lambda c: c.number + paren_text(f"{c.voice_group.group_id} / {c.get_service_type_display()}")
         )
 
     def wish(self) -> Wish:

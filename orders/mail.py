@@ -8,50 +8,58 @@ from django.core.mail import EmailMultiAlternatives
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy, pgettext
 
 from orders.models import Order, SentMail
 from portal import clock
+from portal.context_processors import brand_names
 
 SUBJECTS = {
-    SentMail.Kind.ACCEPTED: "【{brand}】申し込み完了通知メール（リクエストID：{request_id}）",
-    SentMail.Kind.COMPLETED: "【{brand}】工事完了通知メール（リクエストID：{request_id}）",
-    SentMail.Kind.CANCELLED: "【{brand}】お申し込みキャンセルのお知らせ（リクエストID：{request_id}）",
-    SentMail.Kind.OPTION_CANCELLED: "【{brand}】特定番号通知キャンセルのお知らせ（リクエストID：{request_id}）",
+    SentMail.Kind.ACCEPTED: gettext_lazy("【%(brand)s】申し込み完了通知メール（リクエストID：%(request_id)s）"),
+    SentMail.Kind.COMPLETED: gettext_lazy("【%(brand)s】工事完了通知メール（リクエストID：%(request_id)s）"),
+    SentMail.Kind.CANCELLED: gettext_lazy(
+        "【%(brand)s】お申し込みキャンセルのお知らせ（リクエストID：%(request_id)s）"),
+    SentMail.Kind.OPTION_CANCELLED: gettext_lazy(
+        "【%(brand)s】特定番号通知キャンセルのお知らせ（リクエストID：%(request_id)s）"),
 }
+FALLBACK_SITE = "http://127.0.0.1:8000"
 
 
-def absolute_url(path: str) -> str:
-    return settings.PORTAL_BASE_URL.rstrip("/") + path
+def absolute_url(order: Order, path: str) -> str:
+    """PORTAL_BASE_URL when set, else the site the order was placed on."""
+    return (settings.PORTAL_BASE_URL or order.site_url or FALLBACK_SITE).rstrip("/") + path
 
 
 def mail_compose(*, order: Order, kind: str, extra: dict | None = None) -> SentMail | None:
-    """Store the e-mail for this order and kind; None when it already exists (sent once only)."""
+    """Store the e-mail for this order and kind, written in the language the customer ordered in;
+    None when it already exists (sent once only)."""
     if not order.contact_email:
         return None
-    context = {
-        "order": order,
-        "kind": kind,
-        "brand": settings.PORTAL_BRAND,
-        "company": settings.PORTAL_COMPANY,
-        "support_email": settings.PORTAL_SUPPORT_EMAIL,
-        "history_url": absolute_url(reverse("orders:history")),
-        "detail_url": absolute_url(reverse("orders:order_detail", args=[order.request_id])),
-        "numbers_url": absolute_url(reverse("orders:issued_numbers", args=[order.request_id])),
-        "items": list(order.items.select_related("base_number").order_by("position")[:50]),
-        "item_count": order.items.count(),
-        **(extra or {}),
-    }
+    with translation.override(order.language or settings.LANGUAGE_CODE):
+        brand, company = brand_names()
+        context = {
+            "order": order,
+            "kind": kind,
+            "language": translation.get_language(),
+            "brand": brand,
+            "company": company,
+            "support_email": settings.PORTAL_SUPPORT_EMAIL,
+            "separator": pgettext("list separator", "、"),
+            "history_url": absolute_url(order, reverse("orders:history")),
+            "detail_url": absolute_url(order, reverse("orders:order_detail", args=[order.request_id])),
+            "numbers_url": absolute_url(order, reverse("orders:issued_numbers", args=[order.request_id])),
+            "items": list(order.items.select_related("base_number", "reservation_code").order_by("position")[:50]),
+            "item_count": order.items.count(),
+            **(extra or {}),
+        }
+        subject = str(SUBJECTS[kind]) % {"brand": brand, "request_id": order.request_id}
+        body_text = render_to_string(f"orders/mail/{kind}.txt", context)
+        body_html = render_to_string(f"orders/mail/{kind}.html", context)
     mail, created = SentMail.objects.get_or_create(
         order=order, kind=kind,
-        defaults={
-            "organisation_id": order.organisation_id,
-            "to": order.contact_email,
-            "subject": SUBJECTS[kind].format(brand=settings.PORTAL_BRAND, request_id=order.request_id),
-            "body_text": render_to_string(f"orders/mail/{kind}.txt", context),
-            "body_html": render_to_string(f"orders/mail/{kind}.html", context),
-            "created_at": clock.now(),
-        },
+        defaults={"organisation_id": order.organisation_id, "to": order.contact_email, "subject": subject,
+                  "body_text": body_text, "body_html": body_html, "created_at": clock.now()},
     )
     return mail if created else None
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from numbering.models import BaseNumber, NumberKind, ReservationCode, VoiceContract, VoiceGroup
 from orders.state import BlueRow, Contact, Item, Options, RedRow, Schedule, StateField, load_editing
@@ -34,6 +35,18 @@ class Status(models.TextChoices):
 
 
 STATUS_LABELS = dict(Status.choices)
+
+
+# Statuses an order still moves on from by itself (the network's work); pages showing one poll it.
+LIVE_STATUSES = frozenset({"accepted", "in_construction", "activated"})
+
+
+def poll_every(*, flow: str, status: str) -> str:
+    """How often a page asks for an order's progress ('' once it is final): an immediate order
+    moves in seconds, a scheduled one on its date."""
+    if status not in LIVE_STATUSES:
+        return ""
+    return "2s" if flow == Flow.IMMEDIATE else "10s"
 
 
 def status_label(*, flow: str, status: str) -> str:
@@ -65,6 +78,14 @@ class RequestIdSequence(models.Model):
         return str(self.pk)
 
 
+class OrderKind(models.TextChoices):
+    """オプション: what the order adds. The stored value is the guide's Japanese wording (what the
+    history has always held); the label is its translation."""
+
+    DIALIN = "ダイヤルイン番号の追加", _("ダイヤルイン番号の追加")
+    PORTING = "ダイヤルイン番号の追加（番号ポータビリティ）", _("ダイヤルイン番号の追加（番号ポータビリティ）")
+
+
 class Order(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     request_id = models.CharField(_("リクエストID"), max_length=20, unique=True)
@@ -78,7 +99,14 @@ class Order(models.Model):
     channel = models.CharField(_("申込経路"), max_length=10, choices=Channel.choices,
                                default=Channel.PORTAL)
     flow = models.CharField(_("申込方法"), max_length=10, choices=Flow.choices)
-    kind_label = models.CharField(_("オプション"), max_length=100, default="ダイヤルイン番号の追加")
+    kind_label = models.CharField(_("オプション"), max_length=100, choices=OrderKind.choices,
+                                  default=OrderKind.DIALIN)
+    language = models.CharField(_("ご連絡の言語"), max_length=8, choices=settings.LANGUAGES,
+                                default=settings.LANGUAGE_CODE,
+                                help_text=_("お申し込み時の表示言語。通知メールはこの言語で送ります。"))
+    site_url = models.CharField(_("ポータルのURL"), max_length=200, blank=True,
+                                help_text=_("お申し込みを受けたサイト。PORTAL_BASE_URL が未設定のとき、"
+                                            "メールのリンクはここを指します。"))
     status = models.CharField(_("ステータス"), max_length=20, choices=Status.choices,
                               default=Status.ACCEPTED)
     draft_id = models.UUIDField(
@@ -127,6 +155,10 @@ class Order(models.Model):
     @property
     def status_label(self) -> str:
         return status_label(flow=self.flow, status=self.status)
+
+    @property
+    def poll_every(self) -> str:
+        return poll_every(flow=self.flow, status=self.status)
 
     @property
     def is_immediate(self) -> bool:
@@ -280,6 +312,33 @@ class SentMail(models.Model):
         return self.subject
 
 
+class EventNote(models.TextChoices):
+    """What the system says on an order's timeline, stored as a code and worded in the reader's
+    language when shown (with its parameters: counts, numbers). Operators' own words go in `note`."""
+
+    ACCEPTED = "accepted", _("お申し込みを受け付けました")
+    ACCEPTED_SCHEDULED = "accepted_scheduled", _("お申し込みを受け付けました（工事日指定）")
+    SALES = "sales", _("営業経由変更申込")
+    CONSTRUCTION_STARTED = "construction_started", _("開通工事を開始しました")
+    ISSUED = "issued", _("%(count)s件の番号を払い出し、開通しました")
+    COMPLETED_AT_ACTIVATION = "completed_at_activation", _("開通と同時に竣工しました")
+    COMPLETED_DUE = "completed_due", _("竣工しました（開通日の2営業日後）")
+    COMPLETED_BY_OPERATOR = "completed_by_operator", _("竣工にしました")
+    OPTION_DROPPED = "option_dropped", _(
+        "フリーダイヤル・ナビダイヤル紐付が未完了のため特定番号通知をキャンセルしました（%(numbers)s）")
+    NO_STOCK = "no_stock", _("空き番号が不足したため開通できませんでした。")
+    ISSUE_FAILED = "issue_failed", _("番号の払い出しに失敗しました。")
+    RETRY = "retry", _("エラーのお申し込みを再実行します")
+    CANCELLED = "cancelled", _("お申し込みをキャンセルしました")
+    CANCELLED_BY_OPERATOR = "cancelled_by_operator", _("オペレーターがキャンセルしました")
+    CANCELLED_ON_REQUEST = "cancelled_on_request", _("お客様のご依頼によりキャンセルしました")
+
+
+# The rule behind a timeline entry, shown to operators and in trainer mode (PORTAL_TRAINER_MODE).
+EVENT_RULES = {EventNote.COMPLETED_AT_ACTIVATION: "B2", EventNote.COMPLETED_DUE: "B2",
+               EventNote.OPTION_DROPPED: "O4", EventNote.SALES: "B1"}
+
+
 class OrderEvent(models.Model):
     """The order's timeline: each status change and who or what made it."""
 
@@ -296,7 +355,10 @@ class OrderEvent(models.Model):
     actor = models.CharField(_("実行者"), max_length=10, choices=Actor.choices)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                              related_name="+", verbose_name=_("利用者"))
-    note = models.CharField(_("メモ"), max_length=300, blank=True)
+    note_code = models.CharField(_("内容"), max_length=30, choices=EventNote.choices, blank=True)
+    note_params = models.JSONField(_("内容の値"), default=dict, blank=True)
+    note = models.CharField(_("メモ"), max_length=300, blank=True,
+                            help_text=_("オペレーターが入力した言葉（そのまま表示）。"))
 
     class Meta:
         verbose_name = _("ステータス履歴")
@@ -304,7 +366,26 @@ class OrderEvent(models.Model):
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.order_id}: {self.from_status} → {self.to_status}"
+        moved = f"{self.get_from_status_display()} → " if self.from_status else ""
+        return f"{self.at:%Y-%m-%d %H:%M} {moved}{self.get_to_status_display()}"
+
+    @property
+    def text(self) -> str:
+        """The entry in the reader's language: the system's words, then the operator's own."""
+        parts = []
+        if self.note_code:
+            params = {k: (f"{v:,}" if isinstance(v, int) else pgettext("list separator", "、").join(v)
+                          if isinstance(v, list) else v)
+                      for k, v in self.note_params.items()}
+            label = str(EventNote(self.note_code).label)
+            parts.append(label % params if params else label)
+        if self.note:
+            parts.append(self.note)
+        return " ".join(parts)
+
+    @property
+    def rule(self) -> str:
+        return EVENT_RULES.get(self.note_code, "")
 
 
 class LeadTime(models.Model):
@@ -321,6 +402,8 @@ class LeadTime(models.Model):
     item = models.CharField(_("お申し込み項目"), max_length=20, choices=Item.choices, unique=True)
     business_days = models.PositiveSmallIntegerField(_("標準納期（営業日）"))
     note = models.CharField(_("備考"), max_length=200, blank=True)
+    note_en = models.CharField(_("備考（英語）"), max_length=200, blank=True,
+                               help_text=_("英語の画面に表示します。空欄なら日本語の備考を表示します。"))
 
     class Meta:
         verbose_name = _("標準納期")
@@ -329,6 +412,14 @@ class LeadTime(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_item_display()}: {self.business_days}"
+
+    @property
+    def note_shown(self) -> str:
+        """The note in the reader's language: operators write both."""
+        from django.utils.translation import get_language
+
+        english = (get_language() or "").startswith("en")
+        return self.note_en if english and self.note_en else self.note
 
 
 class Attachment(models.Model):

@@ -7,7 +7,9 @@ import random
 import time
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import OperationalError, transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from numbering import phone
@@ -25,11 +27,13 @@ from orders.models import (
     Attachment,
     Channel,
     Draft,
+    EventNote,
     Flow,
     LeadTime,
     Order,
     OrderEvent,
     OrderItem,
+    OrderKind,
     SentMail,
     Status,
 )
@@ -50,7 +54,7 @@ logger = logging.getLogger(__name__)
 
 @transaction.atomic
 def order_sales_create(
-    *, contract: VoiceContract, scheduled_on: dt.date, operator, kind_label: str = "ダイヤルイン番号の追加",
+    *, contract: VoiceContract, scheduled_on: dt.date, operator, kind_label: str = OrderKind.DIALIN,
     note: str = "",
     contact: dict[str, str] | None = None,
 ) -> Order:
@@ -71,8 +75,15 @@ def order_sales_create(
         **(contact or {}),
     )
     OrderEvent.objects.create(order=order, at=order.submitted_at, to_status=Status.ACCEPTED,
-                              actor=OrderEvent.Actor.OPERATOR, user=operator, note=note or "営業経由変更申込")
+                              actor=OrderEvent.Actor.OPERATOR, user=operator, note_code=EventNote.SALES,
+                              note=note)
     return order
+
+
+def _language() -> str:
+    """The language the customer ordered in: their e-mails are written in it."""
+    language = (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 class ContentInvalid(Exception):
@@ -135,18 +146,18 @@ class Placed:
     contract: VoiceContract
     fields: dict
     items: list[dict]
-    note: str
+    code: str
     attachments: list[str] = field(default_factory=list)
 
 
-def draft_submit(*, draft_id, user) -> list[Order]:
+def draft_submit(*, draft_id, user, site_url: str = "") -> list[Order]:
     """申し込む (both flows): the orders of a draft, one per N番, all or nothing, at most once per
     draft. The flow's rules are checked under the N番 locks, in the transaction that inserts."""
-    return _submit_retrying(lambda: _submit(draft_id=draft_id, user=user))
+    return _submit_retrying(lambda: _submit(draft_id=draft_id, user=user, site_url=site_url))
 
 
 @transaction.atomic
-def _submit(*, draft_id, user) -> list[Order]:
+def _submit(*, draft_id, user, site_url: str) -> list[Order]:
     # The draft row alone is locked (of=self: never the organisation), so a double click, a
     # reload or a second tab waits for the first submit and then gets its orders back; the
     # (draft, N番) unique constraint is the last guard.
@@ -164,7 +175,7 @@ def _submit(*, draft_id, user) -> list[Order]:
         order = Order.objects.create(
             request_id=request_id_new(), organisation=draft.organisation, contract=placed.contract,
             channel=Channel.PORTAL, flow=draft.flow, submitted_at=now, draft_id=draft.pk, created_by=user,
-            **dump(draft.contact), **placed.fields)
+            language=_language(), site_url=site_url, **dump(draft.contact), **placed.fields)
         OrderItem.objects.bulk_create(
             [OrderItem(order=order, position=position, **row) for position, row in enumerate(placed.items, start=1)],
             batch_size=2000)
@@ -173,7 +184,7 @@ def _submit(*, draft_id, user) -> list[Order]:
         if placed.attachments:
             Attachment.objects.filter(pk__in=placed.attachments, draft=draft).update(order=order)
         OrderEvent.objects.create(order=order, at=now, to_status=Status.ACCEPTED, actor=OrderEvent.Actor.CUSTOMER,
-                                  user=user, note=placed.note)
+                                  user=user, note_code=placed.code)
         mail = mail_compose(order=order, kind=SentMail.Kind.ACCEPTED)
         if mail:
             mails.append(mail.pk)
@@ -200,8 +211,8 @@ def _immediate_plan(draft: Draft) -> list[Placed]:
         items += [{"base_number": ln.base, "kind": phone.kind_of(ln.number), "quantity": 1,
                    "reservation_code": ln.code, "reserved_number": ln.number}
                   for ln in content.blue if ln.base.contract_id == contract.pk]
-        placements.append(Placed(contract=contract, items=items, note="お申し込みを受け付けました",
-                                 fields={"kind_label": "ダイヤルイン番号の追加", "scheduled_on": clock.today()}))
+        placements.append(Placed(contract=contract, items=items, code=EventNote.ACCEPTED,
+                                 fields={"kind_label": OrderKind.DIALIN, "scheduled_on": clock.today()}))
     return placements
 
 
@@ -318,10 +329,10 @@ def _scheduled_plan(draft: Draft) -> list[Placed]:
     bases = {b.number: b for b in BaseNumber.objects.filter(contract=draft.contract)}
     # Built from the checked, normalised rows, never from the raw draft.
     items = [{**{k: v for k, v in row.items() if k != "base"}, "base_number": bases[row["base"]]} for row in rows]
-    kind_label = "ダイヤルイン番号の追加（番号ポータビリティ）" if only_porting else "ダイヤルイン番号の追加"
+    kind_label = OrderKind.PORTING if only_porting else OrderKind.DIALIN
     return [Placed(
         contract=draft.contract, items=items, attachments=attachments,
-        note="お申し込みを受け付けました（工事日指定）",
+        code=EventNote.ACCEPTED_SCHEDULED,
         fields={"kind_label": kind_label,
                 "scheduled_on": day, "completion_due_on": rules.completion_date(day), "details": details,
                 "desired_time": extra.time, "desired_reason": extra.reason,

@@ -7,10 +7,12 @@ import re
 import unicodedata
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from numbering import phone
 from numbering.models import FreephoneLink, NetworkAddress, VoiceContract
 from orders.eligibility import Wish, eligibility_check
+from orders.rules import rule_tag
 from orders.state import AmlAnswers, Item, NetworkRow, Options, PortRow, RemainingRow, Schedule
 from portal import business_days
 
@@ -36,13 +38,14 @@ def options_clean(*, kind: str, raw: Options) -> tuple[Options, dict[str, str]]:
     if raw.forwarding_on and not re.match(r"^0[0-9]{9,10}$", forwarding):
         errors["forwarding_specific_number"] = _("転送先の電話番号を10桁または11桁の数字で入力してください。")
     if forwarding and kind == phone.KIND_050:
-        errors["forwarding_specific_number"] = _("050番号には転送先特定番号をお申し込みいただけません（O2）。")
+        errors["forwarding_specific_number"] = (
+            _("050番号には転送先特定番号をお申し込みいただけません。") + rule_tag("O2"))
     elif forwarding and notification:
         errors["forwarding_specific_number"] = _(
-            "転送先特定番号と特定番号通知は、同じ番号に同時にお申し込みいただけません（O1）。")
+            "転送先特定番号と特定番号通知は、同じ番号に同時にお申し込みいただけません。") + rule_tag("O1")
     elif forwarding and options.message_box:
         errors["forwarding_specific_number"] = _(
-            "転送先特定番号とメッセージボックスは、同時にお申し込みいただけません（O3）。")
+            "転送先特定番号とメッセージボックスは、同時にお申し込みいただけません。") + rule_tag("O3")
     return options, errors
 
 
@@ -165,7 +168,9 @@ def date_check(*, day: dt.date | None, earliest: dt.date, time: str, reason: str
 
 # --- Sub-order B: dial-in addition by number portability -------------------------------------
 
-LINE_TYPES = [("analog", "アナログ回線"), ("isdn", "ISDN回線"), ("hikari", "ひかり電話"), ("other", "その他")]
+# Codes and the guide's words (translated where shown; the CSV takes the Japanese words or the codes).
+LINE_TYPES = [("analog", gettext_noop("アナログ回線")), ("isdn", gettext_noop("ISDN回線")),
+              ("hikari", gettext_noop("ひかり電話")), ("other", gettext_noop("その他"))]
 TEXT_MAX = 60
 
 

@@ -5,10 +5,11 @@ from django.conf import settings
 from django.db.models import F, IntegerField, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from numbering.models import DialInNumber
-from orders.models import Attachment, Draft, LeadTime, Order
+from orders.models import Attachment, Draft, LeadTime, Order, OrderEvent, SentMail
 from portal import clock
 from portal.models import Organisation
 
@@ -79,6 +80,43 @@ def history_page(*, organisation: Organisation, after: str = "", before: str = "
     return HistoryPage(orders=rows, count=count,
                        newer=history_cursor(rows[0]) if rows and more_newer else None,
                        older=history_cursor(rows[-1]) if rows and more_older else None)
+
+
+def orders_recent(*, organisation: Organisation, count: int = 5) -> list[Order]:
+    """The dashboard's recent orders (the guide's third way to a request ID)."""
+    return list(Order.objects.filter(organisation=organisation).select_related("contract")
+                .order_by("-submitted_at", "-request_id")[:count])
+
+
+@dataclass(frozen=True)
+class Activity:
+    at: object
+    kind: str          # "event" (the network moved an order) or "mail" (a mail went out)
+    request_id: str
+    text: str
+
+
+def activity(*, organisation: Organisation, count: int = 8) -> list[Activity]:
+    """What the simulated network did lately for this organisation, newest first: activations
+    and completions with their issued counts, and the e-mails it delivered. For presenters."""
+    events = (OrderEvent.objects.filter(order__organisation=organisation)
+              .exclude(actor=OrderEvent.Actor.CUSTOMER).select_related("order").order_by("-at", "-id")[:count])
+    mails = (SentMail.objects.filter(organisation=organisation, delivered_at__isnull=False)
+             .select_related("order").order_by("-delivered_at", "-id")[:count])
+    shown = [Activity(e.at, "event", e.order.request_id,
+                      f"{e.get_to_status_display()}: {e.text}" if e.text else e.get_to_status_display())
+             for e in events]
+    shown += [Activity(m.delivered_at, "mail", m.order.request_id, m.get_kind_display()) for m in mails]
+    return sorted(shown, key=lambda a: a.at, reverse=True)[:count]
+
+
+def history_row(*, organisation: Organisation, request_id: str):
+    """One order as a history row (HISTORY_FIELDS), for a row that refreshes itself."""
+    row = (Order.objects.filter(organisation=organisation, request_id=request_id)
+           .values_list(*HISTORY_FIELDS, named=True).first())
+    if row is None:
+        raise Http404
+    return row
 
 
 def order_get(*, organisation: Organisation, request_id: str) -> Order:

@@ -12,6 +12,7 @@ from orders import dispatch
 from orders.mail import mail_compose
 from orders.models import (
     TRANSITIONS,
+    EventNote,
     Order,
     OrderEvent,
     RequestIdSequence,
@@ -34,7 +35,8 @@ def request_id_new() -> str:
 
 @transaction.atomic
 def order_set_status(
-    *, order: Order, to: str, actor: str, user=None, note: str = "", expected: str | None = None
+    *, order: Order, to: str, actor: str, user=None, code: str = "", params: dict | None = None, note: str = "",
+    expected: str | None = None,
 ) -> bool:
     """Move an order along the status table and record it on the timeline.
 
@@ -49,17 +51,16 @@ def order_set_status(
         return False
     OrderEvent.objects.create(
         order=order, at=clock.now(), from_status=current, to_status=to, actor=actor, user=user,
-        note=note,
+        note_code=code, note_params=params or {}, note=note,
     )
     order.status = to
     return True
 
 
 @transaction.atomic
-def order_cancel(*, order: Order, actor: str, user=None, note: str = "") -> bool:
+def order_cancel(*, order: Order, actor: str, user=None, code: str = EventNote.CANCELLED) -> bool:
     """Cancel an order before its activation; its held reservation codes are released."""
-    if not order_set_status(order=order, to=Status.CANCELLED, actor=actor, user=user,
-                            note=note or "お申し込みをキャンセルしました"):
+    if not order_set_status(order=order, to=Status.CANCELLED, actor=actor, user=user, code=code):
         return False
     reservation_code_release(holder=order.request_id)
     mail = mail_compose(order=order, kind=SentMail.Kind.CANCELLED)

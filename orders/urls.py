@@ -33,6 +33,7 @@ urlpatterns = [
     path("forms/aml/", views.aml_form, name="aml_form"),
     path("mail/<int:mail_id>/", views.mail_detail, name="mail_detail"),
     path("history/<str:request_id>/", views.order_detail, name="order_detail"),
+    path("history/<str:request_id>/progress/", views.order_progress, name="order_progress"),
     path("history/<str:request_id>/cancel/", views.order_cancel, name="order_cancel"),
     path("history/<str:request_id>/numbers/", views.issued_numbers, name="issued_numbers"),
     path("history/<str:request_id>/numbers.csv", views.issued_numbers_csv, name="issued_numbers_csv"),

@@ -12,10 +12,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -24,22 +26,23 @@ from orders import selectors, status
 from orders.attachments import stored_path
 from orders.eligibility import eligibility_check
 from orders.forms import PrecheckForm
-from orders.models import Attachment, Flow, OrderEvent, SentMail, status_label
+from orders.models import Attachment, Flow, OrderEvent, OrderKind, SentMail, poll_every, status_label
 from orders.scheduled_checks import options_summary
 from orders.state import PortRow, load
 from portal import clock
+from portal.formats import strftime_pattern
 from portal.models import WorkerHeartbeat
 from portal.views import customer_required
 
 FLOWCHART = [
-    ("E1", "メンバーズネットを契約中である。"),
-    ("E2", "IP Voice(Smart PBX)をご利用中で、0AJ番号を使うのは初めてですか。"),
-    ("E3", "番号ポータビリティで、他社で利用中の番号をダイヤルイン番号に追加したい。"),
-    ("E4", "IP Voice(Universal One)のクラウドプラン、IP Voiceワイヤレス、IP Voice(Smart PBX)を"
-           "ご利用中で、0AJダイヤルイン番号を追加したい。"),
-    ("E5", "追加するダイヤルイン番号で、特定番号通知または転送先特定番号を利用したい。"),
-    ("E6", "申込契約番号(N番)で0AJ番号を使うのは初めてですか。"),
-    ("E8", "選択した基本契約番号の代表が1,000番号を越える。"),
+    ("E1", gettext_noop("メンバーズネットを契約中である。")),
+    ("E2", gettext_noop("IP Voice(Smart PBX)をご利用中で、0AJ番号を使うのは初めてですか。")),
+    ("E3", gettext_noop("番号ポータビリティで、他社で利用中の番号をダイヤルイン番号に追加したい。")),
+    ("E4", gettext_noop("IP Voice(Universal One)のクラウドプラン、IP Voiceワイヤレス、IP Voice(Smart PBX)を"
+           "ご利用中で、0AJダイヤルイン番号を追加したい。")),
+    ("E5", gettext_noop("追加するダイヤルイン番号で、特定番号通知または転送先特定番号を利用したい。")),
+    ("E6", gettext_noop("申込契約番号(N番)で0AJ番号を使うのは初めてですか。")),
+    ("E8", gettext_noop("選択した基本契約番号の代表が1,000番号を越える。")),
 ]
 
 
@@ -58,7 +61,7 @@ def _precheck_context(request: HttpRequest) -> dict:
         decision = eligibility_check(contract=form.cleaned_data["contract"], wish=form.wish())
         # The flowchart as the customer walks it: "いいえ" until the rule that decided.
         for rule, question in FLOWCHART:
-            steps.append((rule, question, rule == decision.rule))
+            steps.append((rule, _(question), rule == decision.rule))
             if rule == decision.rule:
                 break
     return {"form": form, "decision": decision, "steps": steps, "Flow": Flow, "nav": "ipvoice"}
@@ -82,7 +85,7 @@ def precheck_decision(request: HttpRequest) -> HttpResponse:
 
 HISTORY_PAGE_SIZE = 50
 ISSUED_PAGE_SIZE = 100
-SERVICE_FILTERS = {"": "全て", "ipvoice": "Arcstar IP Voice"}
+SERVICE_FILTERS = {"": gettext_lazy("全て"), "ipvoice": "Arcstar IP Voice"}
 
 
 @require_GET
@@ -107,15 +110,21 @@ def history(request: HttpRequest) -> HttpResponse:
     })
 
 
+ROW_LABELS = (gettext_noop("営業経由変更申込"), gettext_noop("オンデマンド設定"), gettext_noop("払い出し番号 詳細"))
+
+
 def _history_rows(orders: list) -> SafeString:
     """The history's rows, 50 at a time, written here rather than by the template engine (these rows
     are the page's cost): links from one reverse() per kind, dates in the portal's time zone, labels
     translated once per page, every text escaped."""
     detail_url, numbers_url = url_maker("orders:order_detail"), url_maker("orders:issued_numbers")
+    progress_url = url_maker("orders:order_progress")
     contract_url = url_maker("portal:contract_detail")
-    sales, on_demand, numbers = (escape(_(t)) for t in ("営業経由変更申込", "オンデマンド設定", "払い出し番号 詳細"))
+    sales, on_demand, numbers = (escape(_(t)) for t in ROW_LABELS)
     labels: dict[tuple[str, str], str] = {}
+    kinds = {value: escape(label) for value, label in OrderKind.choices}
     zone = timezone.get_current_timezone()
+    when, day = strftime_pattern("DATETIME_FORMAT"), strftime_pattern("DATE_FORMAT")
     rows = []
     for o in orders:
         key = (o.flow, o.status)
@@ -126,11 +135,15 @@ def _history_rows(orders: list) -> SafeString:
         if o.activated_on and o.flow != Flow.SALES:
             url = escape(numbers_url(o.request_id))
             link = f' <a href="{url}" hx-get="{url}" hx-target="#modal-root" aria-haspopup="dialog">{numbers}</a>'
+        every = poll_every(flow=o.flow, status=o.status)
+        live = (f' hx-get="{escape(progress_url(o.request_id))}?as=row" hx-trigger="every {every}"'
+                ' hx-swap="outerHTML"') if every else ""
         rows.append(
-            f"<tr><td>{o.submitted_at.astimezone(zone):%Y年%m月%d日 %H:%M:%S} JST</td>"
+            f"<tr{live}><td>{o.submitted_at.astimezone(zone).strftime(when)} JST</td>"
             f'<td><a href="{escape(detail_url(o.request_id))}">{request_id}</a></td><td>{contract}</td>'
-            f"<td>{o.scheduled_on.strftime('%Y年%m月%d日') if o.scheduled_on else '-'}</td><td>Arcstar IP Voice</td>"
-            f"<td>{escape(o.kind_label)}</td><td>{sales if o.channel == 'sales' else ''}</td>"
+            f"<td>{o.scheduled_on.strftime(day) if o.scheduled_on else '-'}</td><td>Arcstar IP Voice</td>"
+            f"<td>{kinds.get(o.kind_label) or escape(o.kind_label)}</td>"
+            f"<td>{sales if o.channel == 'sales' else ''}</td>"
             f'<td><span class="badge badge--{escape(o.status)}">{labels[key]}</span></td>'
             f'<td class="row-actions"><a href="{escape(contract_url(o.contract__number))}">{on_demand}</a>'
             f"{link}</td></tr>")
@@ -156,12 +169,38 @@ def order_detail(request: HttpRequest, request_id: str) -> HttpResponse:
              for item in items[:100] if item.ported_number]
     porting = (order.details.get("porting") or [{}])[0] if ports else {}
     return render(request, "orders/order_detail.html", {
-        "order": order, "events": order.events.select_related("user"), "nav": "history",
+        **_detail_progress(order), "nav": "history",
         "items": shown, "item_count": items.count(), "ports": ports,
         "remaining": porting.get("remaining", ""), "remaining_rows": porting.get("remaining_rows", []),
-        "aml": order.details.get("aml") or {},
-        "issued_count": selectors.issued_numbers(order=order).count() if order.activated_on else 0,
     })
+
+
+def _detail_progress(order) -> dict:
+    """What of the order page changes as the order moves: its dates and status, the issued
+    numbers and the timeline."""
+    return {
+        "order": order, "events": order.events.select_related("user"), "aml": order.details.get("aml") or {},
+        "issued_count": selectors.issued_numbers(order=order).count() if order.activated_on else 0,
+    }
+
+
+@require_GET
+@customer_required
+def order_progress(request: HttpRequest, request_id: str) -> HttpResponse:
+    """An order's progress for a page that shows it live (受付済 → 工事中 → 工事了, the issued-number
+    link appearing): the history's row (as=row), the order page's status and timeline (as=detail)
+    or a status cell (as=cell, the accepted page). Each answer polls again only while the order
+    still moves; a final one stops the polling."""
+    organisation = request.user.organisation
+    shape = request.GET.get("as", "cell")
+    if shape == "row":
+        return HttpResponse(_history_rows([selectors.history_row(organisation=organisation, request_id=request_id)]))
+    order = selectors.order_get(organisation=organisation, request_id=request_id)
+    if shape == "detail":
+        context = _detail_progress(order)
+        return HttpResponse(render_to_string("orders/order_detail.html#summary", context, request)
+                            + render_to_string("orders/order_detail.html#progress", {**context, "oob": True}, request))
+    return render(request, "orders/_progress_cell.html", {"order": order})
 
 
 @require_GET
@@ -262,6 +301,9 @@ def aml_form(request: HttpRequest) -> HttpResponse:
 @customer_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     organisation = request.user.organisation
+    if request.GET.get("part") == "activity":
+        return render(request, "portal/dashboard.html#activity",
+                      {"activity": selectors.activity(organisation=organisation)})
     groups = numbering_selectors.voice_groups_for(organisation=organisation)
     beats = {b.name: b for b in WorkerHeartbeat.objects.filter(name__in=("worker", "scheduler"))}
     heartbeat = beats.get("worker")
@@ -276,7 +318,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "portal/dashboard.html",
         {"organisation": organisation, "groups": groups, "worker_alive": worker_alive,
          "scheduler_alive": scheduler_alive,
-         "heartbeat": heartbeat, "drafts": drafts},
+         "heartbeat": heartbeat, "drafts": drafts,
+         "recent": selectors.orders_recent(organisation=organisation),
+         "activity": selectors.activity(organisation=organisation)},
     )
 
 

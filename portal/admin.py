@@ -120,6 +120,12 @@ class DemoClockForm(forms.Form):
         return data
 
 
+def _offset_parts(offset) -> dict:
+    """The clock's lead as days, hours and minutes (never Python's "14 days, 0:00:00")."""
+    minutes = int(offset.total_seconds() // 60)
+    return {"days": minutes // 1440, "hours": minutes % 1440 // 60, "minutes": minutes % 60, "ahead": minutes > 0}
+
+
 @admin.register(DemoClock)
 class DemoClockAdmin(admin.ModelAdmin):
     """デモ時計: move the demo's time forward; the work that becomes due runs at once."""
@@ -163,7 +169,7 @@ class DemoClockAdmin(admin.ModelAdmin):
                 return redirect(request.path)
         context = {
             **self.admin_site.each_context(request), "title": _("デモ時計"), "form": form,
-            "now": clock.now(), "offset": clock.offset(), "enabled": settings.PORTAL_DEMO_CLOCK,
+            "now": clock.now(), "offset": _offset_parts(clock.offset()), "enabled": settings.PORTAL_DEMO_CLOCK,
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/portal/demo_clock.html", context)

@@ -5,11 +5,13 @@ import datetime as dt
 from functools import lru_cache
 
 import holidays
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 
 @lru_cache(maxsize=64)
-def _holidays(year: int) -> holidays.HolidayBase:
-    return holidays.Japan(years=year)
+def _holidays(year: int, language: str = "ja") -> holidays.HolidayBase:
+    return holidays.Japan(years=year, language=language)
 
 
 def is_year_end_closure(day: dt.date) -> bool:
@@ -21,9 +23,12 @@ def is_business_day(day: dt.date) -> bool:
 
 
 def holiday_name(day: dt.date) -> str | None:
+    """The day's holiday in the active language (the holidays package names Japan's holidays in
+    Japanese and English)."""
     if is_year_end_closure(day):
-        return "年末年始休業"
-    return _holidays(day.year).get(day)
+        return _("年末年始休業")
+    language = "en_US" if (get_language() or "ja").startswith("en") else "ja"
+    return _holidays(day.year, language).get(day)
 
 
 def add_business_days(day: dt.date, count: int) -> dt.date:

@@ -3,16 +3,28 @@ from functools import cache
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import get_script_prefix, reverse
+from django.utils.translation import get_language
+
+
+def brand_names(language: str | None = None) -> tuple[str, str]:
+    """The brand and company names in `language` (the active one by default): PORTAL_BRAND and
+    PORTAL_COMPANY, or their PORTAL_BRAND_EN / PORTAL_COMPANY_EN versions on English pages."""
+    suffix = "_" + (language or get_language() or settings.LANGUAGE_CODE).split("-")[0].upper()
+    return (getattr(settings, "PORTAL_BRAND" + suffix, settings.PORTAL_BRAND),
+            getattr(settings, "PORTAL_COMPANY" + suffix, settings.PORTAL_COMPANY))
 
 
 def brand(request: HttpRequest) -> dict:
+    brand_name, company = brand_names()
     return {
-        "PORTAL_BRAND": settings.PORTAL_BRAND,
-        "PORTAL_COMPANY": settings.PORTAL_COMPANY,
+        "PORTAL_BRAND": brand_name,
+        "PORTAL_COMPANY": company,
         "PORTAL_SUPPORT_EMAIL": settings.PORTAL_SUPPORT_EMAIL,
         "PORTAL_DEMO_MAILBOX": settings.PORTAL_DEMO_MAILBOX,
         "demo_clock": _demo_clock(),
         "urls": _layout_urls(get_script_prefix()),
+        # Rule codes (E7, B1, O4 …) beside decisions: in trainer mode, and always for operators.
+        "show_rules": settings.PORTAL_TRAINER_MODE or getattr(request.user, "is_staff", False),
     }
 
 

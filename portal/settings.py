@@ -90,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.brand",
             ],
+            "builtins": ["portal.templatetags.portal_text"],
         },
     },
 ]
@@ -149,6 +150,7 @@ LANGUAGES = [("ja", "日本語"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
+FORMAT_MODULE_PATH = ["portal.formats"]
 USE_TZ = True
 
 # Uploads (CSV files, AML documents): at most this many bytes, refused while streaming in; files
@@ -230,12 +232,18 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Brand texts: fictional defaults, this is a simulator.
 PORTAL_BRAND = os.getenv("PORTAL_BRAND", "ビジネスポータル（シミュレーター）")
 PORTAL_COMPANY = os.getenv("PORTAL_COMPANY", "サンプル通信株式会社")
+# The same names on English pages and e-mails (PORTAL_BRAND_EN, PORTAL_COMPANY_EN).
+PORTAL_BRAND_EN = os.getenv("PORTAL_BRAND_EN", "Business Portal (Simulator)")
+PORTAL_COMPANY_EN = os.getenv("PORTAL_COMPANY_EN", "Sample Telecom Co., Ltd.")
 PORTAL_SUPPORT_EMAIL = os.getenv("PORTAL_SUPPORT_EMAIL", "ipv-web-change-order@example.com")
-PORTAL_BASE_URL = os.getenv("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# Absolute links in e-mails; unset, they point at the site the order was placed on (its host).
+PORTAL_BASE_URL = os.getenv("PORTAL_BASE_URL", "")
 # The demo clock may be moved by operators only where this is on (never in production).
 PORTAL_DRAFT_DAYS = envint("PORTAL_DRAFT_DAYS", "7")  # unfinished drafts (作成中) expire after this
 PORTAL_DEMO_MAILBOX = envbool("PORTAL_DEMO_MAILBOX", "true")  # customers may read their sent mail
 PORTAL_DEMO_CLOCK = envbool("PORTAL_DEMO_CLOCK", "true" if DEBUG else "false")
+# Trainer mode: customers' screens name the rule behind each decision (E7, B1, O4 …), as in training.
+PORTAL_TRAINER_MODE = envbool("PORTAL_TRAINER_MODE", "true" if DEBUG else "false")
 
 # Celery: Redis when CELERY_BROKER_URL is set, else kombu's filesystem transport.
 CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL", "filesystem://")

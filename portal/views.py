@@ -8,12 +8,14 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import redirect_to_login
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django_htmx.http import HttpResponseClientRedirect
 
 from portal.celery import app as celery_app
 
@@ -29,8 +31,16 @@ def query_without_page(request: HttpRequest) -> str:
     return params.urlencode()
 
 
+def site_url(request: HttpRequest) -> str:
+    """The site as this request reached it (scheme and a host ALLOWED_HOSTS accepts): e-mail links
+    point here when PORTAL_BASE_URL is not set, so `make run PORT=8123` mails links to 8123."""
+    return f"{request.scheme}://{request.get_host()}"
+
+
 def customer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed in and belonging to an organisation; operators use the admin instead."""
+    """Signed in and belonging to an organisation; operators use the admin instead. A fragment or
+    a page's polling asked for after the session ended sends the whole page to sign-in (never the
+    sign-in form into a table cell)."""
 
     @login_required
     @wraps(view)
@@ -39,7 +49,14 @@ def customer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
             return render(request, "portal/operator_only.html", status=403)
         return view(request, *args, **kwargs)
 
-    return wrapper
+    @wraps(view)
+    def signed_in(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if getattr(request, "htmx", False) and not request.user.is_authenticated:
+            page = request.htmx.current_url_abs_path or resolve_url(settings.LOGIN_REDIRECT_URL)
+            return HttpResponseClientRedirect(redirect_to_login(page).url)
+        return wrapper(request, *args, **kwargs)
+
+    return signed_in
 
 
 class LoginView(auth_views.LoginView):

@@ -27,7 +27,7 @@ from orders.forms import CsvUploadForm, posted_rows
 from orders.models import Draft, Flow
 from orders.state import BlueRow, RedRow
 from portal import uploads
-from portal.views import customer_required
+from portal.views import customer_required, site_url
 
 # --- Entry: voice group, order menu ----------------------------------------------------------
 
@@ -307,7 +307,7 @@ def _confirm_context(draft: Draft, content) -> dict:
 def _step_confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
     if request.method == "POST":
         try:
-            placement.draft_submit(draft_id=draft.pk, user=request.user)
+            placement.draft_submit(draft_id=draft.pk, user=request.user, site_url=site_url(request))
         except placement.ContentInvalid as exc:
             return render(request, "orders/wizard/step6_confirm.html",
                           _wizard_context(draft, 6, **_confirm_context(draft, exc.content)), status=422)

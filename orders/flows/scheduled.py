@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from numbering import phone
@@ -65,7 +65,7 @@ from orders.state import (
     option_at,
 )
 from portal import business_days, clock, uploads
-from portal.views import customer_required
+from portal.views import customer_required, site_url
 
 # The sub-wizard of an item, as the guide draws it; with the CSV method the file replaces 2–3.
 SUB_STEPS = {1: gettext_noop("お申し込み方法"), 2: gettext_noop("番号の選択"), 3: gettext_noop("お申し込み内容"),
@@ -295,7 +295,16 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
         nw_formset=NetworkRowFormSet(prefix="nw", initial=[dump(r) for r in rows]),
         earliest=earliest, leads=leads, today=clock.today(), extra=extra, porting=porting, needs_aml=needs_aml,
         attachment=attachment, extensions=" ".join(EXTENSIONS), aml=aml,
-        calendar=_calendar(earliest)), status=422 if errors else 200)
+        calendar=_calendar(earliest), weekdays=WEEKDAYS), status=422 if errors else 200)
+
+
+# The calendar's columns, Sunday first: (short, full) in the reader's language.
+WEEKDAYS = [
+    (pgettext_lazy("weekday", "日"), gettext_lazy("日曜日")), (pgettext_lazy("weekday", "月"), gettext_lazy("月曜日")),
+    (pgettext_lazy("weekday", "火"), gettext_lazy("火曜日")), (pgettext_lazy("weekday", "水"), gettext_lazy("水曜日")),
+    (pgettext_lazy("weekday", "木"), gettext_lazy("木曜日")), (pgettext_lazy("weekday", "金"), gettext_lazy("金曜日")),
+    (pgettext_lazy("weekday", "土"), gettext_lazy("土曜日")),
+]
 
 
 def _calendar(earliest: dt.date) -> list[dict]:
@@ -309,7 +318,7 @@ def _calendar(earliest: dt.date) -> list[dict]:
         for week in calendar.Calendar(firstweekday=6).monthdatescalendar(year, month):
             weeks.append([{"day": d, "in_month": d.month == month, "business": business_days.is_business_day(d),
                            "holiday": business_days.holiday_name(d), "ok": d >= earliest} for d in week])
-        months.append({"title": f"{year}年{month}月", "weeks": weeks})
+        months.append({"first": dt.date(year, month, 1), "weeks": weeks})
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return months
 
@@ -336,7 +345,7 @@ def _confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
     problems: list[str] = []
     if request.method == "POST":
         try:
-            placement.draft_submit(draft_id=draft.pk, user=request.user)
+            placement.draft_submit(draft_id=draft.pk, user=request.user, site_url=site_url(request))
         except placement.ContentInvalid as exc:
             problems = exc.content.non_field
         else:

@@ -35,6 +35,10 @@ def _contact_confirm_submit(page: Page, shot: str) -> None:
     page.screenshot(path=str(factories.screenshot_path(f"{shot}-confirm.png")), full_page=True)
     page.get_by_role("button", name="申し込む").click()
     expect(page.get_by_role("heading", name="お申し込みを受け付けました")).to_be_visible()
+    # The page follows the order by itself: 受付済 → 工事了 and the issued-number link, no reload.
+    status = page.locator(".progress-cell").first
+    expect(status).to_contain_text("工事了", timeout=20_000)
+    expect(status.get_by_role("link", name="払い出し番号 詳細")).to_be_visible()
     page.screenshot(path=str(factories.screenshot_path(f"{shot}-accepted.png")), full_page=True)
 
 
@@ -42,12 +46,6 @@ def _history_and_pop_up(page: Page, count: int, shot: str) -> None:
     page.get_by_role("link", name="お申し込み履歴一覧").click()
     expect(page.get_by_role("heading", name="お申し込み履歴")).to_be_visible()
     row = page.locator("#history tbody tr").first
-    for _ in range(40):  # the worker activates the order within moments
-        if "工事了" in row.inner_text():
-            break
-        page.wait_for_timeout(250)
-        page.reload()
-        row = page.locator("#history tbody tr").first
     expect(row).to_contain_text("工事了")
     row.get_by_role("link", name="払い出し番号 詳細").click()
     dialog = page.locator("dialog[open]")

@@ -29,22 +29,29 @@ KEY = "scale-out-test-key-0123456789abcdefghijklmnop"
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def free_ports(count: int) -> list[int]:
+    """Distinct free ports: all held open while they are picked (a port closed and picked again
+    could be handed out twice, and the second web process would fail to bind)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
-def web(env: dict) -> tuple[subprocess.Popen, str]:
-    port = free_port()
+def web(env: dict, port: int) -> tuple[subprocess.Popen, str]:
     production = {**env, "DEBUG": "false", "SECRET_KEY": KEY,
                   "SECURE_SSL_REDIRECT": "false", "SESSION_COOKIE_SECURE": "false", "PORT": str(port),
                   "WEB_CONCURRENCY": "2", "STATIC_ROOT": str(Path(env["PORTAL_VAR_DIR"]) / "static")}
     production.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=production,
                    check=True, capture_output=True)
+    log = open(Path(env["PORTAL_VAR_DIR"]) / f"web-{port}.log", "w")  # noqa: SIM115 - kept by pytest for a look
     process = subprocess.Popen([GUNICORN, "-c", "portal/gunicorn_conf.py"], cwd=ROOT, env=production,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     return process, f"http://127.0.0.1:{port}"
 
 
@@ -79,7 +86,8 @@ def test_two_web_processes_and_two_workers_place_and_activate_every_order_once(t
     client.force_login(user)  # the session is in the database both web processes read
     session_key = client.cookies["sessionid"].value
     env = process_env(tmp_path)
-    (web_a, base_a), (web_b, base_b) = web(env), web(env)
+    port_a, port_b = free_ports(2)
+    (web_a, base_a), (web_b, base_b) = web(env, port_a), web(env, port_b)
     processes = [web_a, web_b, worker(env), worker(env), start(env, "beat")]
     try:
         for base in (base_a, base_b):

@@ -116,7 +116,7 @@ def test_a_shortfall_at_activation_puts_the_order_in_error_with_nothing_issued(a
     order_activate(order_id=order.pk)
     order.refresh_from_db()
     assert order.status == Status.ERROR
-    assert "空き番号が不足" in order.events.last().note
+    assert "空き番号が不足" in order.events.last().text
     assert not DialInNumber.objects.filter(source=order.request_id).exists()
     assert StockNumber.objects.filter(kind="050").count() == 1000
 

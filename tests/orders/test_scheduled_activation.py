@@ -170,7 +170,7 @@ def test_options_reach_the_numbers_and_o4_cancels_an_unlinked_notification(stock
         == (True, "")
     mail = SentMail.objects.get(order=order, kind=SentMail.Kind.OPTION_CANCELLED)
     assert "0120222222" in mail.body_text
-    assert "O4" in order.events.last().note
+    assert order.events.last().rule == "O4" and "0120222222" in order.events.last().text
 
 
 def test_a_lost_immediate_task_is_picked_up_and_one_failure_does_not_stop_the_others(stocked, settings):
