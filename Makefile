@@ -22,8 +22,11 @@ $(VENV)/.installed: pyproject.toml
 		exit 1; fi
 	@echo "Using $(PYTHON_FOR_VENV)"
 	$(PYTHON_FOR_VENV) -m venv $(VENV)
+	@echo "Installing the dependencies (about a minute on a fresh machine; each package is named as it comes)..."
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet ".[dev]"
+	@set -o pipefail; $(PY) -m pip install --progress-bar off ".[dev]" 2>&1 \
+		| grep --line-buffered -E '^(Collecting|Successfully installed|ERROR)' | sed -u 's/^/  /'
+	@echo "Dependencies installed."
 	@touch $@
 
 install: $(VENV)/.installed

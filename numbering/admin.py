@@ -19,6 +19,7 @@ from numbering.models import (
     VoiceContract,
     VoiceGroup,
 )
+from portal import clock
 from portal.admin import ORGANISATION_INLINES
 
 
@@ -133,6 +134,12 @@ class StockNumberAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        """The list, headed by the free count of every pool (kind and area code) issuing draws on."""
+        pools = (StockNumber.objects.values("kind", "area_code").annotate(free=Count("number"))
+                 .order_by("kind", "area_code"))
+        return super().changelist_view(request, {**(extra_context or {}), "pools": pools})
+
     def get_urls(self):
         return [
             path("add-range/", self.admin_site.admin_view(self.add_range_view),
@@ -185,7 +192,7 @@ class ReservedNumberInline(admin.TabularInline):
 
 @admin.register(ReservationCode)
 class ReservationCodeAdmin(admin.ModelAdmin):
-    list_display = ["code", "contract", "status", "expires_at", "number_count", "held_by",
+    list_display = ["code", "contract", "state", "expires_at", "number_count", "held_by",
                     "used_by", "used_at", "created_at"]
     list_filter = ["status", "expires_at"]
     search_fields = ["code", "contract__number", "numbers__number", "used_by", "held_by"]
@@ -195,6 +202,13 @@ class ReservationCodeAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).annotate(number_count=Count("numbers"))
+
+    @admin.display(description=_("状態"), ordering="status")
+    def state(self, obj: ReservationCode) -> str:
+        """The code's real state: an available code past its expiry reads 期限切れ (the demo clock)."""
+        if obj.status == ReservationCode.Status.AVAILABLE and obj.expires_at <= clock.now():
+            return _("期限切れ")
+        return obj.get_status_display()
 
     @admin.display(description=_("予約番号数"), ordering="number_count")
     def number_count(self, obj: ReservationCode) -> int:
@@ -211,12 +225,12 @@ class ReservationCodeAdmin(admin.ModelAdmin):
     def get_fields(self, request: HttpRequest, obj=None):
         if obj is None:
             return ["contract", "code", "expires_at", "numbers"]
-        return ["code", "contract", "expires_at", "status", "held_by", "used_by", "used_at"]
+        return ["code", "contract", "expires_at", "state", "held_by", "used_by", "used_at"]
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         if obj is None:
             return []
-        return ["code", "contract", "status", "held_by", "used_by", "used_at"]
+        return ["code", "contract", "state", "held_by", "used_by", "used_at"]
 
     def save_model(self, request, obj, form, change) -> None:
         if change:

@@ -58,6 +58,11 @@ def check_stock_range(*, first: str, last: str) -> tuple[str, str, str, int]:
     kind = phone.kind_of(first)
     if phone.kind_of(last) != kind:
         raise ValidationError({"last": _("先頭番号と末尾番号の番号種別が異なります。")})
+    # The area code first: a range across area codes is named as such, not as a huge count.
+    area = phone.area_code(first)
+    if not last.startswith(area) or phone.area_code(last) != area:
+        raise ValidationError({"last": _("先頭番号と末尾番号の市外局番が異なります（%(first)s と %(last)s）。")
+                               % {"first": area, "last": phone.area_code(last)}})
     if int(last) < int(first):
         raise ValidationError({"last": _("末尾番号は先頭番号以降の番号を指定してください。")})
     count = int(last) - int(first) + 1
@@ -66,9 +71,6 @@ def check_stock_range(*, first: str, last: str) -> tuple[str, str, str, int]:
             {"last": _("一度に追加できるのは%(max)s件までです（指定: %(count)s件）。")
              % {"max": f"{MAX_STOCK_RANGE:,}", "count": f"{count:,}"}}
         )
-    area = phone.area_code(first)
-    if not last.startswith(area) or phone.area_code(last) != area:
-        raise ValidationError({"last": _("先頭番号と末尾番号の市外局番が異なります。")})
     return first, last, kind, count
 
 

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from orders import activation, placement, status
-from orders.models import Attachment, Draft, EventNote, LeadTime, Order, OrderEvent, OrderItem, SentMail, Status
+from orders.models import Attachment, Draft, EventNote, LeadTime, Order, OrderEvent, SentMail, Status
 from portal.db import is_busy
 from portal.i18n import list_text
 
@@ -17,24 +17,18 @@ class OrderEventInline(admin.TabularInline):
     model = OrderEvent
     extra = 0
     can_delete = False
-    readonly_fields = ["at", "from_status", "to_status", "actor", "user", "note"]
+    fields = readonly_fields = ["at", "from_status", "to_status", "actor", "user", "entry", "rule"]
+
+    @admin.display(description=_("内容"))
+    def entry(self, obj: OrderEvent) -> str:
+        return obj.text
+
+    @admin.display(description=_("ルール"))
+    def rule(self, obj: OrderEvent) -> str:
+        return obj.rule or "-"
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
-
-
-class OrderItemInline(admin.TabularInline):
-    model = OrderItem
-    extra = 0
-    can_delete = False
-    readonly_fields = ["position", "base_number", "kind", "quantity", "reservation_code", "reserved_number",
-                       "message_box", "anonymous_call_rejection", "nuisance_call_rejection",
-                       "specific_number_notification", "forwarding_specific_number"]
-    fields = readonly_fields
-    max_num = 0
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("base_number", "reservation_code")
 
 
 class AttachmentInline(admin.TabularInline):
@@ -185,15 +179,27 @@ ACTIONS = [
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["request_id", "submitted_at", "organisation", "contract", "channel", "flow",
-                    "kind_label", "status", "scheduled_on", "completion_due_on"]
+    # Fits 1280 px: the sales channel shows in 申込方法 (営業経由), the option and dates on the order.
+    list_display = ["request_id", "submitted_at", "organisation", "contract", "flow", "status", "scheduled_on"]
     list_filter = ["status", "channel", "flow", "submitted_at"]
     search_fields = ["request_id", "contract__number", "organisation__name", "contact_email"]
     list_select_related = ["organisation", "contract"]
     autocomplete_fields = ["contract"]
-    inlines = [OrderItemInline, OrderEventInline, SentMailInline, AttachmentInline]
+    inlines = [OrderEventInline, SentMailInline, AttachmentInline]
     date_hierarchy = "submitted_at"
     actions = ACTIONS
+    # The change page: the order, then everything ordered, formatted (never raw JSON or row IDs).
+    SUMMARY = ["request_id", "organisation", "contract", "channel", "flow", "kind_label", "status", "language",
+               "submitted_at", "scheduled_on", "activated_on", "completion_due_on", "completed_on", "created_by",
+               "draft_id", "site_url"]
+
+    @admin.display(description=_("お申し込み内容"))
+    def contents(self, obj: Order) -> str:
+        from django.template.loader import render_to_string
+
+        from orders.selectors import order_contents
+
+        return render_to_string("admin/orders/_order_contents.html", {"order": obj, **order_contents(order=obj)})
 
     def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
         if obj is None:
@@ -203,7 +209,13 @@ class OrderAdmin(admin.ModelAdmin):
     def get_fields(self, request: HttpRequest, obj=None):
         if obj is None:
             return SalesOrderForm.Meta.fields
-        return super().get_fields(request, obj)
+        return [*self.SUMMARY, *CONTACT_FIELDS, "contents"]
+
+    def get_fieldsets(self, request: HttpRequest, obj=None):
+        if obj is None:
+            return super().get_fieldsets(request, obj)
+        return [(None, {"fields": self.SUMMARY}), (_("お申し込みご担当者"), {"fields": CONTACT_FIELDS}),
+                (_("お申し込み内容"), {"fields": ["contents"]})]
 
     def get_inlines(self, request: HttpRequest, obj=None):
         return self.inlines if obj is not None else []
@@ -211,7 +223,7 @@ class OrderAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         if obj is None:
             return []
-        return [f.name for f in Order._meta.fields if f.name not in CONTACT_FIELDS]
+        return [*self.SUMMARY, "contents"]
 
     def save_model(self, request: HttpRequest, obj: Order, form, change: bool) -> None:
         if change:
@@ -229,6 +241,37 @@ class OrderAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         if change:
             super().save_related(request, form, formsets, change)
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [path("demo-reset/", self.admin_site.admin_view(self.demo_reset_view), name="orders_demo_reset"),
+                *super().get_urls()]
+
+    def demo_reset_view(self, request: HttpRequest):
+        """デモのリセット (demo mode, operators): every customer, contract, number, code, order and mail
+        removed and the demo data loaded afresh, the clock back to real time; asks first."""
+        from django.conf import settings
+        from django.http import Http404
+        from django.shortcuts import redirect
+        from django.template.response import TemplateResponse
+
+        from orders import demo
+        from portal.models import Organisation
+
+        if not settings.PORTAL_DEMO_MODE or not request.user.is_staff:
+            raise Http404
+        if request.method == "POST":
+            demo.demo_reset()
+            demo.demo_load()
+            done = _("デモをリセットしました。デモ用のデータを読み込み直し、デモ時計を現在時刻に戻しました。")
+            self.message_user(request, done, messages.SUCCESS)
+            return redirect("admin:index")
+        counts = {"organisations": Organisation.objects.count(), "orders": Order.objects.count(),
+                  "mails": SentMail.objects.count(), "drafts": Draft.objects.count()}
+        return TemplateResponse(request, "admin/orders/demo_reset.html", {
+            **self.admin_site.each_context(request), "title": _("デモのリセット"), "counts": counts,
+            "opts": self.model._meta})
 
 
 @admin.register(LeadTime)

@@ -7,9 +7,49 @@ class OrdersConfig(AppConfig):
     verbose_name = _("お申し込み")
 
     def ready(self) -> None:
-        from portal.services import clock_moved
+        from portal.services import clock_moved, clock_reset, demo_accounts_asked, next_due_asked
 
         clock_moved.connect(_run_due, dispatch_uid="orders.run_due")
+        clock_reset.connect(_records_back, dispatch_uid="orders.records_back")
+        next_due_asked.connect(_next_due, dispatch_uid="orders.next_due")
+        demo_accounts_asked.connect(_demo_accounts, dispatch_uid="orders.demo_accounts")
+
+
+def _records_back(sender, *, now, **kwargs) -> dict:
+    """The demo clock went back: orders, events, mails and drafts recorded ahead of it come back."""
+    from orders.models import Attachment, Draft, Order, OrderEvent, SentMail
+    from portal.services import records_clamp
+
+    done = Order.objects.filter(activated_on__isnull=False)  # its dates are records now, not plans
+    moved = (records_clamp(Order, now=now, fields=("submitted_at", "activated_on", "completed_on"))
+             + records_clamp(done, now=now, fields=("scheduled_on",))
+             + records_clamp(done.filter(completed_on__isnull=False), now=now, fields=("completion_due_on",))
+             + records_clamp(OrderEvent, now=now, fields=("at",))
+             + records_clamp(SentMail, now=now, fields=("created_at", "delivered_at"))
+             + records_clamp(Draft, now=now, fields=("created_at", "updated_at", "submitted_at"))
+             + records_clamp(Attachment, now=now, fields=("uploaded_at",)))
+    return {"orders_moved": moved}
+
+
+def _next_due(sender, **kwargs) -> dict:
+    """The next day an order waits for: a scheduled or sales order's 工事日, or a 竣工予定日."""
+    from django.db.models import Min
+
+    from orders.models import Flow, Order, Status
+    from portal import clock
+
+    today = clock.today()
+    dates = [Order.objects.filter(status=Status.ACCEPTED, scheduled_on__gt=today).exclude(flow=Flow.IMMEDIATE)
+             .aggregate(d=Min("scheduled_on"))["d"],
+             Order.objects.filter(status=Status.ACTIVATED, completion_due_on__gt=today)
+             .aggregate(d=Min("completion_due_on"))["d"]]
+    return {"next_due": min((d for d in dates if d), default=None)}
+
+
+def _demo_accounts(sender, **kwargs) -> dict:
+    from orders.demo import demo_accounts
+
+    return {"accounts": demo_accounts()}
 
 
 def _run_due(sender, **kwargs) -> dict:

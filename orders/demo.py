@@ -150,6 +150,20 @@ RESERVATION_CODES = (
 )
 
 
+def demo_accounts() -> list[dict]:
+    """The demo's accounts that exist, for demo mode's one-click sign-in: who each one is for."""
+    from django.utils.translation import gettext as _
+
+    hints = {"demo": _("お客様（E1〜E8・B1の各ルールを試せる音声契約と申込履歴）"),
+             "demo2": _("別のお客様（他社のデータが見えないことの確認用）"),
+             OPERATOR[0]: _("オペレーター（管理画面: 在庫・予約コード・お申し込み・デモ時計）")}
+    users = {u.username: u for u in User.objects.filter(username__in=hints, is_active=True)
+             .select_related("organisation")}
+    return [{"username": name, "organisation": users[name].organisation.name if users[name].organisation else "",
+             "role": "operator" if users[name].is_staff else "customer", "hint": hint}
+            for name, hint in hints.items() if name in users]
+
+
 def operator_get_or_create() -> User:
     user, created = User.objects.get_or_create(
         username=OPERATOR[0],

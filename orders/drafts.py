@@ -3,6 +3,7 @@
 import logging
 
 from django.db import transaction
+from django.utils import timezone
 
 from numbering.models import VoiceGroup
 from orders.attachments import draft_attachments_delete
@@ -20,7 +21,7 @@ def draft_create(*, user, voice_group: VoiceGroup, flow: str = Flow.IMMEDIATE) -
     now = clock.now()
     return Draft.objects.create(
         organisation=user.organisation, created_by=user, voice_group=voice_group, flow=flow,
-        created_at=now, updated_at=now,
+        created_at=now, updated_at=now, touched_at=timezone.now(),
         contact={
             "contact_name": user.get_full_name(), "contact_department": user.department,
             "contact_phone": user.phone, "contact_email": user.email,
@@ -35,8 +36,8 @@ def draft_save(*, draft: Draft, finished: int | None = None, **fields) -> None:
         setattr(draft, name, value)
     if finished is not None:
         draft.step_done = max(draft.step_done, finished)
-    draft.updated_at = clock.now()
-    names = {*fields, "step_done", "updated_at"}
+    draft.updated_at, draft.touched_at = clock.now(), timezone.now()
+    names = {*fields, "step_done", "updated_at", "touched_at"}
     # Only the fields this step holds, and never over a submitted draft: a request that read the
     # draft before another tab's submit committed must not make it submittable again.
     Draft.objects.filter(pk=draft.pk, submitted_at__isnull=True).update(
@@ -53,7 +54,7 @@ def draft_discard(*, draft: Draft) -> None:
 @transaction.atomic
 def drafts_expire() -> int:
     """Old unfinished drafts go away, with their uploads (a beat task runs this)."""
-    old = Draft.objects.filter(submitted_at__isnull=True, updated_at__lt=draft_expiry())
+    old = Draft.objects.filter(submitted_at__isnull=True, touched_at__lt=draft_expiry())
     draft_attachments_delete(old)
     deleted, _ = old.delete()
     return deleted

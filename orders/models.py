@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
@@ -222,7 +223,7 @@ class OrderItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.order_id} #{self.position}"
+        return f"No.{self.position} {self.base_number_id and self.base_number.number} {self.kind} × {self.quantity}"
 
     @property
     def options(self) -> Options:
@@ -262,6 +263,9 @@ class Draft(models.Model):
     extra = StateField(verbose_name=_("その他ご確認事項・工事希望日"), default=dict, blank=True, schema=Schedule)
     created_at = models.DateTimeField(_("作成日時"))
     updated_at = models.DateTimeField(_("更新日時"))
+    # Real time, never the demo clock: a draft lives PORTAL_DRAFT_DAYS of real time after its last
+    # touch, so moving the demo clock forward never expires a wizard someone is filling in.
+    touched_at = models.DateTimeField(_("最終操作（実時刻）"), default=timezone.now, db_index=True)
     submitted_at = models.DateTimeField(_("申し込み日時"), null=True, blank=True)
 
     class Meta:

@@ -7,10 +7,10 @@ from django.db.models.expressions import RawSQL
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from numbering.models import DialInNumber
 from orders.models import Attachment, Draft, LeadTime, Order, OrderEvent, SentMail
-from portal import clock
 from portal.models import Organisation
 
 HISTORY_COUNT_CAP = 1000  # counted exactly up to here; beyond, the history says "1,000件以上"
@@ -119,6 +119,25 @@ def history_row(*, organisation: Organisation, request_id: str):
     return row
 
 
+def order_contents(*, order: Order, rows: int = 100) -> dict:
+    """Everything the order asked for, for reading (the customer's order page and the operator's):
+    its first `rows` rows with their options, ported numbers with their details and the remaining
+    number (残置番号) with its table, and the AML answers."""
+    from orders.scheduled_checks import options_summary
+    from orders.state import PortRow, load
+
+    items = list(order.items.select_related("base_number", "reservation_code").order_by("position")[:rows])
+    ports = [load(PortRow, {**item.port, "base": item.base_number.number, "number": item.ported_number})
+             for item in items if item.ported_number]
+    porting = (order.details.get("porting") or [{}])[0] if ports else {}
+    return {
+        "items": [{"item": item, "options": options_summary(item.options)} for item in items],
+        "item_count": order.items.count() if len(items) == rows else len(items),
+        "ports": ports, "remaining": porting.get("remaining", ""),
+        "remaining_rows": porting.get("remaining_rows", []), "aml": order.details.get("aml") or {},
+    }
+
+
 def order_get(*, organisation: Organisation, request_id: str) -> Order:
     return get_object_or_404(
         Order.objects.select_related("contract__voice_group"),
@@ -134,14 +153,15 @@ def issued_numbers(*, order: Order) -> QuerySet[DialInNumber]:
 
 
 def draft_expiry() -> dt.datetime:
-    """Drafts untouched since before this have expired (PORTAL_DRAFT_DAYS)."""
-    return clock.now() - dt.timedelta(days=settings.PORTAL_DRAFT_DAYS)
+    """Drafts untouched since before this (real time, Draft.touched_at) have expired
+    (PORTAL_DRAFT_DAYS). The demo clock does not count: moving it never ends a wizard in use."""
+    return timezone.now() - dt.timedelta(days=settings.PORTAL_DRAFT_DAYS)
 
 
 def drafts_open(*, organisation: Organisation) -> QuerySet[Draft]:
     """Unfinished, unexpired drafts (作成中) of the organisation."""
     return Draft.objects.filter(
-        organisation=organisation, submitted_at__isnull=True, updated_at__gte=draft_expiry(),
+        organisation=organisation, submitted_at__isnull=True, touched_at__gte=draft_expiry(),
     ).select_related("voice_group", "created_by")
 
 

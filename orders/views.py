@@ -27,8 +27,6 @@ from orders.attachments import stored_path
 from orders.eligibility import eligibility_check
 from orders.forms import PrecheckForm
 from orders.models import Attachment, Flow, OrderEvent, OrderKind, SentMail, poll_every, status_label
-from orders.scheduled_checks import options_summary
-from orders.state import PortRow, load
 from portal import clock
 from portal.formats import strftime_pattern
 from portal.models import WorkerHeartbeat
@@ -163,16 +161,8 @@ def order_detail(request: HttpRequest, request_id: str) -> HttpResponse:
     """お申し込み内容: everything ordered, read-only: rows with their options, ported numbers with
     their details and the remaining number, NW address changes, AML answers, contact."""
     order = selectors.order_get(organisation=request.user.organisation, request_id=request_id)
-    items = order.items.select_related("base_number", "reservation_code").order_by("position")
-    shown = [{"item": item, "options": options_summary(item.options)} for item in items[:100]]
-    ports = [load(PortRow, {**item.port, "base": item.base_number.number, "number": item.ported_number})
-             for item in items[:100] if item.ported_number]
-    porting = (order.details.get("porting") or [{}])[0] if ports else {}
     return render(request, "orders/order_detail.html", {
-        **_detail_progress(order), "nav": "history",
-        "items": shown, "item_count": items.count(), "ports": ports,
-        "remaining": porting.get("remaining", ""), "remaining_rows": porting.get("remaining_rows", []),
-    })
+        **_detail_progress(order), **selectors.order_contents(order=order), "nav": "history"})
 
 
 def _detail_progress(order) -> dict:

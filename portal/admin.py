@@ -4,6 +4,8 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Count
 from django.http import HttpRequest
+from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import DemoClock, Organisation, User, WorkerHeartbeat
@@ -149,10 +151,29 @@ class DemoClockAdmin(admin.ModelAdmin):
         from portal import clock, services
 
         form = DemoClockForm(request.POST if request.method == "POST" else None)
+        back = request.POST.get("next") or request.path
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            back = request.path
         if request.method == "POST" and request.POST.get("reset"):
-            services.demo_clock_reset()
-            self.message_user(request, _("デモ時計を現在時刻に戻しました。"), messages.SUCCESS)
-            return redirect(request.path)
+            moved = services.demo_clock_reset()
+            self.message_user(request, _(
+                "デモ時計を現在時刻に戻しました。進めた間に記録された日時（お申し込み・開通・メールなど %(n)s件）は"
+                "現在時刻に戻しました。") % {"n": sum(moved.values())}, messages.SUCCESS)
+            return redirect(back)
+        if request.method == "POST" and request.POST.get("jump"):
+            try:
+                done = services.demo_clock_jump()
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+                return redirect(back)
+            if not done:
+                self.message_user(request, _("開通・竣工を待っているお申し込みはありません。"), messages.INFO)
+            else:
+                self.message_user(request, _(
+                    "デモ時計を次の予定日 %(day)s まで進めました。"
+                    "開通 %(activated)s件、竣工 %(completed)s件を処理しました。")
+                    % {**done, "day": date_format(done["day"], "DATE_FORMAT")}, messages.SUCCESS)
+            return redirect(back)
         if request.method == "POST" and form.is_valid():
             try:
                 if form.cleaned_data["to_date"]:
@@ -169,6 +190,7 @@ class DemoClockAdmin(admin.ModelAdmin):
                 return redirect(request.path)
         context = {
             **self.admin_site.each_context(request), "title": _("デモ時計"), "form": form,
+            "next_due": services.demo_clock_next_due() if settings.PORTAL_DEMO_CLOCK else None,
             "now": clock.now(), "offset": _offset_parts(clock.offset()), "enabled": settings.PORTAL_DEMO_CLOCK,
             "opts": self.model._meta,
         }

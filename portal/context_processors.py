@@ -21,6 +21,7 @@ def brand(request: HttpRequest) -> dict:
         "PORTAL_COMPANY": company,
         "PORTAL_SUPPORT_EMAIL": settings.PORTAL_SUPPORT_EMAIL,
         "PORTAL_DEMO_MAILBOX": settings.PORTAL_DEMO_MAILBOX,
+        "PORTAL_DEMO_MODE": settings.PORTAL_DEMO_MODE,
         "demo_clock": _demo_clock(),
         "urls": _layout_urls(get_script_prefix()),
         # Rule codes (E7, B1, O4 …) beside decisions: in trainer mode, and always for operators.

@@ -242,6 +242,9 @@ PORTAL_BASE_URL = os.getenv("PORTAL_BASE_URL", "")
 PORTAL_DRAFT_DAYS = envint("PORTAL_DRAFT_DAYS", "7")  # unfinished drafts (作成中) expire after this
 PORTAL_DEMO_MAILBOX = envbool("PORTAL_DEMO_MAILBOX", "true")  # customers may read their sent mail
 PORTAL_DEMO_CLOCK = envbool("PORTAL_DEMO_CLOCK", "true" if DEBUG else "false")
+# Demo mode: the sign-in page lists the demo accounts with one-click sign-in, and operators may
+# reset the demo from admin. On with the demo clock (make run); never in production.
+PORTAL_DEMO_MODE = envbool("PORTAL_DEMO_MODE", "true" if PORTAL_DEMO_CLOCK else "false")
 # Trainer mode: customers' screens name the rule behind each decision (E7, B1, O4 …), as in training.
 PORTAL_TRAINER_MODE = envbool("PORTAL_TRAINER_MODE", "true" if DEBUG else "false")
 

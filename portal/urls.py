@@ -13,6 +13,7 @@ from portal import views
 
 portal_patterns = [
     path("login/", views.LoginView.as_view(), name="login"),
+    path("login/demo/", views.demo_sign_in, name="demo_sign_in"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", views.PasswordChangeDoneView.as_view(), name="password_change_done"),

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render, resolve_url
 from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from portal.celery import app as celery_app
@@ -62,6 +62,32 @@ def customer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
 class LoginView(auth_views.LoginView):
     template_name = "portal/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        from portal.services import demo_accounts
+
+        return {**super().get_context_data(**kwargs), "demo_accounts": demo_accounts()}
+
+
+@require_POST
+def demo_sign_in(request: HttpRequest) -> HttpResponse:
+    """Demo mode: sign in as one of the demo accounts with one click (no password). Refused (404)
+    outside demo mode and for any other account."""
+    from django.contrib.auth import login
+    from django.http import Http404
+    from django.shortcuts import redirect
+
+    from portal.models import User
+    from portal.services import demo_accounts
+
+    username = request.POST.get("username", "")
+    if username not in {a["username"] for a in demo_accounts()}:
+        raise Http404
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise Http404
+    login(request, user, backend="portal.backends.OrganisationModelBackend")
+    return redirect("admin:index" if user.is_staff else settings.LOGIN_REDIRECT_URL)
 
 
 def locked_out(request: HttpRequest, response=None, credentials=None) -> HttpResponse:

@@ -60,7 +60,7 @@ def leave(request: HttpRequest, url: str) -> HttpResponse:
 
 
 def expired(draft: Draft) -> bool:
-    return draft.submitted_at is None and draft.updated_at < selectors.draft_expiry()
+    return draft.submitted_at is None and draft.touched_at < selectors.draft_expiry()
 
 
 def draft_owned(request: HttpRequest, draft_id) -> Draft:

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from numbering.models import BaseNumber, DialInNumber
 from numbering.services import reservation_code_issue, stock_add_range
@@ -153,7 +154,7 @@ def test_drafts_are_listed_resumed_discarded_and_expire(client, alice, bob, stoc
     client.force_login(bob)  # same organisation: sees and may resume it
     page = client.get(reverse("orders:draft_list")).content.decode()
     assert "作成中のお申し込み" in page and stocked.voice_group.group_id in page
-    Draft.objects.filter(pk=draft.pk).update(updated_at=clock.now() - dt.timedelta(days=8))
+    Draft.objects.filter(pk=draft.pk).update(touched_at=timezone.now() - dt.timedelta(days=8))
     assert "作成中のお申し込みはありません" in client.get(reverse("orders:draft_list")).content.decode()
     response = client.get(step_url(draft, 1))
     assert response.url == reverse("orders:draft_list") and not Draft.objects.exists()
@@ -292,3 +293,20 @@ def test_a_csv_over_5_mb_is_refused_before_it_is_read(client, alice, stocked):
     for size in (6 * 1024 * 1024, 40 * 1024 * 1024):  # within the upload limit, and far beyond it
         response = upload(client, draft, b"a" * size)
         assert response.status_code == 422 and "ファイルが大きすぎます（5MBまで）" in response.content.decode()
+
+
+def test_moving_the_demo_clock_never_expires_a_wizard_in_use(client, alice, stocked, settings):
+    """Drafts live PORTAL_DRAFT_DAYS of real time: a presenter who moves the clock two weeks on keeps
+    the wizard a customer is filling in; a draft untouched for 8 real days still expires."""
+    from portal import services
+
+    settings.PORTAL_DEMO_CLOCK = True
+    from orders.drafts import draft_create
+
+    draft = start(client, alice, stocked)
+    stale = draft_create(user=alice, voice_group=stocked.voice_group)
+    Draft.objects.filter(pk=stale.pk).update(touched_at=timezone.now() - dt.timedelta(days=8))
+    services.demo_clock_advance(delta=dt.timedelta(days=14))
+    assert client.get(step_url(draft, 1)).status_code == 200
+    assert client.get(step_url(stale, 1)).url == reverse("orders:draft_list")
+    assert list(Draft.objects.values_list("pk", flat=True)) == [draft.pk]

@@ -202,3 +202,32 @@ def test_a_desired_time_holds_activation_until_that_time_of_the_day(stocked, set
     assert services.demo_clock_advance(delta=dt.timedelta(minutes=1)) == {"activated": 1, "completed": 0}
     order.refresh_from_db()
     assert order.status == Status.ACTIVATED and order.activated_on == on
+
+
+def test_resetting_the_clock_leaves_nothing_dated_in_a_vanished_future(stocked, settings):
+    """Orders placed, activated and completed while the clock ran ahead come back to the moment of
+    the reset, in order; a planned date of an order still waiting stays a plan."""
+    from django.utils import timezone
+
+    from numbering.models import DialInNumber
+
+    settings.PORTAL_DEMO_CLOCK = True
+    services.demo_clock_advance(delta=dt.timedelta(days=20))
+    ahead = scheduled_order(stocked, on=business_days.next_business_day(clock.today() + dt.timedelta(days=1)))
+    services.demo_clock_set_date(day=business_days.add_business_days(ahead.scheduled_on, 2))
+    ahead.refresh_from_db()
+    assert ahead.status == Status.COMPLETED and ahead.completed_on > timezone.localdate() + dt.timedelta(days=20)
+    waiting = scheduled_order(stocked, on=clock.today() + dt.timedelta(days=30))
+    moved = services.demo_clock_reset()
+    now, today = timezone.now(), clock.today()
+    assert moved["orders_moved"] > 0 and moved["numbers_moved"] > 0
+    ahead.refresh_from_db()
+    assert ahead.submitted_at <= now and ahead.activated_on == ahead.completed_on == today
+    assert ahead.scheduled_on <= today and ahead.completion_due_on <= today
+    assert not OrderEvent.objects.filter(at__gt=now).exists()
+    assert not SentMail.objects.filter(created_at__gt=now).exists()
+    assert not DialInNumber.objects.filter(activated_on__gt=today).exists()
+    events = list(ahead.events.order_by("at", "id").values_list("to_status", flat=True))
+    assert events == [Status.ACCEPTED, Status.IN_CONSTRUCTION, Status.ACTIVATED, Status.COMPLETED]
+    waiting.refresh_from_db()
+    assert waiting.scheduled_on > today and waiting.status == Status.ACCEPTED  # a plan, kept

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from orders import drafts
 from orders.models import Draft, Flow
@@ -104,7 +105,7 @@ def test_an_expired_draft_is_deleted_with_a_message_and_never_revived(client, al
                                                                        method):
     client.force_login(alice)
     for htmx in (False, True):
-        draft = draft_of(flow, agreed=True, step_done=3, updated_at=clock.now() - dt.timedelta(days=30),
+        draft = draft_of(flow, agreed=True, step_done=3, touched_at=timezone.now() - dt.timedelta(days=30),
                          editing=Editing(item=DialInItem(), done=1) if flow == Flow.SCHEDULED else None)
         response = call(client, method, url(name, draft, kwargs), headers=HTMX if htmx else {})
         assert redirected_to(response) == reverse("orders:draft_list")
