@@ -135,7 +135,7 @@ def _history_rows(orders: list) -> SafeString:
             link = f' <a href="{url}" hx-get="{url}" hx-target="#modal-root" aria-haspopup="dialog">{numbers}</a>'
         every = poll_every(flow=o.flow, status=o.status)
         live = (f' hx-get="{escape(progress_url(o.request_id))}?as=row" hx-trigger="every {every}"'
-                ' hx-swap="outerHTML"') if every else ""
+                ' hx-swap="outerHTML" hx-disinherit="*"') if every else ""
         rows.append(
             f"<tr{live}><td>{o.submitted_at.astimezone(zone).strftime(when)} JST</td>"
             f'<td><a href="{escape(detail_url(o.request_id))}">{request_id}</a></td><td>{contract}</td>'

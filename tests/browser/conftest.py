@@ -11,5 +11,5 @@ def demo_page(live_server, page: Page, transactional_db) -> Page:
     page.goto(live_server.url + "/login/")
     page.get_by_label("ユーザー名").fill("demo")
     page.get_by_label("パスワード").fill("demo-2026")
-    page.get_by_role("button", name="ログイン").click()
+    page.get_by_role("button", name="ログイン", exact=True).click()
     return page

@@ -29,6 +29,7 @@ def test_an_english_order_moves_on_screen_without_a_reload(demo_page: Page, cele
     page.get_by_role("button", name="Next").click()
     page.get_by_role("textbox", name="Phone number").fill("0312340008")
     page.get_by_role("button", name="Search").click()
+    expect(page.locator("#chooser")).to_contain_text("Total: 1")
     page.locator("input[name=pick][value='0312340008']").check()
     page.locator("button[value=add]").click()
     expect(page.locator(".chooser__chosen")).to_contain_text("0312340008")

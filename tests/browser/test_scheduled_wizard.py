@@ -17,7 +17,7 @@ def _operator_moves_clock_to(browser: Browser, base_url: str, day: str) -> None:
     page.goto(base_url + "/admin/portal/democlock/")
     page.get_by_label("ユーザー名").fill("operator")
     page.get_by_label("パスワード").fill("operator-2026")
-    page.get_by_role("button", name="ログイン").click()
+    page.get_by_role("button", name="ログイン", exact=True).click()
     page.get_by_label("この日付まで進める（JST）").fill(day)
     page.get_by_role("button", name="進める", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("デモ時計を進めました")

@@ -15,7 +15,7 @@ def test_a_demo_user_signs_in_and_sees_only_its_voice_groups(live_server, page: 
     expect(page.get_by_role("heading", name="ログイン")).to_be_visible()
     page.get_by_label("ユーザー名").fill("demo")
     page.get_by_label("パスワード").fill("demo-2026")
-    page.get_by_role("button", name="ログイン").click()
+    page.get_by_role("button", name="ログイン", exact=True).click()
     expect(page.get_by_role("heading", name="ダッシュボード")).to_be_visible()
     groups = page.get_by_role("region", name="音声グループID一覧")
     expect(groups.get_by_role("link", name="YZ0000001")).to_be_visible()
