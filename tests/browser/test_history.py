@@ -1,7 +1,7 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests import factories
+from tests.browser.axe import look
 
 pytestmark = [pytest.mark.browser]
 
@@ -13,7 +13,12 @@ def test_a_customer_sees_the_b1_order_in_the_history(demo_page: Page):
     row = page.locator("#history tbody tr").filter(has_text="N140000009")
     expect(row).to_contain_text("受付済")
     expect(row).to_contain_text("営業経由変更申込")
-    page.screenshot(path=str(factories.screenshot_path("history.png")), full_page=True)
+    look(page, "history.png")
     row.get_by_role("link").first.click()
     expect(page.get_by_role("heading", name="ステータス履歴")).to_be_visible()
     expect(page.locator(".timeline")).to_contain_text("受付済")
+    look(page, "order-detail.png")
+    # The dashboard: recent orders (with their request IDs) and the network's recent work.
+    page.get_by_role("link", name="ダッシュボード").first.click()
+    expect(page.get_by_role("heading", name="最近のお申し込み")).to_be_visible()
+    look(page, "dashboard.png")

@@ -4,15 +4,17 @@ immediate wizard, on screen and by CSV, to the accepted page, the history and th
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests import factories
+from tests.browser.axe import look
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
 
 def _agree_and_choose(page: Page, method: str) -> None:
     expect(page.get_by_role("heading", name="1. お申し込みにあたってのご確認")).to_be_visible()
+    look(page, "wizard-step1.png")
     page.get_by_label("お申し込みにあたってのご確認内容（プライバシーポリシー）に同意する").check()
     page.get_by_role("button", name="次へ").click()
+    look(page, "wizard-step2.png")
     page.get_by_label(method).check()
     page.get_by_role("button", name="次へ").click()
 
@@ -29,17 +31,18 @@ def _start_by_csv(page: Page) -> None:
 
 def _contact_confirm_submit(page: Page, shot: str) -> None:
     expect(page.get_by_role("heading", name="5. お申し込みご担当者情報")).to_be_visible()
+    look(page, f"{shot}-step5.png")
     page.get_by_label("電話番号").fill("03-5555-0101")
     page.get_by_role("button", name="次へ").click()
     expect(page.get_by_role("heading", name="6. お申し込み内容の確認")).to_be_visible()
-    page.screenshot(path=str(factories.screenshot_path(f"{shot}-confirm.png")), full_page=True)
+    look(page, f"{shot}-confirm.png")
     page.get_by_role("button", name="申し込む").click()
     expect(page.get_by_role("heading", name="お申し込みを受け付けました")).to_be_visible()
     # The page follows the order by itself: 受付済 → 工事了 and the issued-number link, no reload.
     status = page.locator(".progress-cell").first
     expect(status).to_contain_text("工事了", timeout=20_000)
     expect(status.get_by_role("link", name="払い出し番号 詳細")).to_be_visible()
-    page.screenshot(path=str(factories.screenshot_path(f"{shot}-accepted.png")), full_page=True)
+    look(page, f"{shot}-accepted.png")
 
 
 def _history_and_pop_up(page: Page, count: int, shot: str) -> None:
@@ -51,7 +54,7 @@ def _history_and_pop_up(page: Page, count: int, shot: str) -> None:
     dialog = page.locator("dialog[open]")
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text(f"{count}件")
-    page.screenshot(path=str(factories.screenshot_path(f"{shot}-pop-up.png")))
+    look(page, f"{shot}-pop-up.png")
     dialog.get_by_role("button", name="閉じる").click()
     expect(page.locator("dialog[open]")).to_have_count(0)
 
@@ -77,6 +80,7 @@ def test_screen_entry_from_the_pre_order_check_to_the_pop_up(demo_page: Page, ce
     page.get_by_label("05012340008 を選択").check()
     page.get_by_role("button", name="[→] 選択").click()
     expect(page.locator(".chooser__chosen")).to_contain_text("05012340008")
+    look(page, "wizard-step3.png")
     page.get_by_role("button", name="次へ").click()
 
     # Step 4: red box with a row added and removed; blue box with a reservation code.
@@ -94,7 +98,7 @@ def test_screen_entry_from_the_pre_order_check_to_the_pop_up(demo_page: Page, ce
     page.locator(".box--blue").get_by_role("button", name="[+] 追加").click()
     page.locator("input[name^=blue-][name$=-number]").nth(1).fill("０５０－１２３５－０００１")
     page.locator("input[name^=blue-][name$=-code]").nth(1).fill("rdemovalid2")
-    page.screenshot(path=str(factories.screenshot_path("wizard-step4.png")), full_page=True)
+    look(page, "wizard-step4.png")
     page.get_by_role("button", name="次へ").click()
     _contact_confirm_submit(page, "wizard")
     _history_and_pop_up(page, 5, "wizard")

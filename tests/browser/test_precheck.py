@@ -1,7 +1,7 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests import factories
+from tests.browser.axe import look
 
 pytestmark = [pytest.mark.browser]
 
@@ -23,4 +23,4 @@ def test_a_customer_finds_the_right_way_to_order(demo_page: Page):
     page.get_by_label("音声契約番号（N番）").select_option("N140000008")
     expect(decision).to_contain_text("E7")
     expect(decision).to_contain_text("「お申し込み直後に開通するお申し込み」で、お申し込みください。")
-    page.screenshot(path=str(factories.screenshot_path("precheck_e7.png")), full_page=True)
+    look(page, "precheck_e7.png")

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from orders.models import Order
-from tests import factories
+from tests.browser.axe import look
 
 pytestmark = [pytest.mark.browser]
 
@@ -21,7 +21,7 @@ def _operator_moves_clock_to(browser: Browser, base_url: str, day: str) -> None:
     page.get_by_label("この日付まで進める（JST）").fill(day)
     page.get_by_role("button", name="進める", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("デモ時計を進めました")
-    page.screenshot(path=str(factories.screenshot_path(f"demo-clock-{day}.png")), full_page=True)
+    look(page, f"demo-clock-{day}.png")
     context.close()
 
 
@@ -50,7 +50,7 @@ def test_scheduled_order_through_the_demo_clock_to_completion(demo_page: Page, b
     page.get_by_label("0612340004 を選択").check()  # 番号の選択: the two panes
     page.get_by_role("button", name="[→] 選択").click()
     expect(page.locator(".chooser__chosen")).to_contain_text("0612340004")
-    page.screenshot(path=str(factories.screenshot_path("scheduled-chooser.png")), full_page=True)
+    look(page, "scheduled-chooser.png")
     page.get_by_role("button", name="次へ", exact=True).click()
     page.get_by_label("No.1 追加する電話番号").first.select_option("0AJ")
     page.locator("input[name$=-quantity]").fill("2")
@@ -63,7 +63,7 @@ def test_scheduled_order_through_the_demo_clock_to_completion(demo_page: Page, b
     block.get_by_label("No.1 メッセージボックス").select_option(label="契約する")
     block.get_by_role("tab", name="転送先特定番号").click()
     expect(block.get_by_label("No.1 転送先特定番号")).to_be_disabled()  # O3, as the customer chooses
-    page.screenshot(path=str(factories.screenshot_path("scheduled-options.png")), full_page=True)
+    look(page, "scheduled-options.png")
     page.get_by_role("button", name="次へ", exact=True).click()
     page.get_by_role("button", name="保存").click()
 
@@ -87,7 +87,7 @@ def test_scheduled_order_through_the_demo_clock_to_completion(demo_page: Page, b
     # Conditional fields show only where they apply: DSU removal for ISDN, the table for 残置番号 有.
     expect(page.get_by_text("DSU/配線等の撤去（ISDN回線の場合）")).to_be_hidden()
     expect(page.get_by_text("残回線構成表（残置番号が「有」の場合）")).to_be_hidden()
-    page.screenshot(path=str(factories.screenshot_path("scheduled-porting.png")), full_page=True)
+    look(page, "scheduled-porting.png")
     page.get_by_role("button", name="次へ", exact=True).click()
     block = page.locator(".options-block").first
     block.get_by_role("tab", name="特定番号通知").click()
@@ -113,7 +113,7 @@ def test_scheduled_order_through_the_demo_clock_to_completion(demo_page: Page, b
     assert earliest == earliest_date(items={"dialin", "porting", "aml", "special_option"}).isoformat()
     page.locator("#id_date").fill(earliest)
     page.locator("#id_time").fill("10:00")
-    page.screenshot(path=str(factories.screenshot_path("scheduled-date.png")), full_page=True)
+    look(page, "scheduled-date.png")
     page.get_by_role("button", name="次へ", exact=True).click()
     page.get_by_label("電話番号").fill("03-5555-0101")
     page.get_by_role("button", name="次へ", exact=True).click()
@@ -124,7 +124,7 @@ def test_scheduled_order_through_the_demo_clock_to_completion(demo_page: Page, b
     block.get_by_role("tab", name="特定番号通知").click()
     expect(block.get_by_role("cell", name="契約する（0120999999）")).to_be_visible()
     expect(page.locator("main")).to_contain_text("IPVoice申込設置場所住所と同じ")
-    page.screenshot(path=str(factories.screenshot_path("scheduled-confirm.png")), full_page=True)
+    look(page, "scheduled-confirm.png")
     page.get_by_role("button", name="申し込む").click()
     expect(page.get_by_role("heading", name="お申し込みを受け付けました")).to_be_visible()
     order = Order.objects.get(flow="scheduled")
@@ -159,7 +159,7 @@ def test_scheduled_order_through_the_demo_clock_to_completion(demo_page: Page, b
     _operator_moves_clock_to(browser, base_url, order.completion_due_on.isoformat())
     page.goto(base_url + "/ipvoice/orders/history/")
     expect(page.locator("#history tbody tr").filter(has_text=order.request_id)).to_contain_text("竣工")
-    page.screenshot(path=str(factories.screenshot_path("scheduled-history.png")), full_page=True)
+    look(page, "scheduled-history.png")
 
 
 def test_a_porting_item_by_csv_file(demo_page: Page):
@@ -175,7 +175,7 @@ def test_a_porting_item_by_csv_file(demo_page: Page):
     page.get_by_role("button", name="次へ", exact=True).click()
     page.get_by_role("button", name="ダイヤルイン番号追加（番号ポータビリティ）").click()
     page.get_by_label("CSVファイルを使用してお申し込み").check()
-    page.screenshot(path=str(factories.screenshot_path("scheduled-item-method.png")), full_page=True)
+    look(page, "scheduled-item-method.png")
     page.get_by_role("button", name="次へ", exact=True).click()
     expect(page.get_by_role("link", name="CSVテンプレートをダウンロード")).to_be_visible()
     header = ("基本契約番号,追加する電話番号,電話事業者名1,電話事業者名2,回線種別,回線名義,回線名義（その他の場合）,"
@@ -188,7 +188,7 @@ def test_a_porting_item_by_csv_file(demo_page: Page):
     page.get_by_role("button", name="アップロードして次へ").click()
     expect(page.locator(".csv-errors")).to_contain_text("3行目")
     expect(page.locator(".csv-errors")).to_contain_text("市外局番")
-    page.screenshot(path=str(factories.screenshot_path("scheduled-porting-csv-errors.png")), full_page=True)
+    look(page, "scheduled-porting-csv-errors.png")
     page.get_by_label("無").check()
     page.locator("#id_file").set_input_files(
         files=[{"name": "porting.csv", "mimeType": "text/csv", "buffer": (header + good).encode("utf-8")}])

@@ -1,7 +1,7 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests import factories
+from tests.browser.axe import look
 
 pytestmark = [pytest.mark.browser]
 
@@ -26,4 +26,4 @@ def test_a_demo_user_signs_in_and_sees_only_its_voice_groups(live_server, page: 
     page.get_by_role("link", name="ご契約・運用状況").click()
     page.get_by_role("link", name="N140000004").click()
     expect(page.locator("#related-info .type-cell")).to_have_text("クラウド")
-    page.screenshot(path=str(factories.screenshot_path("contract_detail_cloud.png")), full_page=True)
+    look(page, "contract_detail_cloud.png")
