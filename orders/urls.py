@@ -32,6 +32,7 @@ urlpatterns = [
     path("attachments/<uuid:attachment_id>/", views.attachment_download, name="attachment"),
     path("forms/aml/", views.aml_form, name="aml_form"),
     path("mail/<int:mail_id>/", views.mail_detail, name="mail_detail"),
+    path("mail/<int:mail_id>/html/", views.mail_html, name="mail_html"),
     path("history/<str:request_id>/", views.order_detail, name="order_detail"),
     path("history/<str:request_id>/progress/", views.order_progress, name="order_progress"),
     path("history/<str:request_id>/cancel/", views.order_cancel, name="order_cancel"),

@@ -70,3 +70,10 @@ def test_an_english_order_moves_on_screen_without_a_reload(demo_page: Page, cele
     look(page, "english-dashboard.png")
     mail = SentMail.objects.get(order=order, kind=SentMail.Kind.COMPLETED)
     assert mail.subject.startswith("[Business Portal (Simulator)] Construction completed")
+    # Entry ②: the e-mail's own link, followed from its HTML part in 送信メール.
+    accepted = SentMail.objects.get(order=order, kind=SentMail.Kind.ACCEPTED)
+    page.goto(root + f"/ipvoice/orders/mail/{accepted.pk}/")
+    look(page, "english-mail.png")
+    page.frame_locator("iframe.mail-frame").get_by_role("link", name="Order history").click()
+    expect(page.get_by_role("heading", name="Order history")).to_be_visible()
+    assert page.url == root + "/ipvoice/orders/history/"

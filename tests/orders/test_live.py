@@ -187,3 +187,20 @@ def test_sentences_stored_by_earlier_versions_become_codes(alice, contract):
     with translation.override("en"):
         assert events[3].text == ("Specific number notification cancelled because the Free Dial / Navi Dial link was "
                                   "not complete (0120111111, 0120222222)")
+
+
+def test_sent_mail_shows_its_html_part_sandboxed_with_working_links(client, alice, charlie, stocked, settings):
+    settings.PORTAL_BASE_URL = ""
+    order = place(client, alice, stocked)
+    mail = SentMail.objects.get(order=order)
+    page = client.get(reverse("orders:mail_detail", args=[mail.pk])).content.decode()
+    html_url = reverse("orders:mail_html", args=[mail.pk])
+    assert f'src="{html_url}"' in page and 'sandbox="allow-popups' in page
+    response = client.get(html_url)
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src" not in policy and "sandbox " in policy
+    assert "frame-ancestors 'self'" in policy and response["X-Frame-Options"] == "SAMEORIGIN"
+    body = response.content.decode()
+    assert '<base target="_top">' in body and 'href="http://localhost:8123/ipvoice/orders/history/"' in body
+    client.force_login(charlie)
+    assert client.get(html_url).status_code == 404

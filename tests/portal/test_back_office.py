@@ -97,3 +97,19 @@ def test_every_admin_page_shows_the_clock_ahead_and_jumps_to_the_next_due_date(c
     assert clock.offset() == dt.timedelta(0)
     order.refresh_from_db()
     assert order.activated_on == clock.today()
+
+
+def test_operators_read_a_mails_html_part_sandboxed(client, operator, contract):
+    from orders.mail import mail_compose
+    from orders.models import SentMail
+
+    order = porting_order(contract)
+    Order.objects.filter(pk=order.pk).update(contact_email="c@example.com", contact_name="担当 一郎")
+    order.refresh_from_db()
+    mail = mail_compose(order=order, kind=SentMail.Kind.ACCEPTED)
+    client.force_login(operator)
+    page = client.get(reverse("admin:orders_sentmail_change", args=[mail.pk])).content.decode()
+    html_url = reverse("admin:orders_sentmail_html", args=[mail.pk])
+    assert f'src="{html_url}"' in page and "srcdoc" not in page
+    response = client.get(html_url)
+    assert "default-src 'none'" in response["Content-Security-Policy"] and "担当 一郎 様" in response.content.decode()
