@@ -371,7 +371,7 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         moved = f"{self.get_from_status_display()} → " if self.from_status else ""
-        return f"{self.at:%Y-%m-%d %H:%M} {moved}{self.get_to_status_display()}"
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M} {moved}{self.get_to_status_display()}"
 
     @property
     def text(self) -> str:
