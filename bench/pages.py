@@ -22,7 +22,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.ports import free_ports  # noqa: E402 - after the project root is on the path
+
 ROUNDS = int(os.getenv("ROUNDS", "3"))
 SECONDS = int(os.getenv("SECONDS", "5"))
 CONNECTIONS = int(os.getenv("CONNECTIONS", "16"))
@@ -110,18 +111,6 @@ def seed() -> tuple[str, str]:
     session["_auth_user_hash"] = user.get_session_auth_hash()
     session.create()
     return session.session_key, str(draft.pk)
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct free ports, all held open while picked (so no port is handed out twice)."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def serve(app: str | None, settings: str, port: int) -> subprocess.Popen:

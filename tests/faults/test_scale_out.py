@@ -4,7 +4,6 @@ activated exactly once, no number is issued twice and no e-mail is sent twice.""
 
 import http.cookiejar
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from bench.ports import free_ports
 from numbering.models import DialInNumber
 from numbering.services import stock_add_range
 from orders.drafts import draft_create, draft_save
@@ -27,19 +27,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ORDERS_PER_WEB = 6
 KEY = "scale-out-test-key-0123456789abcdefghijklmnop"
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct free ports: all held open while they are picked (a port closed and picked again
-    could be handed out twice, and the second web process would fail to bind)."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def web(env: dict, port: int) -> tuple[subprocess.Popen, str]:
