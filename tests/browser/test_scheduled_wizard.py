@@ -37,11 +37,14 @@ def test_scheduled_order_through_the_demo_clock_to_completion(demo_page: Page, b
     page.goto(base_url + "/ipvoice/orders/change/")
     page.get_by_role("link", name="新たな申込").click()
     page.get_by_role("button", name="YZ0000002 で新たな申込").click()
+    look(page, "scheduled-step1.png")
     page.get_by_label("お申し込みにあたってのご確認内容（プライバシーポリシー、重要事項説明）に同意する").check()
     page.get_by_role("button", name="次へ", exact=True).click()
+    look(page, "scheduled-step2.png")
     page.get_by_label("N140000004").check()  # cloud plan: 0AJ only by construction date (E4)
     page.get_by_role("button", name="次へ", exact=True).click()
     expect(page.get_by_role("heading", name="3. お申し込み内容選択メニュー")).to_be_visible()
+    look(page, "scheduled-step3.png")
 
     # Item 1: dial-in addition, two new 0AJ numbers with メッセージボックス.
     page.get_by_role("button", name="ダイヤルイン番号追加").first.click()
@@ -116,6 +119,7 @@ def test_scheduled_order_through_the_demo_clock_to_completion(demo_page: Page, b
     look(page, "scheduled-date.png")
     page.get_by_role("button", name="次へ", exact=True).click()
     page.get_by_label("電話番号").fill("03-5555-0101")
+    look(page, "scheduled-step5.png")
     page.get_by_role("button", name="次へ", exact=True).click()
     expect(page.locator(".note")).to_contain_text("O4")
     # The confirmation draws the options as the options screen does, in tabs.
@@ -169,6 +173,7 @@ def test_a_porting_item_by_csv_file(demo_page: Page):
     base_url = "/".join(page.url.split("/", 3)[:3])
     page.goto(base_url + "/ipvoice/orders/scheduled/")
     page.get_by_role("button", name="YZ0000002 で新たな申込").click()
+    look(page, "scheduled-step1.png")
     page.get_by_label("お申し込みにあたってのご確認内容（プライバシーポリシー、重要事項説明）に同意する").check()
     page.get_by_role("button", name="次へ", exact=True).click()
     page.get_by_label("N140000004").check()
