@@ -75,8 +75,8 @@ class SentMailAdmin(admin.ModelAdmin):
         from django.utils.html import format_html
 
         # Shown sandboxed, from a URL with a policy of its own: the mail's HTML never runs scripts.
-        return format_html('<iframe sandbox="allow-popups allow-popups-to-escape-sandbox" src="{}" title="{}" '
-                           'style="width:100%;height:32rem;border:1px solid #ccc"></iframe>',
+        return format_html('<iframe class="mail-frame" sandbox="allow-popups allow-popups-to-escape-sandbox" '
+                           'src="{}" title="{}"></iframe>',
                            reverse("admin:orders_sentmail_html", args=[obj.pk]), obj.subject)
 
     def get_urls(self):
