@@ -29,13 +29,23 @@ KEY = "scale-out-test-key-0123456789abcdefghijklmnop"
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 
 
-def web(env: dict, port: int) -> tuple[subprocess.Popen, str]:
-    production = {**env, "DEBUG": "false", "SECRET_KEY": KEY,
-                  "SECURE_SSL_REDIRECT": "false", "SESSION_COOKIE_SECURE": "false", "PORT": str(port),
-                  "WEB_CONCURRENCY": "2", "STATIC_ROOT": str(Path(env["PORTAL_VAR_DIR"]) / "static")}
+def production_env(env: dict, **extra) -> dict:
+    production = {**env, "DEBUG": "false", "SECRET_KEY": KEY, "SECURE_SSL_REDIRECT": "false",
+                  "SESSION_COOKIE_SECURE": "false", "WEB_CONCURRENCY": "2",
+                  "STATIC_ROOT": str(Path(env["PORTAL_VAR_DIR"]) / "static"), **extra}
     production.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=production,
+    return production
+
+
+def collect_static(env: dict) -> None:
+    """Once, before any web process starts: a second collectstatic rewriting the files while the
+    first server reads them made that server fail to boot."""
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=production_env(env),
                    check=True, capture_output=True)
+
+
+def web(env: dict, port: int) -> tuple[subprocess.Popen, str]:
+    production = production_env(env, PORT=str(port))
     log = open(Path(env["PORTAL_VAR_DIR"]) / f"web-{port}.log", "w")  # noqa: SIM115 - kept by pytest for a look
     process = subprocess.Popen([GUNICORN, "-c", "portal/gunicorn_conf.py"], cwd=ROOT, env=production,
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -74,6 +84,7 @@ def test_two_web_processes_and_two_workers_place_and_activate_every_order_once(t
     session_key = client.cookies["sessionid"].value
     env = process_env(tmp_path)
     port_a, port_b = free_ports(2)
+    collect_static(env)
     (web_a, base_a), (web_b, base_b) = web(env, port_a), web(env, port_b)
     processes = [web_a, web_b, worker(env), worker(env), start(env, "beat")]
     try:

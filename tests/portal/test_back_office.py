@@ -113,3 +113,24 @@ def test_operators_read_a_mails_html_part_sandboxed(client, operator, contract):
     assert f'src="{html_url}"' in page and "srcdoc" not in page
     response = client.get(html_url)
     assert "default-src 'none'" in response["Content-Security-Policy"] and "担当 一郎 様" in response.content.decode()
+
+
+def test_our_admin_pages_need_no_inline_style(client, operator, contract, settings):
+    """The admin's content security policy allows no inline style: what we add is styled from
+    admin.css (an inline style would simply not apply, as the demo-clock banner once showed)."""
+    from orders.mail import mail_compose
+    from orders.models import SentMail
+
+    settings.PORTAL_DEMO_CLOCK = True
+    order = porting_order(contract)
+    Order.objects.filter(pk=order.pk).update(contact_email="c@example.com")
+    order.refresh_from_db()
+    mail = mail_compose(order=order, kind=SentMail.Kind.ACCEPTED)
+    services.demo_clock_advance(delta=dt.timedelta(hours=1))
+    client.force_login(operator)
+    for url in (reverse("admin:portal_democlock_changelist"), reverse("admin:numbering_stocknumber_changelist"),
+                reverse("admin:orders_order_change", args=[order.pk]),
+                reverse("admin:orders_sentmail_change", args=[mail.pk]), reverse("admin:orders_demo_reset")):
+        html = client.get(url).content.decode()
+        assert ' style="' not in html, (url, html[html.index(' style="') - 200:][:300])
+        assert "portal/admin.css" in html
