@@ -32,18 +32,31 @@ def _records_back(sender, *, now, **kwargs) -> dict:
 
 
 def _next_due(sender, **kwargs) -> dict:
-    """The next day an order waits for: a scheduled or sales order's 工事日, or a 竣工予定日."""
+    """The next moment an order waits for (JST): a scheduled or sales order's 工事日 at its desired
+    time (工事希望時間, when it has one), or a 竣工予定日."""
+    import datetime as dt
+
     from django.db.models import Min
 
     from orders.models import Flow, Order, Status
     from portal import clock
 
-    today = clock.today()
-    dates = [Order.objects.filter(status=Status.ACCEPTED, scheduled_on__gt=today).exclude(flow=Flow.IMMEDIATE)
-             .aggregate(d=Min("scheduled_on"))["d"],
-             Order.objects.filter(status=Status.ACTIVATED, completion_due_on__gt=today)
-             .aggregate(d=Min("completion_due_on"))["d"]]
-    return {"next_due": min((d for d in dates if d), default=None)}
+    now = clock.now().astimezone(clock.JST)
+    moments = []
+    waiting = (Order.objects.filter(status=Status.ACCEPTED, scheduled_on__gte=now.date())
+               .exclude(flow=Flow.IMMEDIATE).order_by("scheduled_on", "desired_time")
+               .values_list("scheduled_on", "desired_time"))
+    for day, hhmm in waiting.iterator():
+        at = dt.time.fromisoformat(hhmm) if hhmm else dt.time(0, 0)
+        moment = dt.datetime.combine(day, at, tzinfo=clock.JST)
+        if moment > now or (day > now.date()):
+            moments.append(moment)
+            break
+    completion = (Order.objects.filter(status=Status.ACTIVATED, completion_due_on__gt=now.date())
+                  .aggregate(d=Min("completion_due_on"))["d"])
+    if completion:
+        moments.append(dt.datetime.combine(completion, dt.time(0, 0), tzinfo=clock.JST))
+    return {"next_due": min(moments, default=None)}
 
 
 def _demo_accounts(sender, **kwargs) -> dict:

@@ -1,6 +1,7 @@
 """Writes that belong to the portal as a whole: the demo clock."""
 
 import datetime as dt
+import math
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,7 +22,7 @@ def demo_clock_advance(*, delta: dt.timedelta, run_due: bool = True) -> dict:
         raise ValidationError(_("デモ時計は進めることだけができます。"))
     with transaction.atomic():
         row, _created = DemoClock.objects.select_for_update().get_or_create(pk=1)
-        row.offset_seconds += int(delta.total_seconds())
+        row.offset_seconds += math.ceil(delta.total_seconds())  # never short of the moment asked for
         row.save()
     clock.forget()
     return due_work_run() if run_due else {}
@@ -57,17 +58,22 @@ clock_moved = Signal()
 next_due_asked = Signal()
 
 
-def demo_clock_next_due() -> dt.date | None:
-    dates = [r.get("next_due") for _receiver, r in next_due_asked.send(sender=DemoClock) if r]
-    return min((d for d in dates if d), default=None)
+def demo_clock_next_due() -> dt.datetime | None:
+    """The next moment (JST) something waits for, from every app's answer."""
+    moments = [r.get("next_due") for _receiver, r in next_due_asked.send(sender=DemoClock) if r]
+    return min((m for m in moments if m), default=None)
 
 
 def demo_clock_jump() -> dict:
-    """Move the demo clock to the next date something is due and run it; {} when nothing waits."""
-    day = demo_clock_next_due()
-    if day is None:
+    """Move the demo clock to the next moment something is due and run it: that day, at the time
+    of day the clock shows or later if the work waits for a time (工事希望時間); {} when nothing waits."""
+    moment = demo_clock_next_due()
+    if moment is None:
         return {}
-    return {"day": day, **demo_clock_set_date(day=day)}
+    now = clock.now().astimezone(clock.JST)
+    target = dt.datetime.combine(moment.date(), max(moment.timetz().replace(tzinfo=None), now.time()),
+                                 tzinfo=clock.JST)
+    return {"day": target.date(), **demo_clock_advance(delta=max(target - now, dt.timedelta(seconds=1)))}
 
 
 # Asked for the demo accounts (demo mode's sign-in page): the app that loads the demo answers

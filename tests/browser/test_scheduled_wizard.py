@@ -11,7 +11,9 @@ from tests.browser.axe import look
 pytestmark = [pytest.mark.browser]
 
 
-def _operator_moves_clock_to(browser: Browser, base_url: str, day: str) -> None:
+def _operator_moves_clock_to(browser: Browser, base_url: str, day: str, *, at: str = "") -> None:
+    """The operator moves the clock to `day` (same time of day); when the order waits for a desired
+    time `at` (工事希望時間) still ahead on that day, "jump to the next due date" takes it there."""
     context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo")
     page = context.new_page()
     page.goto(base_url + "/admin/portal/democlock/")
@@ -21,6 +23,12 @@ def _operator_moves_clock_to(browser: Browser, base_url: str, day: str) -> None:
     page.get_by_label("この日付まで進める（JST）").fill(day)
     page.get_by_role("button", name="進める", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("デモ時計を進めました")
+    from portal import clock
+
+    clock.forget()
+    if at and clock.now().astimezone(clock.JST).strftime("%H:%M") < at:
+        page.get_by_role("button", name="次の予定日まで進める").first.click()
+        expect(page.locator(".messagelist")).to_contain_text("次の予定日")
     look(page, f"demo-clock-{day}.png")
     context.close()
 
@@ -135,7 +143,7 @@ def test_scheduled_order_through_the_demo_clock_to_completion(demo_page: Page, b
     assert order.attachments.get().original_name == "取引時確認記録.pdf"
 
     # The operator moves the clock to the construction date: activated, numbers issued.
-    _operator_moves_clock_to(browser, base_url, earliest)
+    _operator_moves_clock_to(browser, base_url, earliest, at="10:00")
     page.get_by_role("link", name="お申し込み履歴一覧").click()
     row = page.locator("#history tbody tr").filter(has_text=order.request_id)
     expect(row).to_contain_text("工事了")

@@ -92,7 +92,7 @@ def test_every_admin_page_shows_the_clock_ahead_and_jumps_to_the_next_due_date(c
     assert clock.today() == on
     order.refresh_from_db()
     assert order.status == Status.ACTIVATED
-    assert services.demo_clock_next_due() == order.completion_due_on
+    assert services.demo_clock_next_due().date() == order.completion_due_on
     client.post(reverse("admin:portal_democlock_changelist"), {"reset": "1"})
     assert clock.offset() == dt.timedelta(0)
     order.refresh_from_db()
@@ -113,6 +113,24 @@ def test_operators_read_a_mails_html_part_sandboxed(client, operator, contract):
     assert f'src="{html_url}"' in page and "srcdoc" not in page
     response = client.get(html_url)
     assert "default-src 'none'" in response["Content-Security-Policy"] and "担当 一郎 様" in response.content.decode()
+
+
+def test_jumping_to_the_next_due_date_waits_for_a_desired_time(contract, settings):
+    """A porting order wanted at 10:00 (工事希望時間) on its date: the jump lands on that date no
+    earlier than 10:00 JST, whatever the time of day, so the presenter sees it activated."""
+    settings.PORTAL_DEMO_CLOCK = True
+    numbering_services.stock_add_range(first="05012350000", last="05012350009")
+    on = business_days.add_business_days(clock.today(), 3)
+    order = Order.objects.create(request_id=request_id_new(), organisation=contract.voice_group.organisation,
+                                 contract=contract, flow=Flow.SCHEDULED, submitted_at=clock.now(), scheduled_on=on,
+                                 desired_time="23:59")
+    OrderItem.objects.create(order=order, position=1, base_number=contract.base_numbers.get(), kind="050",
+                             quantity=1)
+    done = services.demo_clock_jump()
+    now = clock.now().astimezone(clock.JST)
+    assert done["day"] == on and now.date() == on and now.strftime("%H:%M") >= "23:59"
+    order.refresh_from_db()
+    assert order.status == Status.ACTIVATED
 
 
 def test_our_admin_pages_need_no_inline_style(client, operator, contract, settings):
