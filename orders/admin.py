@@ -86,16 +86,11 @@ class SentMailAdmin(admin.ModelAdmin):
                 *super().get_urls()]
 
     def html_view(self, request: HttpRequest, mail_id: int):
-        from django.http import HttpResponse
         from django.shortcuts import get_object_or_404
 
-        from orders.views import MAIL_HTML_POLICY
+        from orders.mail import mail_html_response
 
-        mail = get_object_or_404(SentMail, pk=mail_id)
-        response = HttpResponse(mail.body_html, content_type="text/html; charset=utf-8")
-        response["Content-Security-Policy"] = MAIL_HTML_POLICY
-        response["X-Frame-Options"] = "SAMEORIGIN"
-        return response
+        return mail_html_response(get_object_or_404(SentMail, pk=mail_id))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -6,14 +6,15 @@ import datetime as dt
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import F, Q
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy
 
 from orders.models import Order, SentMail
 from portal import clock
-from portal.context_processors import brand_names
+from portal.i18n import brand_names
 
 SUBJECTS = {
     SentMail.Kind.ACCEPTED: gettext_lazy("【%(brand)s】申し込み完了通知メール（リクエストID：%(request_id)s）"),
@@ -45,7 +46,6 @@ def mail_compose(*, order: Order, kind: str, extra: dict | None = None) -> SentM
             "brand": brand,
             "company": company,
             "support_email": settings.PORTAL_SUPPORT_EMAIL,
-            "separator": pgettext("list separator", "、"),
             "history_url": absolute_url(order, reverse("orders:history")),
             "detail_url": absolute_url(order, reverse("orders:order_detail", args=[order.request_id])),
             "numbers_url": absolute_url(order, reverse("orders:issued_numbers", args=[order.request_id])),
@@ -62,6 +62,22 @@ def mail_compose(*, order: Order, kind: str, extra: dict | None = None) -> SentM
                   "body_text": body_text, "body_html": body_html, "created_at": clock.now()},
     )
     return mail if created else None
+
+
+# A mail's HTML part is shown (送信メール, admin) in a sandboxed frame under a policy of its own: no
+# script at all, its inline styles allowed (that is how mail is written), framed by the portal only;
+# its links open the portal page in the whole window.
+MAIL_HTML_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+                    "form-action 'none'; frame-ancestors 'self'; "
+                    "sandbox allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation")
+
+
+def mail_html_response(mail: SentMail) -> HttpResponse:
+    body = mail.body_html.replace("<head>", '<head><base target="_top">', 1)
+    response = HttpResponse(body, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = MAIL_HTML_POLICY
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return response
 
 
 LEASE = dt.timedelta(seconds=60)

@@ -7,11 +7,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext
 
 from numbering.models import BaseNumber, NumberKind, ReservationCode, VoiceContract, VoiceGroup
 from orders.state import BlueRow, Contact, Item, Options, RedRow, Schedule, StateField, load_editing
 from portal import clock
+from portal.i18n import list_text
 from portal.models import Organisation
 
 
@@ -378,8 +378,7 @@ class OrderEvent(models.Model):
         """The entry in the reader's language: the system's words, then the operator's own."""
         parts = []
         if self.note_code:
-            params = {k: (f"{v:,}" if isinstance(v, int) else pgettext("list separator", "、").join(v)
-                          if isinstance(v, list) else v)
+            params = {k: f"{v:,}" if isinstance(v, int) else list_text(v) if isinstance(v, list) else v
                       for k, v in self.note_params.items()}
             label = str(EventNote(self.note_code).label)
             parts.append(label % params if params else label)

@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
-from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -27,6 +26,7 @@ from orders import selectors, status
 from orders.attachments import stored_path
 from orders.eligibility import eligibility_check
 from orders.forms import PrecheckForm
+from orders.mail import mail_html_response
 from orders.models import Attachment, Flow, OrderEvent, OrderKind, SentMail, poll_every, status_label
 from portal import clock
 from portal.formats import strftime_pattern
@@ -215,26 +215,14 @@ def mail_detail(request: HttpRequest, mail_id: int) -> HttpResponse:
     return render(request, "orders/mail_detail.html", {"mail": mail, "nav": "mail"})
 
 
-# The HTML part is shown in a sandboxed frame under a policy of its own: no script at all, its inline
-# styles allowed (that is how mail is written), links open the portal page in the whole window.
-MAIL_HTML_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
-                    "form-action 'none'; frame-ancestors 'self'; "
-                    "sandbox allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation")
-
-
 @require_GET
-@xframe_options_sameorigin
 @customer_required
 def mail_html(request: HttpRequest, mail_id: int) -> HttpResponse:
     """送信メール's HTML part, for the sandboxed frame of its page (entry ② of the guide: the
     history link in the acceptance e-mail can be followed from here)."""
     if not settings.PORTAL_DEMO_MAILBOX:
         raise Http404
-    mail = get_object_or_404(SentMail, pk=mail_id, organisation=request.user.organisation)
-    body = mail.body_html.replace("<head>", '<head><base target="_top">', 1)
-    response = HttpResponse(body, content_type="text/html; charset=utf-8")
-    response["Content-Security-Policy"] = MAIL_HTML_POLICY
-    return response
+    return mail_html_response(get_object_or_404(SentMail, pk=mail_id, organisation=request.user.organisation))
 
 
 @require_GET

@@ -3,15 +3,8 @@ from functools import cache
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import get_script_prefix, reverse
-from django.utils.translation import get_language
 
-
-def brand_names(language: str | None = None) -> tuple[str, str]:
-    """The brand and company names in `language` (the active one by default): PORTAL_BRAND and
-    PORTAL_COMPANY, or their PORTAL_BRAND_EN / PORTAL_COMPANY_EN versions on English pages."""
-    suffix = "_" + (language or get_language() or settings.LANGUAGE_CODE).split("-")[0].upper()
-    return (getattr(settings, "PORTAL_BRAND" + suffix, settings.PORTAL_BRAND),
-            getattr(settings, "PORTAL_COMPANY" + suffix, settings.PORTAL_COMPANY))
+from portal.i18n import brand_names
 
 
 def brand(request: HttpRequest) -> dict:
