@@ -2,6 +2,8 @@
 
 import logging
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -27,6 +29,21 @@ def draft_create(*, user, voice_group: VoiceGroup, flow: str = Flow.IMMEDIATE) -
             "contact_phone": user.phone, "contact_email": user.email,
         },
     )
+
+
+@transaction.atomic
+def draft_start(*, user, voice_group: VoiceGroup, flow: str = Flow.IMMEDIATE) -> tuple[Draft, int]:
+    """A customer starts an order: a new draft, and — when the user already has as many open drafts
+    as allowed (PORTAL_DRAFTS_PER_USER) — the least recently touched ones discarded with their
+    uploads. Returns the draft and how many were discarded. The user's row is locked, so two starts
+    at once cannot both stay under the cap."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
+    draft = draft_create(user=user, voice_group=voice_group, flow=flow)
+    kept = Draft.objects.filter(created_by=user, submitted_at__isnull=True).order_by("-touched_at", "-pk")
+    surplus = Draft.objects.filter(pk__in=list(kept.values_list("pk", flat=True)[settings.PORTAL_DRAFTS_PER_USER:]))
+    draft_attachments_delete(surplus)
+    _total, by_model = surplus.delete()
+    return draft, by_model.get(Draft._meta.label, 0)
 
 
 def draft_save(*, draft: Draft, finished: int | None = None, **fields) -> None:

@@ -1,3 +1,6 @@
+import dataclasses
+import re
+
 from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -287,3 +290,68 @@ class OptionsForm(forms.Form):
             forwarding_specific_number=data.get("forwarding_specific_number") or "",
             notification_on=data.get("notification_on") == "1",
             forwarding_on=data.get("forwarding_on") == "1")
+
+
+# --- Query parameters and buttons, parsed here (never sliced from strings or int()ed by hand) -----
+
+PAGE_SIZES = (20, 50, 100)  # 表示件数
+QUERY_MAX = 100  # a search term longer than this is cut: nothing the chooser lists is that long
+
+
+class ChooserForm(forms.Form):
+    """The base-number chooser's query (番号の選択): 電話番号 search, 音声契約番号, page and 表示件数.
+    A value that does not parse falls back to its default (a bad link still shows the list)."""
+
+    q = forms.CharField(required=False)
+    n = forms.CharField(required=False)
+    page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000)
+    size = forms.TypedChoiceField(required=False, choices=[(str(s), str(s)) for s in PAGE_SIZES], coerce=int,
+                                  empty_value=PAGE_SIZES[-1])
+
+    DEFAULTS = {"q": "", "n": "", "page": None, "size": PAGE_SIZES[-1]}
+
+    def params(self) -> dict:
+        """The query as understood: each field's value, or its default where it did not parse."""
+        self.is_valid()
+        data = {name: self.cleaned_data.get(name, default) for name, default in self.DEFAULTS.items()}
+        data["q"] = data["q"][:QUERY_MAX]
+        data["n"] = data["n"].strip().upper()[:QUERY_MAX]
+        data["size"] = data["size"] or PAGE_SIZES[-1]
+        return data
+
+
+@dataclasses.dataclass(frozen=True)
+class RowAction:
+    """A row button: `verb` (add, del, edit …) on table `box` at row `index` (None: the table's end)."""
+
+    box: str
+    verb: str
+    index: int | None = None
+
+    def target(self, size: int) -> int | None:
+        """The row it names, if one of `size` rows."""
+        return self.index if self.index is not None and self.index < size else None
+
+
+class ActionForm(forms.Form):
+    """The button a step's POST came from (`action`): "next", or a row button "<box>:<verb>[:<row>]"
+    (red:add:3, nw:del:2, port:add, edit:1 on the menu's items). `action()` is the named action;
+    `row_action()` the parsed row button, or None."""
+
+    ROW_BUTTON = re.compile(r"^(?:(?P<box>[a-z]+):)?(?P<verb>add|del|edit|delete):?(?P<index>[0-9]{1,4})?$")
+
+    action = forms.CharField(required=False, max_length=32)
+
+    def __init__(self, data=None, *, default: str = "next", **kwargs) -> None:
+        super().__init__(data, **kwargs)
+        self.default = default
+
+    def name(self) -> str:
+        return (self.cleaned_data.get("action") or self.default) if self.is_valid() else ""
+
+    def row_action(self) -> RowAction | None:
+        match = self.ROW_BUTTON.match(self.name())
+        if match is None:
+            return None
+        index = match["index"]
+        return RowAction(box=match["box"] or "", verb=match["verb"], index=int(index) if index else None)

@@ -3,7 +3,7 @@
 import csv
 import io
 from collections.abc import Callable
-from html import escape
+from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
@@ -15,7 +15,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET, require_POST
@@ -100,7 +99,8 @@ def history(request: HttpRequest) -> HttpResponse:
                                   size=HISTORY_PAGE_SIZE)
     query = {"service": service} if service else {}
     return render(request, "orders/history.html", {
-        "page": page, "rows": _history_rows(page.orders), "service": service, "services": SERVICE_FILTERS,
+        "page": page, "rows": history_rows(page.orders), "row_labels": history_row_labels(),
+        "service": service, "services": SERVICE_FILTERS,
         "nav": "history",
         "cap": selectors.HISTORY_COUNT_CAP,
         "newest_url": "?" + urlencode(query), "oldest_url": "?" + urlencode({**query, "last": "1"}),
@@ -109,44 +109,54 @@ def history(request: HttpRequest) -> HttpResponse:
     })
 
 
-ROW_LABELS = (gettext_noop("営業経由変更申込"), gettext_noop("オンデマンド設定"), gettext_noop("払い出し番号 詳細"))
+@dataclass(frozen=True)
+class HistoryRow:
+    """One history row as the template shows it: texts and links, worked out once per page."""
+
+    submitted: str
+    request_id: str
+    contract: str
+    scheduled: str
+    kind: str
+    sales: bool
+    status: str
+    status_label: str
+    detail_url: str
+    contract_url: str
+    numbers_url: str   # "" until the order is activated (sales orders: never)
+    progress_url: str  # "" once the order is final
+    poll_every: str
 
 
-def _history_rows(orders: list) -> SafeString:
-    """The history's rows, 50 at a time, written here rather than by the template engine (these rows
-    are the page's cost): links from one reverse() per kind, dates in the portal's time zone, labels
-    translated once per page, every text escaped."""
+def history_row_labels() -> dict[str, str]:
+    return {"sales": _("営業経由変更申込"), "on_demand": _("オンデマンド設定"), "numbers": _("払い出し番号 詳細")}
+
+
+def history_rows(orders: list) -> list[HistoryRow]:
+    """The history's rows, 50 at a time: links from one reverse() per kind, dates in the portal's
+    time zone, labels translated once per page (the template writes the HTML and escapes)."""
     detail_url, numbers_url = url_maker("orders:order_detail"), url_maker("orders:issued_numbers")
     progress_url = url_maker("orders:order_progress")
     contract_url = url_maker("portal:contract_detail")
-    sales, on_demand, numbers = (escape(_(t)) for t in ROW_LABELS)
     labels: dict[tuple[str, str], str] = {}
-    kinds = {value: escape(label) for value, label in OrderKind.choices}
+    kinds = dict(OrderKind.choices)
     zone = timezone.get_current_timezone()
     when, day = strftime_pattern("DATETIME_FORMAT"), strftime_pattern("DATE_FORMAT")
     rows = []
     for o in orders:
         key = (o.flow, o.status)
         if key not in labels:
-            labels[key] = escape(status_label(flow=o.flow, status=o.status))
-        request_id, contract = escape(o.request_id), escape(o.contract__number)
-        link = ""
-        if o.activated_on and o.flow != Flow.SALES:
-            url = escape(numbers_url(o.request_id))
-            link = f' <a href="{url}" hx-get="{url}" hx-target="#modal-root" aria-haspopup="dialog">{numbers}</a>'
+            labels[key] = status_label(flow=o.flow, status=o.status)
         every = poll_every(flow=o.flow, status=o.status)
-        live = (f' hx-get="{escape(progress_url(o.request_id))}?as=row" hx-trigger="every {every}"'
-                ' hx-swap="outerHTML" hx-disinherit="*"') if every else ""
-        rows.append(
-            f"<tr{live}><td>{o.submitted_at.astimezone(zone).strftime(when)} JST</td>"
-            f'<td><a href="{escape(detail_url(o.request_id))}">{request_id}</a></td><td>{contract}</td>'
-            f"<td>{o.scheduled_on.strftime(day) if o.scheduled_on else '-'}</td><td>Arcstar IP Voice</td>"
-            f"<td>{kinds.get(o.kind_label) or escape(o.kind_label)}</td>"
-            f"<td>{sales if o.channel == 'sales' else ''}</td>"
-            f'<td><span class="badge badge--{escape(o.status)}">{labels[key]}</span></td>'
-            f'<td class="row-actions"><a href="{escape(contract_url(o.contract__number))}">{on_demand}</a>'
-            f"{link}</td></tr>")
-    return mark_safe("\n".join(rows))  # noqa: S308 - every value above is escaped
+        rows.append(HistoryRow(
+            submitted=o.submitted_at.astimezone(zone).strftime(when), request_id=o.request_id,
+            contract=o.contract__number, scheduled=o.scheduled_on.strftime(day) if o.scheduled_on else "-",
+            kind=kinds.get(o.kind_label) or o.kind_label, sales=o.channel == "sales", status=o.status,
+            status_label=labels[key], detail_url=detail_url(o.request_id),
+            contract_url=contract_url(o.contract__number),
+            numbers_url=numbers_url(o.request_id) if o.activated_on and o.flow != Flow.SALES else "",
+            progress_url=progress_url(o.request_id) if every else "", poll_every=every or ""))
+    return rows
 
 
 def url_maker(name: str) -> Callable[[str], str]:
@@ -185,7 +195,9 @@ def order_progress(request: HttpRequest, request_id: str) -> HttpResponse:
     organisation = request.user.organisation
     shape = request.GET.get("as", "cell")
     if shape == "row":
-        return HttpResponse(_history_rows([selectors.history_row(organisation=organisation, request_id=request_id)]))
+        row = selectors.history_row(organisation=organisation, request_id=request_id)
+        return render(request, "orders/history_rows.jinja", {"rows": history_rows([row]),
+                                                              "labels": history_row_labels()})
     order = selectors.order_get(organisation=organisation, request_id=request_id)
     if shape == "detail":
         context = _detail_progress(order)

@@ -93,6 +93,14 @@ TEMPLATES = [
             "builtins": ["portal.templatetags.portal_text"],
         },
     },
+    {
+        # Only for partials whose rendering is a page's cost (the history's rows, bench/pages.py),
+        # included from Django templates with {% render_jinja %}; everything else is Django's.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"autoescape": True},
+    },
 ]
 
 DATABASES = {
@@ -240,6 +248,9 @@ PORTAL_SUPPORT_EMAIL = os.getenv("PORTAL_SUPPORT_EMAIL", "ipv-web-change-order@e
 PORTAL_BASE_URL = os.getenv("PORTAL_BASE_URL", "")
 # The demo clock may be moved by operators only where this is on (never in production).
 PORTAL_DRAFT_DAYS = envint("PORTAL_DRAFT_DAYS", "7")  # unfinished drafts (作成中) expire after this
+# Open drafts a user may have; starting one more discards the least recently touched (no client can
+# pile drafts up).
+PORTAL_DRAFTS_PER_USER = envint("PORTAL_DRAFTS_PER_USER", "50")
 PORTAL_DEMO_MAILBOX = envbool("PORTAL_DEMO_MAILBOX", "true")  # customers may read their sent mail
 PORTAL_DEMO_CLOCK = envbool("PORTAL_DEMO_CLOCK", "true" if DEBUG else "false")
 # Demo mode: the sign-in page lists the demo accounts with one-click sign-in, and operators may

@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from numbering.models import BaseNumber, VoiceContract
-from orders import demo
+from orders import demo, placement
+from orders.lead_times import earliest_date
 from orders.models import Draft, Flow, Order, SentMail
 from portal.models import User
 from tests import factories
@@ -177,8 +178,13 @@ def walk_scheduled(scan: Scanner, contract: VoiceContract, user: User) -> None:
                         "action": "next"})
     scan.get(step(4))
     draft.refresh_from_db()
+    day = earliest_date(items=placement.scheduled_lead_items(draft))  # a business day: no reason needed
+    scan.post(step(4), {**factories.nw(("add", "192.0.2.0", "24")), "date": day.isoformat(), "time": "10:00",
+                        "action": "next"})
     scan.post(step(5), {"contact_name": "Hanako Yamada", "contact_department": "IT", "contact_phone": "03-5555-0101",
                         "contact_email": "hanako@example.com"})
+    draft.refresh_from_db()
+    assert draft.step_done == 5  # the confirm page below shows the date and its completion date
     scan.get(step(6))
 
 

@@ -24,6 +24,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.vary import vary_on_headers
 
 from orders import selectors
 from orders.models import Draft, Flow
@@ -81,6 +82,7 @@ def draft_view(*, flow: Flow | None, fragment: bool = False,
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @customer_required
+        @vary_on_headers("HX-Request")  # every answer differs for htmx (HX-Redirect, fragments)
         @wraps(view)
         def gated(request: HttpRequest, draft_id, **kwargs) -> HttpResponse:
             draft = draft_owned(request, draft_id)

@@ -22,7 +22,7 @@ from orders import csv_input, drafts, placement, rules, selectors
 from orders.content import content_check, emergency_notice_applies
 from orders.eligibility import Wish, eligibility_check
 from orders.flows import shared
-from orders.flows.framework import Precondition, Step, draft_view
+from orders.flows.framework import Precondition, Step, draft_view, leave
 from orders.forms import CsvUploadForm, posted_rows
 from orders.models import Draft, Flow
 from orders.state import BlueRow, RedRow
@@ -52,7 +52,7 @@ def immediate_menu(request: HttpRequest, group_id: str) -> HttpResponse:
     """お申し込みメニュー: ダイヤルイン番号の追加申込 starts a new draft."""
     group = numbering_selectors.voice_group_get(organisation=request.user.organisation, group_id=group_id)
     if request.method == "POST":
-        draft = drafts.draft_create(user=request.user, voice_group=group)
+        draft = shared.draft_start(request, group=group, flow=Flow.IMMEDIATE)
         return redirect("orders:wizard_step", draft_id=draft.pk, step=1)
     decisions = _entry_decisions(group.contracts.order_by("number"))
     return render(request, "orders/wizard/menu.html", {
@@ -180,7 +180,7 @@ def _step_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
                 drafts.draft_save(draft=draft, finished=3,
                                     base_numbers=[b for b in draft.base_numbers if b in valid])
                 return _next(draft, 4)
-            error = _("ダイヤルイン番号を追加する基本契約番号を選択し、[→] 選択ボタンを押してください。")
+            error = _(shared.NO_BASE_CHOSEN)
         else:
             return redirect(reverse("orders:wizard_step", args=[draft.pk, 3]) + shared.chooser_query(request.POST))
     context = _wizard_context(draft, 3, error=error, **_chooser_context(draft, request.GET, allowed, refused))
@@ -196,9 +196,7 @@ def wizard_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
         _chooser_apply(request, draft, allowed)
     params = request.POST if request.method == "POST" else request.GET
     context = _wizard_context(draft, 3, **_chooser_context(draft, params, allowed, refused))
-    response = render(request, "orders/wizard/_chooser.html#chooser", context)
-    response["Vary"] = "HX-Request"
-    return response
+    return render(request, "orders/wizard/_chooser.html#chooser", context)
 
 
 # Step 3 (CSV): upload the file instead of steps 3–4.
@@ -218,11 +216,7 @@ def _step_csv(request: HttpRequest, draft: Draft) -> HttpResponse:
             )
             messages.success(request, _("CSVファイル「%(name)s」の%(rows)s行を確認しました。") % {
                 "name": upload.name, "rows": f"{len(content.red) + len(content.blue):,}"})
-            if request.htmx:
-                response = HttpResponse(status=204)
-                response["HX-Redirect"] = reverse("orders:wizard_step", args=[draft.pk, 5])
-                return response
-            return _next(draft, 5)
+            return leave(request, reverse("orders:wizard_step", args=[draft.pk, 5]))
     context = _wizard_context(draft, 3, form=form, errors=errors[:1000], error_count=len(errors),
                               columns=csv_input.COLUMNS)
     status = 422 if (form.errors or errors) else 200
@@ -252,9 +246,8 @@ def _step_content(request: HttpRequest, draft: Draft) -> HttpResponse:
                       _wizard_context(draft, 4, **shared.content_context(draft, red, blue)))
     red = posted_rows(request.POST, "red")
     blue = posted_rows(request.POST, "blue")
-    action = request.POST.get("action", "next")
-    if action != "next":
-        red, blue = shared.apply_row_action(action, red, blue)
+    if shared.step_action(request.POST) != "next":
+        red, blue = shared.apply_row_action(shared.row_action(request.POST), red, blue)
         drafts.draft_save(draft=draft, red_rows=red, blue_rows=blue)
         return render(request, "orders/wizard/step4_content.html",
                       _wizard_context(draft, 4, **shared.content_context(draft, red, blue)))
@@ -275,12 +268,10 @@ def wizard_rows(request: HttpRequest, draft: Draft) -> HttpResponse:
     """[+] 行追加 / [-] 行削除 for htmx: saves the rows as typed and returns both boxes."""
     red = posted_rows(request.POST, "red")
     blue = posted_rows(request.POST, "blue")
-    red, blue = shared.apply_row_action(request.POST.get("action", ""), red, blue)
+    red, blue = shared.apply_row_action(shared.row_action(request.POST), red, blue)
     drafts.draft_save(draft=draft, red_rows=red, blue_rows=blue)
-    response = render(request, "orders/wizard/step4_content.html#boxes",
+    return render(request, "orders/wizard/step4_content.html#boxes",
                       _wizard_context(draft, 4, **shared.content_context(draft, red, blue)))
-    response["Vary"] = "HX-Request"
-    return response
 
 
 # Step 5: contact person.

@@ -34,6 +34,7 @@ from orders.forms import (
     OptionsForm,
     PortRowFormSet,
     RemainingRowFormSet,
+    RowAction,
     ScheduleForm,
     posted_rows,
 )
@@ -122,7 +123,7 @@ def _orderable_contract(request: HttpRequest, number: str):
 @customer_required
 def scheduled_new(request: HttpRequest, group_id: str) -> HttpResponse:
     group = numbering_selectors.voice_group_get(organisation=request.user.organisation, group_id=group_id)
-    draft = drafts.draft_create(user=request.user, voice_group=group, flow=Flow.SCHEDULED)
+    draft = shared.draft_start(request, group=group, flow=Flow.SCHEDULED)
     carried = _orderable_contract(request, request.POST.get("contract", ""))
     if carried is not None and carried.voice_group_id == group.pk:
         drafts.draft_save(draft=draft, contract=carried)
@@ -214,18 +215,18 @@ def _item_summary(item: Item) -> dict:
 def _menu(request: HttpRequest, draft: Draft) -> HttpResponse:
     error = ""
     if request.method == "POST":
-        action = request.POST.get("action", "")
+        action = shared.step_action(request.POST)
         if action == "new":
             drafts.draft_save(draft=draft, editing=Editing(item=DialInItem()))
             return redirect("orders:scheduled_item", draft_id=draft.pk, sub=1)
         if action == "new_porting":
             drafts.draft_save(draft=draft, editing=Editing(item=PortingItem()))
             return redirect("orders:scheduled_item", draft_id=draft.pk, sub=1)
-        if action.startswith(("edit:", "delete:")):
-            verb, _sep, index = action.partition(":")
-            i = shared.index_in(index, len(draft.items))
+        row = shared.row_action(request.POST)
+        if row is not None and row.verb in ("edit", "delete"):
+            i = row.target(len(draft.items))
             if i is not None:
-                if verb == "edit":
+                if row.verb == "edit":
                     drafts.draft_save(draft=draft, editing=Editing(item=draft.items[i], index=i, done=4))
                     return redirect("orders:scheduled_item", draft_id=draft.pk, sub=1)
                 items = draft.items[:i] + draft.items[i + 1:]
@@ -258,11 +259,11 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
     errors: dict = {}
     if request.method == "POST":
         rows = [form.row() for form in NetworkRowFormSet(request.POST, prefix="nw").forms]
-        action = request.POST.get("action", "next")
-        if action == "nw:add" and len(rows) < NW_ROWS_MAX:
+        action, row = shared.step_action(request.POST), shared.row_action(request.POST)
+        if row == RowAction(box="nw", verb="add") and len(rows) < NW_ROWS_MAX:
             rows.append(NetworkRow())
-        elif action.startswith("nw:del:") and shared.index_in(action[7:], len(rows)) is not None:
-            rows.pop(int(action[7:]))
+        elif row is not None and row.box == "nw" and row.verb == "del" and row.target(len(rows)) is not None:
+            rows.pop(row.index)
         form = ScheduleForm(request.POST)
         form.is_valid()  # binds and normalises; the rules are the service's
         extra = form.schedule(network=rows if needs_nw else [], porting=porting, aml_applies=needs_aml)
@@ -452,7 +453,7 @@ def _item_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
             if draft.editing.item.bases:
                 _edit(draft, done=2)
                 return redirect("orders:scheduled_item", draft_id=draft.pk, sub=3)
-            error = _("ダイヤルイン番号を追加する基本契約番号を選択し、[→] 選択ボタンを押してください。")
+            error = _(shared.NO_BASE_CHOSEN)
         else:
             return redirect(reverse("orders:scheduled_item", args=[draft.pk, 2]) + shared.chooser_query(request.POST))
     return render(request, "orders/scheduled/item2_bases.html", _item_context(
@@ -466,10 +467,8 @@ def scheduled_item_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
     if request.method == "POST":
         _chooser_apply(request, draft)
     params = request.POST if request.method == "POST" else request.GET
-    response = render(request, "orders/wizard/_chooser.html#chooser",
+    return render(request, "orders/wizard/_chooser.html#chooser",
                       _item_context(draft, 2, **_chooser(draft, params)))
-    response["Vary"] = "HX-Request"
-    return response
 
 
 def _item_csv(request: HttpRequest, draft: Draft) -> HttpResponse:
@@ -540,9 +539,8 @@ def _item_content(request: HttpRequest, draft: Draft) -> HttpResponse:
         return _item_content_render(request, draft, item.red or [RedRow()], item.blue or [BlueRow()])
     red = posted_rows(request.POST, "red")
     blue = posted_rows(request.POST, "blue")
-    action = request.POST.get("action", "next")
-    if action != "next":
-        red, blue = shared.apply_row_action(action, red, blue)
+    if shared.step_action(request.POST) != "next":
+        red, blue = shared.apply_row_action(shared.row_action(request.POST), red, blue)
         _edit(draft, red=red, blue=blue, back_to=2)
         return _item_content_render(request, draft, red, blue)
     content = content_check(organisation=draft.organisation, voice_group=draft.voice_group, red_rows=red,
@@ -565,11 +563,9 @@ def scheduled_item_rows(request: HttpRequest, draft: Draft) -> HttpResponse:
     """[+] 行追加 / [-] 行削除 for htmx."""
     red = posted_rows(request.POST, "red")
     blue = posted_rows(request.POST, "blue")
-    red, blue = shared.apply_row_action(request.POST.get("action", ""), red, blue)
+    red, blue = shared.apply_row_action(shared.row_action(request.POST), red, blue)
     _edit(draft, red=red, blue=blue, back_to=2)
-    response = _item_content_render(request, draft, red, blue, partial=True)
-    response["Vary"] = "HX-Request"
-    return response
+    return _item_content_render(request, draft, red, blue, partial=True)
 
 
 def _option_rows(item: Item) -> list[dict]:
@@ -650,15 +646,14 @@ def _item_porting(request: HttpRequest, draft: Draft) -> HttpResponse:
     if request.method == "POST":
         rows = posted_rows(request.POST, "port")
         remaining, remaining_rows = _remaining_from_post(request.POST)
-        action = request.POST.get("action", "next")
-        if action == "port:add" and len(rows) < SCREEN_ROWS_MAX:
-            rows.append(PortRow())
-        elif action.startswith("port:del:") and shared.index_in(action[9:], len(rows)) is not None:
-            rows.pop(int(action[9:]))
-        elif action == "rem:add":
-            remaining_rows.append(RemainingRow())
-        elif action.startswith("rem:del:") and shared.index_in(action[8:], len(remaining_rows)) is not None:
-            remaining_rows.pop(int(action[8:]))
+        action, row = shared.step_action(request.POST), shared.row_action(request.POST)
+        tables = {"port": (rows, PortRow, SCREEN_ROWS_MAX), "rem": (remaining_rows, RemainingRow, 50)}
+        if row is not None and row.box in tables:
+            table, row_type, limit = tables[row.box]
+            if row.verb == "add" and row.index is None and len(table) < limit:
+                table.append(row_type())
+            elif row.verb == "del" and row.target(len(table)) is not None:
+                table.pop(row.index)
         elif action == "next":
             clean, errors = porting_rows_check(contract=draft.contract, bases=item.bases, rows=rows,
                                                remaining=remaining, remaining_rows=remaining_rows)

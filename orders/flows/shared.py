@@ -6,18 +6,32 @@ import dataclasses
 from collections.abc import Callable
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from numbering import phone
 from numbering.models import BaseNumber
 from orders import drafts, rules
 from orders.content import emergency_notice_applies
-from orders.forms import SCREEN_ROWS_MAX, AgreementForm, BlueRowFormSet, ContactForm, MethodForm, RedRowFormSet
+from orders.forms import (
+    PAGE_SIZES,
+    SCREEN_ROWS_MAX,
+    ActionForm,
+    AgreementForm,
+    BlueRowFormSet,
+    ChooserForm,
+    ContactForm,
+    MethodForm,
+    RedRowFormSet,
+    RowAction,
+)
 from orders.models import Draft
 from orders.state import BlueRow, Contact, RedRow
 
@@ -29,22 +43,28 @@ def bound(request: HttpRequest, *, files: bool = False) -> tuple:
     return (request.POST, request.FILES) if files else (request.POST,)
 
 
-def index_in(text: str, size: int) -> int | None:
-    """A row index from a button's value ("…:del:3"), if it names one of `size` rows."""
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 4 and int(text) < size else None
+def row_action(post) -> RowAction | None:
+    """The row button a POST came from ([+] 追加 / [-] 削除 of a table), parsed by its Form."""
+    return ActionForm(post, default="").row_action()
 
 
-def apply_row_action(action: str, red: list[RedRow], blue: list[BlueRow]) -> tuple[list[RedRow], list[BlueRow]]:
+def step_action(post) -> str:
+    """The button a step's POST came from: "next" unless another was pressed."""
+    return ActionForm(post).name()
+
+
+def apply_row_action(action: RowAction | None, red: list[RedRow],
+                     blue: list[BlueRow]) -> tuple[list[RedRow], list[BlueRow]]:
     """[+] 追加 inserts an empty row after this one; [-] 削除 removes it (one row always stays)."""
-    box, _sep, rest = action.partition(":")
-    verb, _sep, index = rest.partition(":")
-    rows, row_type = (red, RedRow) if box == "red" else (blue, BlueRow)
-    i = index_in(index, len(rows))
-    if box not in ("red", "blue") or i is None:
+    if action is None or action.box not in ("red", "blue"):
         return red, blue
-    if verb == "add" and len(rows) < SCREEN_ROWS_MAX:
+    rows, row_type = (red, RedRow) if action.box == "red" else (blue, BlueRow)
+    i = action.target(len(rows))
+    if i is None:
+        return red, blue
+    if action.verb == "add" and len(rows) < SCREEN_ROWS_MAX:
         rows.insert(i + 1, row_type())
-    elif verb == "del":
+    elif action.verb == "del":
         rows.pop(i)
         if not rows:
             rows.append(row_type())
@@ -84,6 +104,18 @@ def content_context(draft: Draft, red: list[RedRow], blue: list[BlueRow], conten
     }
 
 
+def draft_start(request: HttpRequest, *, group, flow: str) -> Draft:
+    """A new draft for the signed-in user; when that discards their oldest open drafts (the cap per
+    user), the user is told."""
+    draft, discarded = drafts.draft_start(user=request.user, voice_group=group, flow=flow)
+    if discarded:
+        messages.info(request, ngettext(
+            "作成中のお申し込みは%(max)s件までのため、最も長く操作のなかった%(n)s件を破棄しました。",
+            "作成中のお申し込みは%(max)s件までのため、最も長く操作のなかった%(n)s件を破棄しました。",
+            discarded) % {"max": settings.PORTAL_DRAFTS_PER_USER, "n": discarded})
+    return draft
+
+
 def agreement_step(request: HttpRequest, draft: Draft, *, template: str, context: dict,
                    then: Callable[[Draft], HttpResponse], label: str = "") -> HttpResponse:
     """お申し込みにあたってのご確認 (both flows): the policy is read and agreed to; `then` saves the
@@ -118,14 +150,12 @@ def contact_step(request: HttpRequest, draft: Draft, *, step: int, next_url: str
 
 # --- The base-number chooser (番号の選択), both flows -------------------------------------------
 
-PAGE_SIZES = (20, 50, 100)  # 表示件数
+NO_BASE_CHOSEN = gettext_noop("ダイヤルイン番号を追加する基本契約番号を選択し、[→] 選択ボタンを押してください。")
 
 
 def chooser_params(params) -> dict:
-    """Search (電話番号, 音声契約番号), page and 表示件数 as given."""
-    size = params.get("size", "")
-    return {"q": params.get("q", ""), "n": params.get("n", "").strip().upper(), "page": params.get("page", ""),
-            "size": int(size) if size.isdigit() and int(size) in PAGE_SIZES else PAGE_SIZES[-1]}
+    """Search (電話番号, 音声契約番号), page and 表示件数, as the chooser's Form reads them."""
+    return ChooserForm(params).params()
 
 
 def chooser_query(params) -> str:
@@ -161,7 +191,7 @@ def chooser_context(params, *, listed: QuerySet, chosen: list[str], fragment_url
         bases = bases.filter(Q(number__contains=q) | Q(dial_ins__number__contains=q)).distinct()
     if shown["n"]:
         bases = bases.filter(contract__number__icontains=shown["n"])
-    page = Paginator(bases, shown["size"]).get_page(shown["page"])
+    page = Paginator(bases, shown["size"]).get_page(shown["page"] or 1)
     order = {n: i for i, n in enumerate(chosen)}
     chosen_bases = sorted(listed.model.objects.filter(number__in=chosen).select_related("contract"),
                           key=lambda b: order[b.number])

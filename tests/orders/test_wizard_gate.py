@@ -140,6 +140,8 @@ def test_a_step_out_of_order_goes_to_the_first_unfinished_one(client, alice, dra
     client.force_login(alice)
     first = reverse("orders:wizard_step" if flow == Flow.IMMEDIATE else "orders:scheduled_step", args=[draft.pk, 1])
     response = call(client, method, url(name, draft, kwargs), headers=HTMX if name in FRAGMENTS else {})
+    # Every answer of the gate differs for htmx (HX-Redirect, fragments): caches must keep them apart.
+    assert "HX-Request" in response.headers.get("Vary", ""), name
     if kwargs.get("step") == 1:
         assert response.status_code in (200, 302, 422)  # step 1 itself is open
         return
