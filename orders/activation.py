@@ -111,26 +111,27 @@ def _issue_items(order: Order) -> tuple[int, list[str]]:
     day = _activation_day(order)
     fields = ("base_number_id", "kind", "quantity", "reservation_code_id", "reserved_number", "ported_number",
               *OPTION_FIELDS, "base_number__kind", "base_number__number")
-    items = [list(item) for item in order.items.order_by("position").values_list(*fields)]
-    notify = {item[9] for item in items if item[9]}
+    items = list(order.items.order_by("position").values_list(*fields, named=True))
+    notify = {item.specific_number_notification for item in items if item.specific_number_notification}
     # O4: 特定番号通知 needs its freephone / navi-dial link complete by the construction date.
     dropped = set(o4_unlinked(contract=order.contract, day=day, numbers=notify)) if notify else set()
     by_code: dict[int, list[TargetRow]] = defaultdict(list)
     rows: list[IssueRow] = []
     ported: list[TargetRow] = []
     added: dict[int, int] = defaultdict(int)  # numbers per base number, for its representative group
-    for base_id, kind, quantity, code_id, reserved, ported_number, *options, base_kind, base_number in items:
-        if options[3] in dropped:
-            options[3] = ""  # O4: cancelled automatically
-        added[base_id] += quantity
-        if ported_number:
-            ported.append(TargetRow(ported_number, base_id, *options))
-        elif code_id:
-            by_code[code_id].append(TargetRow(reserved, base_id, *options))
+    for item in items:
+        options = {name: getattr(item, name) for name in OPTION_FIELDS}
+        if options["specific_number_notification"] in dropped:
+            options["specific_number_notification"] = ""  # O4: cancelled automatically
+        added[item.base_number_id] += item.quantity
+        if item.ported_number:
+            ported.append(TargetRow(item.ported_number, item.base_number_id, **options))
+        elif item.reservation_code_id:
+            by_code[item.reservation_code_id].append(TargetRow(item.reserved_number, item.base_number_id, **options))
         else:
-            kind_, area = pool_for(base_kind=base_kind, base_number=base_number,
-                                   contract_area=order.contract.area_code, kind=kind)
-            rows.append(IssueRow(base_id, kind_, area, quantity, *options))
+            kind, area = pool_for(base_kind=item.base_number__kind, base_number=item.base_number__number,
+                                  contract_area=order.contract.area_code, kind=item.kind)
+            rows.append(IssueRow(item.base_number_id, kind, area, item.quantity, **options))
     issued = 0
     if rows:
         issued += numbers_issue_rows(rows=rows, source=order.request_id, day=day)
@@ -140,7 +141,7 @@ def _issue_items(order: Order) -> tuple[int, list[str]]:
     if ported:
         issued += ported_numbers_issue(numbers=ported, source=order.request_id, day=day)
     representative_groups_grow(added=added)  # E8: issued numbers join their base number's group
-    if any(item[1] == phone.KIND_0AJ for item in items) and not order.contract.oaj_used:
+    if any(item.kind == phone.KIND_0AJ for item in items) and not order.contract.oaj_used:
         VoiceContract.objects.filter(pk=order.contract_id).update(oaj_used=True)
     if order.network_changes:
         network_changes_apply(order=order)

@@ -141,12 +141,13 @@ class ScheduleForm(forms.Form):
     def clean_time(self) -> str:
         return phone.normalise(self.cleaned_data["time"]).replace("：", ":")
 
-    def schedule(self, *, network: list[NetworkRow], porting: bool, aml_applies: bool) -> Schedule:
-        """The step's typed state: the time only when porting, the AML answers only when they apply."""
+    def schedule(self, *, network: list[NetworkRow], desired_time: bool, aml_applies: bool) -> Schedule:
+        """The step's typed state: the time only when an item allows one, the AML answers only when
+        they apply."""
         data = self.cleaned_data
         aml = AmlAnswers(changed=data["aml_changed"], person=data["aml_person"], dept=data["aml_dept"],
                          recipient=data["aml_recipient"]) if aml_applies else None
-        return Schedule(network=network, date=data["date"], time=data["time"] if porting else "",
+        return Schedule(network=network, date=data["date"], time=data["time"] if desired_time else "",
                         reason=data["reason"], aml=aml)
 
 

@@ -20,10 +20,10 @@ from numbering.services import (
 from orders import dispatch, rules
 from orders.content import Content, content_check
 from orders.eligibility import Wish, eligibility_check
+from orders.kinds import KINDS, kind_of
 from orders.lead_times import earliest_date
 from orders.mail import mail_compose
 from orders.models import (
-    OPTION_FIELDS,
     Attachment,
     Channel,
     Draft,
@@ -39,12 +39,10 @@ from orders.models import (
 )
 from orders.scheduled_checks import (
     aml_applies,
-    options_clean,
     parse_date,
-    porting_rows_check,
     schedule_check,
 )
-from orders.state import AmlAnswers, NetworkRow, Options, PortingItem, dump, option_at
+from orders.state import AmlAnswers, NetworkRow, dump
 from orders.status import request_id_new
 from portal import clock
 from portal.db import is_retryable
@@ -228,28 +226,20 @@ def _codes_hold(codes_by_order: list[tuple[Order, dict]]) -> None:
                 % {"code": code.code}]))
 
 
-def scheduled_has_porting(draft: Draft) -> bool:
-    return any(item.porting for item in draft.items)
-
-
 def scheduled_item_kinds(draft: Draft) -> set[str]:
     return set().union(*(item.kinds() for item in draft.items))
 
 
 def scheduled_lead_items(draft: Draft) -> set[str]:
     """Which standard lead times apply to the draft's content."""
-    items = {LeadTime.Item.DIALIN}
-    if scheduled_has_porting(draft):
-        items.add(LeadTime.Item.PORTING)
+    items = {LeadTime.Item.DIALIN} | {kind_of(item).lead_item for item in draft.items} - {None}
     if any(o.special for item in draft.items for o in item.all_options()):
         items.add(LeadTime.Item.SPECIAL_OPTION)
     if draft.extra.network:
         items.add(LeadTime.Item.NW_ADDRESS)
     if draft.contract and aml_applies(contract=draft.contract, items=draft.items):
         items.add(LeadTime.Item.AML)
-    return set(items)
-
-
+    return items
 
 
 def scheduled_check(*, draft: Draft) -> tuple[list[dict], list[NetworkRow], list[str]]:
@@ -265,41 +255,10 @@ def scheduled_check(*, draft: Draft) -> tuple[list[dict], list[NetworkRow], list
     decision = eligibility_check(contract=contract, wish=Wish(kinds=frozenset(scheduled_item_kinds(draft))))
     if decision.flow == Flow.SALES:
         problems.append(f"[{decision.rule}] {decision.reason}")
-
-    def with_options(number: int, label: str, kind: str, options: Options, **fields) -> None:
-        clean, errors = options_clean(kind=kind, raw=options)
-        problems.extend(_("お申し込み内容%(n)s %(label)s: %(message)s") % {
-            "n": number, "label": label, "message": m} for m in errors.values())
-        rows.append({**fields, "kind": kind, **{name: getattr(clean, name) for name in OPTION_FIELDS}})
-
     for number, item in enumerate(draft.items, start=1):
-        if isinstance(item, PortingItem):
-            clean, errors = porting_rows_check(
-                contract=contract, bases=item.bases, rows=item.ports, remaining=item.remaining,
-                remaining_rows=item.remaining_rows)
-            for error in errors.values():
-                messages = error.values() if isinstance(error, dict) else [error]
-                problems.extend(_("お申し込み内容%(n)s: %(message)s") % {"n": number, "message": m} for m in messages)
-            for i, row in enumerate(clean):
-                port = {k: v for k, v in dump(row).items() if k not in ("base", "number")}
-                with_options(number, row.number, phone.KIND_0AJ, option_at(item.port_options, i),
-                             base=row.base, quantity=1, ported_number=row.number, port=port)
-            continue
-        content = content_check(
-            organisation=draft.organisation, voice_group=draft.voice_group, red_rows=item.red,
-            blue_rows=item.blue, chosen=item.bases, max_quantity=rules.QUANTITY_MAX_SCHEDULED,
-            immediate=False)
-        for error in content.errors:
-            problems.append(_("お申し込み内容%(n)s %(box)s No.%(row)s: %(message)s") % {
-                "n": number, "box": "①" if error.box == "red" else "②", "row": error.index + 1,
-                "message": error.message})
-        problems.extend(content.non_field)
-        for i, line in enumerate(content.red):
-            with_options(number, f"No.{i + 1}", line.kind, option_at(item.red_options, i),
-                         base=line.base.number, quantity=line.quantity)
-        for i, line in enumerate(content.blue):
-            with_options(number, line.number, phone.kind_of(line.number), option_at(item.blue_options, i),
-                         base=line.base.number, quantity=1, reservation_code=line.code, reserved_number=line.number)
+        placed = kind_of(item).order_rows(draft=draft, item=item, number=number)
+        rows += placed.rows
+        problems += placed.problems
     extra = draft.extra
     has_file = Attachment.objects.filter(pk=(extra.aml or AmlAnswers()).attachment or None, draft=draft).exists()
     network, errors = schedule_check(contract=contract, items=draft.items, schedule=extra, has_file=has_file,
@@ -318,10 +277,11 @@ def _scheduled_plan(draft: Draft) -> list[Placed]:
         raise ContentInvalid(Content(non_field=problems))
     extra = draft.extra
     day = parse_date(extra.date)
-    only_porting = all(item.porting for item in draft.items)
-    porting = [{"remaining": item.remaining, "remaining_rows": dump(item.remaining_rows)}
-               for item in draft.items if isinstance(item, PortingItem)]
-    details: dict = {"porting": porting} if porting else {}
+    details: dict = {}
+    for kind in KINDS.values():  # what each kind keeps besides its rows
+        if of_kind := [item for item in draft.items if kind_of(item) is kind]:
+            details.update(kind.order_details(of_kind))
+    kinds = {kind_of(item) for item in draft.items}
     attachments = []
     if extra.aml and extra.aml.attachment:
         details["aml"] = {k: v for k, v in dump(extra.aml).items() if k != "attachment"}
@@ -329,7 +289,8 @@ def _scheduled_plan(draft: Draft) -> list[Placed]:
     bases = {b.number: b for b in BaseNumber.objects.filter(contract=draft.contract)}
     # Built from the checked, normalised rows, never from the raw draft.
     items = [{**{k: v for k, v in row.items() if k != "base"}, "base_number": bases[row["base"]]} for row in rows]
-    kind_label = OrderKind.PORTING if only_porting else OrderKind.DIALIN
+    # An order of one kind is named by it; a mix is a dial-in addition (ダイヤルイン番号追加).
+    kind_label = kinds.pop().order_kind if len(kinds) == 1 else OrderKind.DIALIN
     return [Placed(
         contract=draft.contract, items=items, attachments=attachments,
         code=EventNote.ACCEPTED_SCHEDULED,

@@ -132,14 +132,19 @@ def schedule_check(*, contract: VoiceContract, items: list[Item], schedule: Sche
     errors.update({f"nw_{k}": v for k, v in nw_errors.items()})
     day = parse_date(schedule.date)
     errors.update(date_check(day=day, earliest=earliest, time=schedule.time, reason=schedule.reason,
-                             porting=any(item.porting for item in items)))
+                             desired_time=desired_time_allowed(items)))
     if schedule.date and day is None:
         errors["date"] = _("工事希望年月日を「2026-12-01」の形式で入力してください。")
     return clean, errors
 
 
+def desired_time_allowed(items: list[Item]) -> bool:
+    """工事希望時間 may be given when an item allows it (porting)."""
+    return any(item.allows_desired_time for item in items)
+
+
 def date_check(*, day: dt.date | None, earliest: dt.date, time: str, reason: str,
-               porting: bool) -> dict[str, str]:
+               desired_time: bool) -> dict[str, str]:
     errors: dict[str, str] = {}
     if day is None:
         errors["date"] = _("工事希望年月日を入力してください。")
@@ -152,7 +157,7 @@ def date_check(*, day: dt.date | None, earliest: dt.date, time: str, reason: str
         errors["date"] = _("工事希望年月日は最短納期日（%(d)s）以降の日付を指定してください。") % {
             "d": earliest.isoformat()}
     outside = not business_days.is_business_day(day)
-    if porting and time:  # optional: "工事希望時間を指定することができます"
+    if desired_time and time:  # optional: "工事希望時間を指定することができます"
         if not re.match(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", time):
             errors["time"] = _("工事希望時間を「09:00」の形式で入力してください。")
         else:
@@ -271,8 +276,8 @@ AML_PERSON_MAX, AML_DEPT_MAX = 20, 40
 
 
 def aml_applies(*, contract: VoiceContract, items: list[Item]) -> bool:
-    """Shown for a cloud plan adding new 0ABJ numbers (not for porting)."""
-    return contract.is_cloud and any(phone.KIND_0AJ in item.kinds() for item in items if not item.porting)
+    """Shown for a cloud plan adding new 0ABJ numbers (not for ported ones)."""
+    return contract.is_cloud and any(phone.KIND_0AJ in item.new_number_kinds() for item in items)
 
 
 def aml_check(*, data: AmlAnswers, has_file: bool) -> dict[str, str]:

@@ -135,10 +135,15 @@ class DialInItem:
     red_options: list[Options] = field(default_factory=list)
     blue_options: list[Options] = field(default_factory=list)
 
-    porting: ClassVar[bool] = False
+    # 工事希望時間 may be given only for porting (the guide: 番号ポータビリティまたは番号移動).
+    allows_desired_time: ClassVar[bool] = False
 
     def kinds(self) -> set[str]:
         return ({r.kind for r in self.red} | {r.kind for r in self.blue}) - {None, ""}
+
+    def new_number_kinds(self) -> set[str]:
+        """Kinds of the numbers the carrier newly issues (AML applies to new 0AJ numbers)."""
+        return self.kinds()
 
     def all_options(self) -> list[Options]:
         return [*self.red_options, *self.blue_options]
@@ -160,10 +165,13 @@ class PortingItem:
     remaining_rows: list[RemainingRow] = field(default_factory=list)
     port_options: list[Options] = field(default_factory=list)
 
-    porting: ClassVar[bool] = True
+    allows_desired_time: ClassVar[bool] = True
 
     def kinds(self) -> set[str]:
         return {phone.KIND_0AJ}
+
+    def new_number_kinds(self) -> set[str]:
+        return set()  # ported numbers exist already
 
     def all_options(self) -> list[Options]:
         return list(self.port_options)
@@ -173,7 +181,7 @@ class PortingItem:
 
 
 Item = DialInItem | PortingItem
-ITEM_TYPES: dict[str, type] = {"dialin": DialInItem, "porting": PortingItem}
+ITEM_TYPES: dict[str, type] = {"dialin": DialInItem, "porting": PortingItem}  # Item.type → state (orders.kinds)
 
 
 @dataclass
@@ -259,7 +267,7 @@ def load(kind, data):
     Unknown keys are dropped and missing ones take their defaults, so a draft saved by an older
     version still loads."""
     if kind is Item or kind == Item:
-        if isinstance(data, DialInItem | PortingItem):
+        if type(data) in ITEM_TYPES.values():
             return data
         data = data or {}
         return load(ITEM_TYPES.get(data.get("type"), DialInItem), data)

@@ -19,60 +19,42 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from numbering import phone
 from numbering import selectors as numbering_selectors
-from orders import csv_input, drafts, placement, rules, selectors
+from orders import drafts, placement, rules, selectors
 from orders.attachments import EXTENSIONS, attachment_store
-from orders.content import content_check
 from orders.eligibility import Wish, eligibility_check
 from orders.flows import shared
 from orders.flows.framework import Precondition, Step, draft_view
 from orders.forms import (
     NW_ROWS_MAX,
-    SCREEN_ROWS_MAX,
     ContractChoiceForm,
     CsvUploadForm,
     NetworkRowFormSet,
     OptionsForm,
-    PortRowFormSet,
-    RemainingRowFormSet,
     RowAction,
     ScheduleForm,
-    posted_rows,
 )
+from orders.kinds import BASES, CONFIRM, CONTENT, KINDS, METHOD, OPTIONS, SubWizard, kind_for_action, kind_of
 from orders.lead_times import earliest_date
 from orders.models import Draft, Flow
 from orders.scheduled_checks import (
-    LINE_TYPES,
     aml_applies,
+    desired_time_allowed,
     network_rows_check,
     o4_unlinked,
     options_clean,
     parse_date,
-    porting_rows_check,
     schedule_check,
 )
 from orders.state import (
     AmlAnswers,
-    BlueRow,
-    DialInItem,
     Editing,
     Item,
     NetworkRow,
-    Options,
-    PortingItem,
-    PortRow,
-    RedRow,
-    RemainingRow,
     dump,
-    option_at,
 )
 from portal import business_days, clock, uploads
 from portal.views import customer_required, site_url
 
-# The sub-wizard of an item, as the guide draws it; with the CSV method the file replaces 2–3.
-SUB_STEPS = {1: gettext_noop("お申し込み方法"), 2: gettext_noop("番号の選択"), 3: gettext_noop("お申し込み内容"),
-             4: gettext_noop("付加機能"), 5: gettext_noop("お申し込み内容の確認")}
-PORT_SUB_STEPS = {**SUB_STEPS, 3: gettext_noop("番号ポータビリティの内容")}
-CSV_SUB_STEPS = {1: SUB_STEPS[1], 2: gettext_noop("CSVファイルの指定"), 4: SUB_STEPS[4], 5: SUB_STEPS[5]}
 OPTION_INPUTS = ("message_box", "anonymous_call_rejection", "nuisance_call_rejection", "notification_on",
                  "specific_number_notification", "forwarding_on", "forwarding_specific_number")
 
@@ -88,6 +70,9 @@ def _first_unfinished(draft: Draft) -> int:
 
 def _go(draft: Draft, step: int) -> HttpResponse:
     return redirect("orders:scheduled_step", draft_id=draft.pk, step=step)
+
+
+SUB_STEPS = (METHOD, BASES, CONTENT, OPTIONS, CONFIRM)
 
 
 # --- Entry ------------------------------------------------------------------------------------
@@ -207,8 +192,7 @@ def _contract(request: HttpRequest, draft: Draft) -> HttpResponse:
 
 
 def _item_summary(item: Item) -> dict:
-    label = _("ダイヤルイン番号追加（番号ポータビリティ）") if item.porting else _("ダイヤルイン番号追加")
-    return {"label": label, "bases": item.bases, "total": item.number_count(),
+    return {"label": _(kind_of(item).label), "bases": item.bases, "total": item.number_count(),
             "with_options": len([o for o in item.all_options() if o.any])}
 
 
@@ -216,19 +200,16 @@ def _menu(request: HttpRequest, draft: Draft) -> HttpResponse:
     error = ""
     if request.method == "POST":
         action = shared.step_action(request.POST)
-        if action == "new":
-            drafts.draft_save(draft=draft, editing=Editing(item=DialInItem()))
-            return redirect("orders:scheduled_item", draft_id=draft.pk, sub=1)
-        if action == "new_porting":
-            drafts.draft_save(draft=draft, editing=Editing(item=PortingItem()))
-            return redirect("orders:scheduled_item", draft_id=draft.pk, sub=1)
+        if (kind := kind_for_action(action)) is not None:
+            drafts.draft_save(draft=draft, editing=Editing(item=kind.new()))
+            return _item_go(draft, METHOD)
         row = shared.row_action(request.POST)
         if row is not None and row.verb in ("edit", "delete"):
             i = row.target(len(draft.items))
             if i is not None:
                 if row.verb == "edit":
-                    drafts.draft_save(draft=draft, editing=Editing(item=draft.items[i], index=i, done=4))
-                    return redirect("orders:scheduled_item", draft_id=draft.pk, sub=1)
+                    drafts.draft_save(draft=draft, editing=Editing(item=draft.items[i], index=i, done=OPTIONS))
+                    return _item_go(draft, METHOD)
                 items = draft.items[:i] + draft.items[i + 1:]
                 drafts.draft_save(draft=draft, items=items, step_done=min(draft.step_done, 2 if not items else 3))
             return _go(draft, 3)
@@ -238,7 +219,8 @@ def _menu(request: HttpRequest, draft: Draft) -> HttpResponse:
                 return _go(draft, 4)
             error = _("お申し込み内容を1件以上保存してから「次へ」を押してください。")
     return render(request, "orders/scheduled/step3_menu.html", _context(
-        draft, 3, summaries=[_item_summary(i) for i in draft.items], error=error, editing=draft.editing is not None),
+        draft, 3, kinds=KINDS.values(), summaries=[_item_summary(i) for i in draft.items], error=error,
+        editing=draft.editing is not None),
         status=422 if error else 200)
 
 
@@ -249,7 +231,7 @@ def _involves_oaj(draft: Draft) -> bool:
 def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
     contract = draft.contract
     needs_nw = _involves_oaj(draft)
-    porting = placement.scheduled_has_porting(draft)
+    desired_time = desired_time_allowed(draft.items)
     needs_aml = aml_applies(contract=contract, items=draft.items)
     extra = draft.extra
     aml = extra.aml or AmlAnswers()
@@ -266,7 +248,7 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
             rows.pop(row.index)
         form = ScheduleForm(request.POST)
         form.is_valid()  # binds and normalises; the rules are the service's
-        extra = form.schedule(network=rows if needs_nw else [], porting=porting, aml_applies=needs_aml)
+        extra = form.schedule(network=rows if needs_nw else [], desired_time=desired_time, aml_applies=needs_aml)
         upload = request.FILES.get("aml_file")
         if needs_aml and uploads.too_large(request):
             errors["aml_file"] = _("ファイルサイズは10MBまでです。")
@@ -294,8 +276,8 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
     return render(request, "orders/scheduled/step4_other.html", _context(
         draft, 4, needs_nw=needs_nw, registered=registered, errors=errors,
         nw_formset=NetworkRowFormSet(prefix="nw", initial=[dump(r) for r in rows]),
-        earliest=earliest, leads=leads, today=clock.today(), extra=extra, porting=porting, needs_aml=needs_aml,
-        attachment=attachment, extensions=" ".join(EXTENSIONS), aml=aml,
+        earliest=earliest, leads=leads, today=clock.today(), extra=extra, desired_time=desired_time,
+        needs_aml=needs_aml,        attachment=attachment, extensions=" ".join(EXTENSIONS), aml=aml,
         calendar=_calendar(earliest), weekdays=WEEKDAYS), status=422 if errors else 200)
 
 
@@ -332,14 +314,13 @@ def _contact(request: HttpRequest, draft: Draft) -> HttpResponse:
 def _item_shown(item: Item) -> dict:
     """An item read-only, as the guide's confirmation draws it (the sub-wizard's and step 6): the
     porting details, then the options tables with their tabs."""
-    rows = _option_rows(item)
+    kind = kind_of(item)
+    rows = kind.option_rows(item)
     for row in rows:
         o = row["options"]
         row["basic"] = (o.message_box, o.anonymous_call_rejection, o.nuisance_call_rejection)
-    shown = {"porting": item.porting, "sections": _option_sections(rows)}
-    if isinstance(item, PortingItem):
-        shown.update(ports=item.ports, remaining=item.remaining, remaining_rows=item.remaining_rows)
-    return shown
+    return {"label": _(kind.label), "partials": kind.partials, "details": kind.shown(item),
+            "sections": _option_sections(rows)}
 
 
 def _confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
@@ -389,14 +370,19 @@ def scheduled_item(request: HttpRequest, draft: Draft, sub: int) -> HttpResponse
     if request.method == "POST" and request.POST.get("action") == "discard":
         drafts.draft_save(draft=draft, editing=None)
         return _go(draft, 3)
-    content_view = _item_porting if draft.editing.item.porting else _item_content
-    return {1: _item_method, 2: _item_bases, 3: content_view, 4: _item_options, 5: _item_save}[sub](request, draft)
+    if sub == CONTENT:  # each kind's own content screen
+        return kind_of(draft.editing.item).content_step(request, draft, ITEM_WIZARD)
+    return {METHOD: _item_method, BASES: _item_bases, OPTIONS: _item_options, CONFIRM: _item_save}[sub](request, draft)
 
 
 def _item_context(draft: Draft, sub: int, **extra) -> dict:
-    item = draft.editing.item
-    steps = CSV_SUB_STEPS if item.method == Draft.Method.CSV else PORT_SUB_STEPS if item.porting else SUB_STEPS
-    return _context(draft, 3, sub=sub, sub_title=steps[sub], sub_steps=steps, porting=item.porting, **extra)
+    kind = kind_of(draft.editing.item)
+    steps = kind.sub_steps(draft.editing.item.method)
+    return _context(draft, 3, sub=sub, sub_title=steps[sub], sub_steps=steps, partials=kind.partials, **extra)
+
+
+def _item_go(draft: Draft, sub: int) -> HttpResponse:
+    return redirect("orders:scheduled_item", draft_id=draft.pk, sub=sub)
 
 
 def _edit(draft: Draft, done: int | None = None, back_to: int | None = None, **changes) -> None:
@@ -418,10 +404,10 @@ def _item_method(request: HttpRequest, draft: Draft) -> HttpResponse:
 
     def chosen(method: str) -> HttpResponse:
         if item.method and method != item.method:
-            fresh = PortingItem(method=method) if item.porting else DialInItem(method=method)
+            fresh = kind_of(item).new(method=method)
             _edit(draft, back_to=0, **{f.name: getattr(fresh, f.name) for f in dataclasses.fields(fresh)})
-        _edit(draft, done=1, method=method)
-        return redirect("orders:scheduled_item", draft_id=draft.pk, sub=2)
+        _edit(draft, done=METHOD, method=method)
+        return _item_go(draft, BASES)
 
     return shared.method_step(request, current=item.method, template="orders/scheduled/item1_method.html",
                               context=_item_context(draft, 1), then=chosen)
@@ -472,115 +458,34 @@ def scheduled_item_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
 
 
 def _item_csv(request: HttpRequest, draft: Draft) -> HttpResponse:
-    """CSVファイルの指定: the file names base numbers and content (dial-in: the immediate flow's
-    columns; porting: the porting screen's fields, with 残置番号 beside it). Every error by line;
-    nothing is kept from a file with errors."""
-    item = draft.editing.item
+    """CSVファイルの指定: the file names base numbers and content, in the open item's kind's columns.
+    Every error by line; nothing is kept from a file with errors."""
+    kind = kind_of(draft.editing.item)
     form = CsvUploadForm(*shared.bound(request, files=True), too_large=uploads.too_large(request))
-    errors: list = []
-    remaining, remaining_rows = item.remaining if item.porting else "", []
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data["file"].read()
-        if item.porting:
-            remaining, remaining_rows = _remaining_from_post(request.POST)
-            clean, errors = csv_input.porting_csv_check(data, contract=draft.contract, remaining=remaining,
-                                                        remaining_rows=remaining_rows)
-            if clean is not None:
-                _ports_save(draft, clean, remaining, remaining_rows, bases=list(dict.fromkeys(p.base for p in clean)))
-                return redirect("orders:scheduled_item", draft_id=draft.pk, sub=4)
-        else:
-            content, errors = csv_input.dialin_csv_check(
-                data, organisation=draft.organisation, voice_group=draft.voice_group,
-                chosen=list(numbering_selectors.base_numbers_of(contract=draft.contract)
-                            .values_list("number", flat=True)),
-                max_quantity=rules.QUANTITY_MAX_SCHEDULED, immediate=False)
-            if content is not None:
-                red, blue = content.red_rows(), content.blue_rows()
-                _edit(draft, done=3, bases=list(dict.fromkeys(r.base for r in [*red, *blue])), red=red, blue=blue,
-                      red_options=[Options() for _r in red], blue_options=[Options() for _b in blue])
-                return redirect("orders:scheduled_item", draft_id=draft.pk, sub=4)
-    columns = csv_input.PORT_COLUMNS if item.porting else csv_input.COLUMNS
+    data = form.cleaned_data["file"].read() if request.method == "POST" and form.is_valid() else None
+    taken, errors, shown = kind.csv_step(request, draft, data, ITEM_WIZARD)
+    if taken is not None:
+        return taken
     return render(request, "orders/scheduled/item2_csv.html", _item_context(
-        draft, 2, form=form, errors=errors[:1000], error_count=len(errors), columns=columns,
-        **_remaining_shown(remaining, remaining_rows), line_types=LINE_TYPES,
-        max_quantity=rules.QUANTITY_MAX_SCHEDULED),
+        draft, BASES, form=form, errors=errors[:1000], error_count=len(errors), columns=kind.csv_columns(), **shown),
         status=422 if (form.errors or errors) else 200)
 
 
 @require_GET
 @draft_view(flow=Flow.SCHEDULED, fragment=True, preconditions=(ITEM_OPEN,))
 def scheduled_csv_template(request: HttpRequest, draft: Draft) -> HttpResponse:
-    """The open item's CSV template (dial-in or porting columns)."""
-    porting = draft.editing.item.porting
-    text = csv_input.port_csv_template() if porting else csv_input.csv_template()
-    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
-    name = "porting-order-template.csv" if porting else "dialin-order-template.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    """The open item's CSV template (its kind's columns)."""
+    kind = kind_of(draft.editing.item)
+    response = HttpResponse(kind.csv_template(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{kind.csv_filename}"'
     return response
-
-
-def _item_urls(draft: Draft) -> dict:
-    return {"form_action": reverse("orders:scheduled_item", args=[draft.pk, 3]),
-            "rows_url": reverse("orders:scheduled_item_rows", args=[draft.pk]),
-            "back_url": reverse("orders:scheduled_item", args=[draft.pk, 2])}
-
-
-def _item_content_render(request, draft, red, blue, content=None, status=200, partial=False) -> HttpResponse:
-    context = _item_context(draft, 3, layout="orders/wizard/_layout.html", **shared.content_context(
-        draft, red, blue, content, chosen=draft.editing.item.bases, max_quantity=rules.QUANTITY_MAX_SCHEDULED,
-        urls=_item_urls(draft)))
-    template = "orders/wizard/step4_content.html" + ("#boxes" if partial else "")
-    return render(request, template, context, status=status)
-
-
-def _item_content(request: HttpRequest, draft: Draft) -> HttpResponse:
-    item: DialInItem = draft.editing.item
-    if request.method == "GET":
-        return _item_content_render(request, draft, item.red or [RedRow()], item.blue or [BlueRow()])
-    red = posted_rows(request.POST, "red")
-    blue = posted_rows(request.POST, "blue")
-    if shared.step_action(request.POST) != "next":
-        red, blue = shared.apply_row_action(shared.row_action(request.POST), red, blue)
-        _edit(draft, red=red, blue=blue, back_to=2)
-        return _item_content_render(request, draft, red, blue)
-    content = content_check(organisation=draft.organisation, voice_group=draft.voice_group, red_rows=red,
-                            blue_rows=blue, chosen=item.bases, max_quantity=rules.QUANTITY_MAX_SCHEDULED,
-                            immediate=False)
-    if not content.ok:
-        _edit(draft, red=red, blue=blue, back_to=2)
-        return _item_content_render(request, draft, red, blue, content, status=422)
-    # Saved as checked (normalised numbers, kinds and codes); options stay with their rows.
-    red, blue = content.red_rows(), content.blue_rows()
-    _edit(draft, done=3, red=red, blue=blue,
-          red_options=[option_at(item.red_options, i) for i in range(len(red))],
-          blue_options=[option_at(item.blue_options, i) for i in range(len(blue))])
-    return redirect("orders:scheduled_item", draft_id=draft.pk, sub=4)
 
 
 @require_POST
 @draft_view(flow=Flow.SCHEDULED, fragment=True, preconditions=(ITEM_OPEN,))
 def scheduled_item_rows(request: HttpRequest, draft: Draft) -> HttpResponse:
-    """[+] 行追加 / [-] 行削除 for htmx."""
-    red = posted_rows(request.POST, "red")
-    blue = posted_rows(request.POST, "blue")
-    red, blue = shared.apply_row_action(shared.row_action(request.POST), red, blue)
-    _edit(draft, red=red, blue=blue, back_to=2)
-    return _item_content_render(request, draft, red, blue, partial=True)
-
-
-def _option_rows(item: Item) -> list[dict]:
-    """One options block per red row (its numbers wait for issuance), per reserved number and per
-    ported number."""
-    if isinstance(item, PortingItem):
-        return [{"key": f"port-{i}", "box": "port", "index": i, "no": i + 1, "kind": phone.KIND_0AJ,
-                 "base": row.base, "number": row.number, "options": option_at(item.port_options, i)}
-                for i, row in enumerate(item.ports)]
-    rows = [{"key": f"red-{i}", "box": "red", "index": i, "no": i + 1, "kind": row.kind, "base": row.base,
-             "quantity": row.quantity, "options": option_at(item.red_options, i)} for i, row in enumerate(item.red)]
-    rows += [{"key": f"blue-{i}", "box": "blue", "index": i, "no": i + 1, "kind": row.kind, "base": row.base,
-              "number": phone.normalise(row.number), "code": row.code, "options": option_at(item.blue_options, i)}
-             for i, row in enumerate(item.blue)]
-    return rows
+    """[+] 行追加 / [-] 行削除 of the open item's content screen, for htmx."""
+    return kind_of(draft.editing.item).rows_fragment(request, draft, ITEM_WIZARD)
 
 
 OPTION_SECTIONS = {"red": gettext_noop("①付加機能（番号予約コードをお持ちでない場合）"),
@@ -596,14 +501,11 @@ def _option_sections(rows: list[dict]) -> list[dict]:
 
 def _item_options(request: HttpRequest, draft: Draft) -> HttpResponse:
     item = draft.editing.item
-    rows = _option_rows(item)
+    kind = kind_of(item)
+    rows = kind.option_rows(item)
     errors: dict[str, dict[str, str]] = {}
     if request.method == "POST":
-        if isinstance(item, PortingItem):
-            kept = {"port": [option_at(item.port_options, i) for i in range(len(item.ports))]}
-        else:
-            kept = {"red": [option_at(item.red_options, i) for i in range(len(item.red))],
-                    "blue": [option_at(item.blue_options, i) for i in range(len(item.blue))]}
+        kept = kind.option_tables(item)
         for row in rows:
             raw = OptionsForm(request.POST, prefix=row["key"]).options()
             options, row_errors = options_clean(kind=row["kind"], raw=raw)
@@ -612,14 +514,15 @@ def _item_options(request: HttpRequest, draft: Draft) -> HttpResponse:
             row["options"] = raw if row_errors else options
             kept[row["box"]][row["index"]] = row["options"]
         if not errors:
-            _edit(draft, done=4, **{f"{box}_options": options for box, options in kept.items()})
-            return redirect("orders:scheduled_item", draft_id=draft.pk, sub=5)
+            _edit(draft, done=OPTIONS, **{f"{box}_options": options for box, options in kept.items()})
+            return _item_go(draft, CONFIRM)
     for row in rows:
         row["errors"] = errors.get(row["key"], {})
     notifications = {r["options"].specific_number_notification for r in rows} - {""}
     unlinked = o4_unlinked(contract=draft.contract, numbers=notifications, day=None)
     return render(request, "orders/scheduled/item4_options.html", _item_context(
-        draft, 4, sections=_option_sections(rows), errors=errors, unlinked=unlinked), status=422 if errors else 200)
+        draft, OPTIONS, sections=_option_sections(rows), errors=errors, unlinked=unlinked),
+        status=422 if errors else 200)
 
 
 def _item_save(request: HttpRequest, draft: Draft) -> HttpResponse:
@@ -633,66 +536,8 @@ def _item_save(request: HttpRequest, draft: Draft) -> HttpResponse:
         drafts.draft_save(draft=draft, items=items, editing=None, step_done=min(draft.step_done, 3))
         return _go(draft, 3)
     return render(request, "orders/scheduled/item5_confirm.html", _item_context(
-        draft, 5, summary=_item_shown(editing.item)))
+        draft, CONFIRM, summary=_item_shown(editing.item)))
 
 
-def _item_porting(request: HttpRequest, draft: Draft) -> HttpResponse:
-    """番号ポータビリティの内容: per number carrier, line type, holder, addresses, DSU; per order the
-    remaining number and, when there is one, the remaining-line configuration table."""
-    item: PortingItem = draft.editing.item
-    rows = list(item.ports) or [PortRow()]
-    remaining, remaining_rows = item.remaining, list(item.remaining_rows)
-    errors: dict = {}
-    if request.method == "POST":
-        rows = posted_rows(request.POST, "port")
-        remaining, remaining_rows = _remaining_from_post(request.POST)
-        action, row = shared.step_action(request.POST), shared.row_action(request.POST)
-        tables = {"port": (rows, PortRow, SCREEN_ROWS_MAX), "rem": (remaining_rows, RemainingRow, 50)}
-        if row is not None and row.box in tables:
-            table, row_type, limit = tables[row.box]
-            if row.verb == "add" and row.index is None and len(table) < limit:
-                table.append(row_type())
-            elif row.verb == "del" and row.target(len(table)) is not None:
-                table.pop(row.index)
-        elif action == "next":
-            clean, errors = porting_rows_check(contract=draft.contract, bases=item.bases, rows=rows,
-                                               remaining=remaining, remaining_rows=remaining_rows)
-            if errors:
-                _edit(draft, ports=rows, remaining=remaining, remaining_rows=remaining_rows, back_to=2)
-            else:
-                _ports_save(draft, clean, remaining, remaining_rows)
-                return redirect("orders:scheduled_item", draft_id=draft.pk, sub=4)
-        if action != "next":
-            _edit(draft, ports=rows, remaining=remaining, remaining_rows=remaining_rows, back_to=2)
-        rows = rows or [PortRow()]
-    bases = item.bases
-    for row in rows:
-        row.base = row.base or (bases[0] if len(bases) == 1 else "")
-    shown = [{"index": i, "no": i + 1, "values": r, "errors": errors.get(i, {})} for i, r in enumerate(rows)]
-    return render(request, "orders/scheduled/item3_porting.html", _item_context(
-        draft, 3, rows=shown, bases=bases, line_types=LINE_TYPES, **_remaining_shown(remaining, remaining_rows),
-        port_management=PortRowFormSet.shown(rows, "port").management_form, errors=errors,
-        holder=draft.contract.holder_name, address=draft.contract.installation_address),
-        status=422 if errors else 200)
-
-
-def _remaining_from_post(post) -> tuple[str, list[RemainingRow]]:
-    """残置番号 (有/無) and the 残回線構成表, on the porting screen and beside its CSV file."""
-    return post.get("remaining", ""), posted_rows(post, "rem")
-
-
-def _remaining_shown(remaining: str, rows: list[RemainingRow]) -> dict:
-    rows = rows or [RemainingRow()]
-    return {"remaining": remaining, "remaining_rows": list(enumerate(rows)),
-            "rem_management": RemainingRowFormSet.shown(rows, "rem").management_form}
-
-
-def _ports_save(draft: Draft, clean: list[PortRow], remaining: str, remaining_rows: list[RemainingRow],
-                **changes) -> None:
-    """Checked ported numbers saved (with `changes`, e.g. the base numbers a CSV file names); options
-    stay with their numbers."""
-    item: PortingItem = draft.editing.item
-    kept = [r for r in remaining_rows if str(r.number).strip()] if remaining == "有" else []
-    by_number = {p.number: option_at(item.port_options, i) for i, p in enumerate(item.ports)}
-    _edit(draft, done=3, ports=clean, remaining=remaining, remaining_rows=kept,
-          port_options=[by_number.get(p.number, Options()) for p in clean], **changes)
+# What the sub-wizard lends each kind's screens.
+ITEM_WIZARD = SubWizard(edit=_edit, context=_item_context, go=_item_go)

@@ -1,0 +1,149 @@
+"""Item kinds: the sub-orders a scheduled order holds (お申し込み内容: ダイヤルイン番号追加,
+ダイヤルイン番号追加（番号ポータビリティ）), declared once each and registered here.
+
+A kind is one module (`orders/kinds/<type>.py`) with one `ItemKind` subclass and a template folder
+(`templates/orders/kinds/<type>/`). It owns what differs between kinds: its state class (in
+`orders.state`), its sub-steps, its content screen, its CSV columns and check, its option rows, its
+read-only summary, the order rows and details it places, and its lead-time item. The flow, the
+placement, the checks and the order pages loop over `KINDS` or ask `kind_of(item)`; none of them
+branches on a kind. Adding a kind: see README, "Adding an item kind".
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+from orders.models import OPTION_FIELDS
+from orders.scheduled_checks import options_clean
+from orders.state import Item, Options
+
+# Sub-steps of an item, as the guide numbers them (and the URL): 1 method, 2 base numbers (or the
+# file), 3 content, 4 options, 5 confirm.
+METHOD, BASES, CONTENT, OPTIONS, CONFIRM = 1, 2, 3, 4, 5
+
+
+@dataclass
+class OrderRows:
+    """What an item places: its OrderItem rows (base number as its number, options included) and
+    every problem found, worded for the confirm step."""
+
+    rows: list[dict] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, *, number: int, label: str, kind: str, options: Options, **fields) -> None:
+        """A row with its options checked (O1–O3) and kept as checked; `label` names the row in a
+        problem (お申し込み内容<number> <label>: …)."""
+        clean, errors = options_clean(kind=kind, raw=options)
+        self.problems.extend(_("お申し込み内容%(n)s %(label)s: %(message)s") % {
+            "n": number, "label": label, "message": m} for m in errors.values())
+        self.rows.append({**fields, "kind": kind, **{name: getattr(clean, name) for name in OPTION_FIELDS}})
+
+
+@dataclass(frozen=True)
+class SubWizard:
+    """What the scheduled flow lends a kind's screens (composition, no import of the flow):
+    `edit(draft, done=…, back_to=…, **changes)` saves the open item, `context(draft, sub, **extra)` is
+    the page context, `go(draft, sub)` answers with the sub-step `sub`."""
+
+    edit: Callable
+    context: Callable[..., dict]
+    go: Callable[..., HttpResponse]
+
+
+class ItemKind:
+    """One kind of item. Subclasses set the class attributes and implement the methods."""
+
+    type: ClassVar[str]                 # stored in the draft's JSON (Item.type)
+    state: ClassVar[type]               # its dataclass in orders.state
+    label: ClassVar[str]                # the guide's name (gettext_noop)
+    description: ClassVar[str]          # the menu tile's text (gettext_noop)
+    menu_action: ClassVar[str]          # the menu button that opens a new one
+    order_kind: ClassVar[str]           # OrderKind of an order holding only this kind
+    content_title: ClassVar[str]        # sub-step 3's title (gettext_noop)
+    csv_filename: ClassVar[str]
+    templates: ClassVar[str]            # its template folder: method_notes, csv_help, csv_extra, details
+    lead_item: ClassVar[str | None] = None  # a standard lead time (LeadTime.Item) of its own, if any
+
+    def new(self, *, method: str = "") -> Item:
+        return self.state(method=method)
+
+    def content_step(self, request: HttpRequest, draft, wizard: SubWizard) -> HttpResponse:
+        raise NotImplementedError
+
+    def rows_fragment(self, request: HttpRequest, draft, wizard: SubWizard) -> HttpResponse:
+        """The content screen's row buttons for htmx (kinds without one answer 404)."""
+        from django.http import Http404
+
+        raise Http404
+
+    def csv_columns(self) -> list[str]:
+        raise NotImplementedError
+
+    def csv_template(self) -> str:
+        raise NotImplementedError
+
+    def csv_step(self, request: HttpRequest, draft, data: bytes | None,
+                 wizard: SubWizard) -> tuple[HttpResponse | None, list, dict]:
+        """The CSV file of this kind (data None: nothing uploaded yet). Returns the answer when the
+        file was taken (saved), else None with the errors by line and what the page shows besides."""
+        raise NotImplementedError
+
+    def option_tables(self, item: Item) -> dict[str, list[Options]]:
+        """The item's options by table (box), one per row, kept as long as the rows."""
+        raise NotImplementedError
+
+    def option_rows(self, item: Item) -> list[dict]:
+        """One options block per row or number of the item (key, box, index, kind, base …)."""
+        raise NotImplementedError
+
+    def shown(self, item: Item) -> dict:
+        """What the read-only summary shows besides the options (its `details` template's data)."""
+        return {}
+
+    def order_rows(self, *, draft, item: Item, number: int) -> OrderRows:
+        raise NotImplementedError
+
+    def order_details(self, items: list[Item]) -> dict:
+        """What the order keeps of this kind's items besides their rows (Order.details)."""
+        return {}
+
+    def sub_steps(self, method: str) -> dict[int, str]:
+        """The sub-steps as the guide draws them; with a CSV file the file replaces 2–3."""
+        from django.utils.translation import gettext_noop
+
+        if method == "csv":
+            return {METHOD: gettext_noop("お申し込み方法"), BASES: gettext_noop("CSVファイルの指定"),
+                    OPTIONS: gettext_noop("付加機能"), CONFIRM: gettext_noop("お申し込み内容の確認")}
+        return {METHOD: gettext_noop("お申し込み方法"), BASES: gettext_noop("番号の選択"), CONTENT: self.content_title,
+                OPTIONS: gettext_noop("付加機能"), CONFIRM: gettext_noop("お申し込み内容の確認")}
+
+    def template(self, name: str) -> str:
+        return f"orders/kinds/{self.templates}/{name}.html"
+
+    @property
+    def partials(self) -> dict[str, str]:
+        """Its templates by name, for the flow's templates to include."""
+        return {name: self.template(name) for name in ("method_notes", "csv_help", "csv_extra", "details")}
+
+
+KINDS: dict[str, ItemKind] = {}
+
+
+def register(kind: type[ItemKind]) -> type[ItemKind]:
+    KINDS[kind.type] = kind()
+    return kind
+
+
+def kind_of(item: Item) -> ItemKind:
+    return KINDS[item.type]
+
+
+def kind_for_action(action: str) -> ItemKind | None:
+    """The kind whose menu button is `action` (新たに追加), if any."""
+    return next((kind for kind in KINDS.values() if kind.menu_action == action), None)
+
+
+from orders.kinds import dialin, porting  # noqa: E402, F401 - each registers its kind
