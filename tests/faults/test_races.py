@@ -257,3 +257,20 @@ def test_a_base_number_deleted_while_dial_ins_are_added_to_it_is_kept(world):
         assert results[0] == "dial-in" and isinstance(results[1], IntegrityError), results
         assert BaseNumber.objects.filter(pk=base.pk).exists()
         assert DialInNumber.objects.filter(base_number=base).count() == 1
+
+
+def test_starts_at_once_never_leave_a_user_over_the_draft_cap(alice, contract, settings):
+    """Three tabs starting an order at once, with the user at the cap: each start discards the least
+    recently touched draft under the user's lock, so the user ends at the cap, every round."""
+    from orders.drafts import draft_start
+
+    settings.PORTAL_DRAFTS_PER_USER = 3
+    for _round in range(ROUNDS):
+        while Draft.objects.filter(created_by=alice).count() < 3:
+            draft_create(user=alice, voice_group=contract.voice_group)
+        results = at_once(*[lambda: draft_start(user=alice, voice_group=contract.voice_group)] * 3)
+        assert all(isinstance(r, tuple) for r in results), results
+        assert Draft.objects.filter(created_by=alice, submitted_at__isnull=True).count() == 3
+        # The newest three drafts are the ones that stay.
+        started = {draft.pk for draft, _discarded in results}
+        assert set(Draft.objects.filter(created_by=alice).values_list("pk", flat=True)) == started
