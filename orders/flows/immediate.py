@@ -24,6 +24,7 @@ from orders.eligibility import Wish, eligibility_check
 from orders.flows import shared
 from orders.flows.framework import Precondition, Step, draft_view, leave
 from orders.forms import CsvUploadForm, posted_rows
+from orders.kinds import KINDS
 from orders.models import Draft, Flow
 from orders.state import BlueRow, RedRow
 from portal import uploads
@@ -228,9 +229,7 @@ def _step_csv(request: HttpRequest, draft: Draft) -> HttpResponse:
 @require_GET
 @draft_view(flow=None, fragment=True)
 def wizard_csv_template(request: HttpRequest, draft: Draft) -> HttpResponse:
-    response = HttpResponse(csv_input.csv_template(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="dialin-order-template.csv"'
-    return response
+    return KINDS["dialin"].csv_download()  # the immediate flow places dial-in additions, in their columns
 
 
 # Step 4: order content, the red box and the blue box.

@@ -475,10 +475,7 @@ def _item_csv(request: HttpRequest, draft: Draft) -> HttpResponse:
 @draft_view(flow=Flow.SCHEDULED, fragment=True, preconditions=(ITEM_OPEN,))
 def scheduled_csv_template(request: HttpRequest, draft: Draft) -> HttpResponse:
     """The open item's CSV template (its kind's columns)."""
-    kind = kind_of(draft.editing.item)
-    response = HttpResponse(kind.csv_template(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{kind.csv_filename}"'
-    return response
+    return kind_of(draft.editing.item).csv_download()
 
 
 @require_POST

@@ -85,6 +85,12 @@ class ItemKind:
     def csv_template(self) -> str:
         raise NotImplementedError
 
+    def csv_download(self) -> HttpResponse:
+        """Its CSV template as a download (UTF-8 with BOM, so Excel opens it)."""
+        response = HttpResponse(self.csv_template(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{self.csv_filename}"'
+        return response
+
     def csv_step(self, request: HttpRequest, draft, data: bytes | None,
                  wizard: SubWizard) -> tuple[HttpResponse | None, list, dict]:
         """The CSV file of this kind (data None: nothing uploaded yet). Returns the answer when the
