@@ -320,7 +320,7 @@ def _item_shown(item: Item) -> dict:
         o = row["options"]
         row["basic"] = (o.message_box, o.anonymous_call_rejection, o.nuisance_call_rejection)
     return {"label": _(kind.label), "partials": kind.partials, "details": kind.shown(item),
-            "sections": _option_sections(rows)}
+            "sections": kind.option_sections(rows)}
 
 
 def _confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
@@ -485,17 +485,6 @@ def scheduled_item_rows(request: HttpRequest, draft: Draft) -> HttpResponse:
     return kind_of(draft.editing.item).rows_fragment(request, draft, ITEM_WIZARD)
 
 
-OPTION_SECTIONS = {"red": gettext_noop("①付加機能（番号予約コードをお持ちでない場合）"),
-                   "blue": gettext_noop("②付加機能（番号予約コードをお持ちの場合）"),
-                   "port": gettext_noop("付加機能")}
-
-
-def _option_sections(rows: list[dict]) -> list[dict]:
-    """The options tables as the guide draws them: one per box, a row per red row or number."""
-    return [{"box": box, "title": _(title), "rows": [r for r in rows if r["box"] == box]}
-            for box, title in OPTION_SECTIONS.items() if any(r["box"] == box for r in rows)]
-
-
 def _item_options(request: HttpRequest, draft: Draft) -> HttpResponse:
     item = draft.editing.item
     kind = kind_of(item)
@@ -518,7 +507,7 @@ def _item_options(request: HttpRequest, draft: Draft) -> HttpResponse:
     notifications = {r["options"].specific_number_notification for r in rows} - {""}
     unlinked = o4_unlinked(contract=draft.contract, numbers=notifications, day=None)
     return render(request, "orders/scheduled/item4_options.html", _item_context(
-        draft, OPTIONS, sections=_option_sections(rows), errors=errors, unlinked=unlinked),
+        draft, OPTIONS, sections=kind.option_sections(rows), errors=errors, unlinked=unlinked),
         status=422 if errors else 200)
 
 

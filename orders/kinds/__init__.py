@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from orders.models import OPTION_FIELDS
 from orders.scheduled_checks import options_clean
@@ -66,6 +67,7 @@ class ItemKind:
     csv_filename: ClassVar[str]
     templates: ClassVar[str]            # its template folder: method_notes, csv_help, csv_extra, details
     lead_item: ClassVar[str | None] = None  # a standard lead time (LeadTime.Item) of its own, if any
+    option_titles: ClassVar[dict[str, str]]  # its options tables, by box, titled as the guide does
 
     def new(self, *, method: str = "") -> Item:
         return self.state(method=method)
@@ -75,8 +77,6 @@ class ItemKind:
 
     def rows_fragment(self, request: HttpRequest, draft, wizard: SubWizard) -> HttpResponse:
         """The content screen's row buttons for htmx (kinds without one answer 404)."""
-        from django.http import Http404
-
         raise Http404
 
     def csv_columns(self) -> list[str]:
@@ -105,6 +105,11 @@ class ItemKind:
         """One options block per row or number of the item (key, box, index, kind, base …)."""
         raise NotImplementedError
 
+    def option_sections(self, rows: list[dict]) -> list[dict]:
+        """The options tables as the guide draws them: one per box, a row per row or number."""
+        return [{"box": box, "title": _(title), "rows": [r for r in rows if r["box"] == box]}
+                for box, title in self.option_titles.items() if any(r["box"] == box for r in rows)]
+
     def shown(self, item: Item) -> dict:
         """What the read-only summary shows besides the options (its `details` template's data)."""
         return {}
@@ -118,8 +123,6 @@ class ItemKind:
 
     def sub_steps(self, method: str) -> dict[int, str]:
         """The sub-steps as the guide draws them; with a CSV file the file replaces 2–3."""
-        from django.utils.translation import gettext_noop
-
         if method == "csv":
             return {METHOD: gettext_noop("お申し込み方法"), BASES: gettext_noop("CSVファイルの指定"),
                     OPTIONS: gettext_noop("付加機能"), CONFIRM: gettext_noop("お申し込み内容の確認")}

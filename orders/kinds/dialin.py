@@ -2,6 +2,7 @@
 番号予約コード (blue box), with 付加機能 per red row and per reserved number."""
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -28,13 +29,13 @@ class DialIn(ItemKind):
     content_title = gettext_noop("お申し込み内容")
     csv_filename = "dialin-order-template.csv"
     templates = "dialin"
+    option_titles = {"red": gettext_noop("①付加機能（番号予約コードをお持ちでない場合）"),
+                     "blue": gettext_noop("②付加機能（番号予約コードをお持ちの場合）")}
 
     # --- Content (赤枠 / 青枠), the screens' shared rows -------------------------------------------
 
     def _render(self, request: HttpRequest, draft, wizard: SubWizard, red, blue, content=None, status=200,
                 partial=False) -> HttpResponse:
-        from django.shortcuts import render
-
         urls = {"form_action": reverse("orders:scheduled_item", args=[draft.pk, CONTENT]),
                 "rows_url": reverse("orders:scheduled_item_rows", args=[draft.pk]),
                 "back_url": reverse("orders:scheduled_item", args=[draft.pk, BASES])}

@@ -31,6 +31,7 @@ class Porting(ItemKind):
     csv_filename = "porting-order-template.csv"
     templates = "porting"
     lead_item = LeadTime.Item.PORTING
+    option_titles = {"port": gettext_noop("付加機能")}
 
     # --- 番号ポータビリティの内容 -------------------------------------------------------------------
 
