@@ -187,17 +187,11 @@ ITEM_TYPES: dict[str, type] = {"dialin": DialInItem, "porting": PortingItem}  # 
 @dataclass
 class Editing:
     """The item open in the sub-wizard: a copy of a saved item (index) or a new one; `done` is
-    the last sub-step passed."""
+    the number of the last sub-step passed (orders.flows.scheduled.ITEM_STEPS)."""
 
     item: Item = field(default_factory=DialInItem)
     index: int | None = None
     done: int = 0
-
-    def first_unfinished(self) -> int:
-        """The sub-step to resume at: 1 method, 2 base numbers (or the CSV file), 3 content (not
-        with CSV, whose file holds it), 4 options, 5 confirm."""
-        sub = min(self.done + 1, 5)
-        return 2 if sub == 3 and self.item.method == "csv" else sub
 
 
 # --- The scheduled flow's other confirmations ------------------------------------------------------

@@ -44,11 +44,91 @@ class Precondition:
 
 @dataclass(frozen=True)
 class Step:
-    """A declared step of a flow: its number, its title (as the guide names it) and its view."""
+    """A declared step of a flow: its name (what code calls it), its title (as the guide names it),
+    its view, and when it is skipped (e.g. the content step when a CSV file gives the content: the
+    step before it then stands for both)."""
 
-    number: int
+    name: str
     title: str
     view: Callable[[HttpRequest, Draft], HttpResponse]
+    skipped: Callable[[Draft], bool] = lambda draft: False
+
+
+class Steps:
+    """A flow's steps, declared once in the guide's order; the guide's numbers (in the URL and on
+    screen) are their positions, and code refers to them by name. `url_name` / `url_kwarg` reverse a
+    step's URL; `done` reads how far the draft got (the number of the last step passed) and `record`
+    saves a new value of it with the step's fields."""
+
+    def __init__(self, *steps: Step, url_name: str, url_kwarg: str, done: Callable[[Draft], int],
+                 record: Callable[..., None]) -> None:
+        self.steps = steps
+        self.url_name, self.url_kwarg, self.done, self.record = url_name, url_kwarg, done, record
+        self.numbers = {step.name: number for number, step in enumerate(steps, start=1)}
+
+    def __iter__(self):
+        return iter(self.steps)
+
+    def number(self, name: str) -> int:
+        return self.numbers[name]
+
+    def step(self, name: str) -> Step:
+        return self.steps[self.numbers[name] - 1]
+
+    def at(self, number: int) -> Step | None:
+        return self.steps[number - 1] if isinstance(number, int) and 1 <= number <= len(self.steps) else None
+
+    def first_unfinished(self, draft: Draft) -> Step:
+        """Where the draft resumes: the step after the last one passed (a skipped one: the step before
+        it, which stands for it)."""
+        number = min(self.done(draft) + 1, len(self.steps))
+        while number > 1 and self.steps[number - 1].skipped(draft):
+            number -= 1
+        return self.steps[number - 1]
+
+    def reachable(self, draft: Draft, number: int) -> bool:
+        """A step may be shown: it exists, it is not skipped, and every step before it was passed."""
+        step = self.at(number)
+        return (step is not None and not step.skipped(draft)
+                and number <= self.number(self.first_unfinished(draft).name))
+
+    def has_passed(self, draft: Draft, name: str) -> bool:
+        return self.done(draft) >= self.number(name)
+
+    def passed(self, draft: Draft, name: str, **fields) -> None:
+        """Step `name` is passed, with what it saves."""
+        self.record(draft, max(self.done(draft), self.number(name)), **fields)
+
+    def reopen(self, draft: Draft, name: str, **fields) -> None:
+        """Save an unchecked change: step `name` and the ones after it must be passed again."""
+        self.record(draft, min(self.done(draft), self.number(name) - 1), **fields)
+
+    def before(self, draft: Draft, name: str) -> Step | None:
+        """The step 戻る goes to: the nearest one before `name` that is not skipped."""
+        number = self.number(name) - 1
+        while number >= 1 and self.steps[number - 1].skipped(draft):
+            number -= 1
+        return self.steps[number - 1] if number >= 1 else None
+
+    def url(self, draft: Draft, name: str) -> str:
+        return reverse(self.url_name, kwargs={"draft_id": draft.pk, self.url_kwarg: self.number(name)})
+
+    def go(self, draft: Draft, name: str) -> HttpResponse:
+        return redirect(self.url(draft, name))
+
+    def resume_url(self, draft: Draft) -> str:
+        return self.url(draft, self.first_unfinished(draft).name)
+
+    def bar(self, draft: Draft, current: str, titles: dict[str, str] | None = None) -> list[dict]:
+        """The steps as the page's step bar shows them: number, title, current / done / skipped."""
+        now = self.number(current)
+        return [{"number": number, "title": (titles or {}).get(step.name, step.title), "current": number == now,
+                 "done": number < now, "skipped": step.skipped(draft)}
+                for number, step in enumerate(self.steps, start=1)]
+
+    def urls(self, draft: Draft) -> dict[str, str]:
+        """Every step's URL by name, for a page's links (戻る, a form's action)."""
+        return {step.name: self.url(draft, step.name) for step in self.steps}
 
 
 def leave(request: HttpRequest, url: str) -> HttpResponse:

@@ -22,7 +22,7 @@ from orders import csv_input, drafts, placement, rules, selectors
 from orders.content import content_check, emergency_notice_applies
 from orders.eligibility import Wish, eligibility_check
 from orders.flows import shared
-from orders.flows.framework import Precondition, Step, draft_view, leave
+from orders.flows.framework import Precondition, Step, Steps, draft_view, leave
 from orders.forms import CsvUploadForm, posted_rows
 from orders.kinds import KINDS
 from orders.models import Draft, Flow
@@ -68,81 +68,57 @@ def _open_drafts(request: HttpRequest):
     return selectors.drafts_open(organisation=request.user.organisation)
 
 
-def _first_unfinished(draft: Draft) -> int:
-    step = min(draft.step_done + 1, 6)
-    if draft.method == Draft.Method.CSV and step == 4:
-        return 3
-    return step
-
-
-def _wizard_context(draft: Draft, step: int, **extra) -> dict:
+def _context(draft: Draft, step: str, **extra) -> dict:
+    """A step page's context: the step bar (with the CSV method, 番号の選択 is the file and お申し込み内容
+    is skipped), the steps' URLs by name, the draft and its voice group."""
+    csv = draft.method == Draft.Method.CSV
+    before = STEPS.before(draft, step)
     return {
-        "draft": draft, "step": step, "steps": STEPS, "step_title": dict(STEPS)[step],
-        "group": draft.voice_group, "nav": "ipvoice", "csv": draft.method == Draft.Method.CSV, **extra,
+        "draft": draft, "step": STEPS.number(step), "step_title": STEPS.step(step).title,
+        "step_bar": STEPS.bar(draft, step, titles=CSV_TITLES if csv else None), "step_urls": STEPS.urls(draft),
+        "back_url": STEPS.url(draft, before.name) if before else "", "group": draft.voice_group, "nav": "ipvoice",
+        "csv": csv, **extra,
     }
+
+
+def resume_url(draft: Draft) -> str:
+    """再開: the first unfinished step."""
+    return STEPS.resume_url(draft)
 
 
 # --- The steps ------------------------------------------------------------------------------
 
-def resume_url(draft: Draft) -> str:
-    """再開: the first unfinished step."""
-    return reverse("orders:wizard_step", args=[draft.pk, _first_unfinished(draft)])
-
-
-def _first_unfinished_url(draft: Draft, _kwargs: dict | None = None) -> str:
-    return reverse("orders:wizard_step", args=[draft.pk, _first_unfinished(draft)])
-
-
-# Preconditions (named; the framework sends the user to the first unfinished step when one fails).
-STEP_IN_ORDER = Precondition(
-    "no step before the one before it is unfinished; CSV replaces steps 3–4",
-    met=lambda draft, kw: kw["step"] in STEP_VIEWS and kw["step"] <= _first_unfinished(draft)
-    and not (kw["step"] == 4 and draft.method == Draft.Method.CSV),
-    target=_first_unfinished_url)
-SCREEN_METHOD_CHOSEN = Precondition(
-    "お申し込み方法 is 画面から入力",
-    met=lambda draft, kw: draft.step_done >= 2 and draft.method == Draft.Method.SCREEN,
-    target=_first_unfinished_url)
-BASES_CHOSEN = Precondition(
-    "base numbers chosen on the screen",
-    met=lambda draft, kw: draft.step_done >= 3 and draft.method == Draft.Method.SCREEN,
-    target=_first_unfinished_url)
-
-
-
 @require_http_methods(["GET", "POST"])
-@draft_view(flow=Flow.IMMEDIATE, preconditions=(STEP_IN_ORDER,))
+@draft_view(flow=Flow.IMMEDIATE, preconditions=(
+    Precondition("no step before the one before it is unfinished; with CSV the file stands for the content",
+                 met=lambda draft, kw: STEPS.reachable(draft, kw["step"]), target=lambda draft, kw: resume_url(draft)),
+))
 def wizard_step(request: HttpRequest, draft: Draft, step: int) -> HttpResponse:
-    return STEP_VIEWS[step](request, draft)
-
-
-def _next(draft: Draft, step: int) -> HttpResponse:
-    return redirect("orders:wizard_step", draft_id=draft.pk, step=step)
+    return STEPS.at(step).view(request, draft)
 
 
 def _step_agreement(request: HttpRequest, draft: Draft) -> HttpResponse:
     def agreed(draft: Draft) -> HttpResponse:
-        drafts.draft_save(draft=draft, finished=1, agreed=True)
-        return _next(draft, 2)
+        STEPS.passed(draft, AGREEMENT, agreed=True)
+        return STEPS.go(draft, METHOD)
 
     return shared.agreement_step(request, draft, template="orders/wizard/step1_agreement.html",
-                                 context=_wizard_context(draft, 1), then=agreed)
+                                 context=_context(draft, AGREEMENT), then=agreed)
 
 
 def _step_method(request: HttpRequest, draft: Draft) -> HttpResponse:
     def chosen(method: str) -> HttpResponse:
-        changes = {"method": method}
-        if method != draft.method and draft.step_done >= 2:
+        if method != draft.method and STEPS.has_passed(draft, METHOD):
             # Switching method starts the content again, so nothing of the other method lingers.
-            changes.update(step_done=2, base_numbers=[], red_rows=[], blue_rows=[], csv_name="")
-        drafts.draft_save(draft=draft, finished=2, **changes)
-        return _next(draft, 3)
+            STEPS.reopen(draft, BASES, base_numbers=[], red_rows=[], blue_rows=[], csv_name="")
+        STEPS.passed(draft, METHOD, method=method)
+        return STEPS.go(draft, BASES)
 
     return shared.method_step(request, current=draft.method, template="orders/wizard/step2_method.html",
-                              context=_wizard_context(draft, 2), then=chosen)
+                              context=_context(draft, METHOD), then=chosen)
 
 
-# Step 3 (screen): choose base numbers.
+# 番号の選択 (screen): choose base numbers of the N番 that allow an immediate order.
 
 def _allowed_contracts(draft: Draft) -> tuple[list[VoiceContract], list[tuple[VoiceContract, object]]]:
     decisions = _entry_decisions(draft.voice_group.contracts.order_by("number"))
@@ -151,56 +127,42 @@ def _allowed_contracts(draft: Draft) -> tuple[list[VoiceContract], list[tuple[Vo
     return allowed, refused
 
 
-def _chooser_context(draft: Draft, params, allowed, refused) -> dict:
-    return {"refused": refused, "limit": rules.E8_GROUP_LIMIT, **shared.chooser_context(
-        params, listed=BaseNumber.objects.filter(contract__in=allowed), chosen=draft.base_numbers,
-        fragment_url=reverse("orders:wizard_bases", args=[draft.pk]),
-        step_url=reverse("orders:wizard_step", args=[draft.pk, 3]), by_contract=True)}
+def _chooser(draft: Draft) -> shared.Chooser:
+    allowed, refused = _allowed_contracts(draft)  # E1 and B1 per N番, once per request
+    listed = BaseNumber.objects.filter(contract__in=allowed)
 
+    def finish(chosen: list[str]) -> HttpResponse:
+        STEPS.passed(draft, BASES, base_numbers=chosen)
+        return STEPS.go(draft, CONTENT)
 
-def _chooser_apply(request: HttpRequest, draft: Draft, allowed: list[VoiceContract]) -> None:
-    """[→] 選択 / 選択解除, saved at once; a group over the E8 limit cannot be picked here."""
-    pickable = BaseNumber.objects.filter(contract__in=allowed).filter(
-        Q(representative_size__isnull=True) | Q(representative_size__lt=rules.E8_GROUP_LIMIT))
-    chosen = shared.chooser_apply(request.POST, bases=pickable, chosen=draft.base_numbers)
-    if chosen != draft.base_numbers:
-        drafts.draft_save(draft=draft, base_numbers=chosen, step_done=min(draft.step_done, 2))
+    return shared.Chooser(
+        listed=listed,
+        # A group over the E8 limit cannot be picked here (工事日指定 takes it).
+        pickable=listed.filter(Q(representative_size__isnull=True) | Q(representative_size__lt=rules.E8_GROUP_LIMIT)),
+        chosen=draft.base_numbers, save=lambda chosen: STEPS.reopen(draft, BASES, base_numbers=chosen), finish=finish,
+        template="orders/wizard/step3_bases.html",
+        context=lambda **extra: _context(draft, BASES, refused=refused, limit=rules.E8_GROUP_LIMIT, **extra),
+        step_url=STEPS.url(draft, BASES), fragment_url=reverse("orders:wizard_bases", args=[draft.pk]),
+        by_contract=True)
 
 
 def _step_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
     if draft.method == Draft.Method.CSV:
         return _step_csv(request, draft)
-    error = ""
-    allowed, refused = _allowed_contracts(draft)  # E1 and B1 per N番, once per request
-    if request.method == "POST":
-        _chooser_apply(request, draft, allowed)
-        if request.POST.get("action") == "next":
-            valid = set(BaseNumber.objects.filter(number__in=draft.base_numbers, contract__in=allowed)
-                        .values_list("number", flat=True))
-            if valid:
-                drafts.draft_save(draft=draft, finished=3,
-                                    base_numbers=[b for b in draft.base_numbers if b in valid])
-                return _next(draft, 4)
-            error = _(shared.NO_BASE_CHOSEN)
-        else:
-            return redirect(reverse("orders:wizard_step", args=[draft.pk, 3]) + shared.chooser_query(request.POST))
-    context = _wizard_context(draft, 3, error=error, **_chooser_context(draft, request.GET, allowed, refused))
-    return render(request, "orders/wizard/step3_bases.html", context, status=422 if error else 200)
+    return shared.chooser_step(request, _chooser(draft))
 
 
 @require_http_methods(["GET", "POST"])
-@draft_view(flow=Flow.IMMEDIATE, fragment=True, preconditions=(SCREEN_METHOD_CHOSEN,))
+@draft_view(flow=Flow.IMMEDIATE, fragment=True, preconditions=(
+    Precondition("お申し込み方法 is 画面から入力", target=lambda draft, kw: resume_url(draft),
+                 met=lambda draft, kw: STEPS.has_passed(draft, METHOD) and draft.method == Draft.Method.SCREEN),
+))
 def wizard_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
     """The chooser fragment (htmx): search, paging, [→] 選択 and 選択解除."""
-    allowed, refused = _allowed_contracts(draft)
-    if request.method == "POST":
-        _chooser_apply(request, draft, allowed)
-    params = request.POST if request.method == "POST" else request.GET
-    context = _wizard_context(draft, 3, **_chooser_context(draft, params, allowed, refused))
-    return render(request, "orders/wizard/_chooser.html#chooser", context)
+    return shared.chooser_fragment(request, _chooser(draft))
 
 
-# Step 3 (CSV): upload the file instead of steps 3–4.
+# 番号の選択 (CSV): the file gives the base numbers and the content at once.
 
 def _step_csv(request: HttpRequest, draft: Draft) -> HttpResponse:
     form = CsvUploadForm(*shared.bound(request, files=True), too_large=uploads.too_large(request))
@@ -211,15 +173,13 @@ def _step_csv(request: HttpRequest, draft: Draft) -> HttpResponse:
                                                      voice_group=draft.voice_group)
         if content is not None:
             bases = list(dict.fromkeys(line.base.number for line in [*content.red, *content.blue]))
-            drafts.draft_save(
-                draft=draft, finished=4, base_numbers=bases, csv_name=upload.name[:200],
-                red_rows=content.red_rows(), blue_rows=content.blue_rows(),
-            )
+            STEPS.passed(draft, CONTENT, base_numbers=bases, csv_name=upload.name[:200],
+                         red_rows=content.red_rows(), blue_rows=content.blue_rows())
             messages.success(request, _("CSVファイル「%(name)s」の%(rows)s行を確認しました。") % {
                 "name": upload.name, "rows": f"{len(content.red) + len(content.blue):,}"})
-            return leave(request, reverse("orders:wizard_step", args=[draft.pk, 5]))
-    context = _wizard_context(draft, 3, form=form, errors=errors[:1000], error_count=len(errors),
-                              columns=csv_input.COLUMNS)
+            return leave(request, STEPS.url(draft, CONTACT))
+    context = _context(draft, BASES, form=form, errors=errors[:1000], error_count=len(errors),
+                       columns=csv_input.COLUMNS)
     status = 422 if (form.errors or errors) else 200
     if request.htmx and request.method == "POST":
         return render(request, "orders/wizard/step3_csv.html#upload", context, status=status)
@@ -232,55 +192,60 @@ def wizard_csv_template(request: HttpRequest, draft: Draft) -> HttpResponse:
     return KINDS["dialin"].csv_download()  # the immediate flow places dial-in additions, in their columns
 
 
-# Step 4: order content, the red box and the blue box.
+# お申し込み内容: the red box and the blue box.
 
-def _draft_rows(draft: Draft) -> tuple[list[RedRow], list[BlueRow]]:
-    return draft.red_rows or [RedRow()], draft.blue_rows or [BlueRow()]
+def _content_page(request: HttpRequest, draft: Draft, red: list[RedRow], blue: list[BlueRow], content=None, *,
+                  partial: bool = False) -> HttpResponse:
+    urls = {"form_action": STEPS.url(draft, CONTENT), "rows_url": reverse("orders:wizard_rows", args=[draft.pk]),
+            "back_url": STEPS.url(draft, BASES)}
+    template = "orders/wizard/step4_content.html" + ("#boxes" if partial else "")
+    return render(request, template, _context(draft, CONTENT, **shared.content_context(draft, red, blue, content,
+                                                                                      urls=urls)),
+                  status=422 if content is not None else 200)
 
 
 def _step_content(request: HttpRequest, draft: Draft) -> HttpResponse:
     if request.method == "GET":
-        red, blue = _draft_rows(draft)
-        return render(request, "orders/wizard/step4_content.html",
-                      _wizard_context(draft, 4, **shared.content_context(draft, red, blue)))
-    red = posted_rows(request.POST, "red")
-    blue = posted_rows(request.POST, "blue")
+        return _content_page(request, draft, draft.red_rows or [RedRow()], draft.blue_rows or [BlueRow()])
+    red, blue = posted_rows(request.POST, "red"), posted_rows(request.POST, "blue")
     if shared.step_action(request.POST) != "next":
         red, blue = shared.apply_row_action(shared.row_action(request.POST), red, blue)
         drafts.draft_save(draft=draft, red_rows=red, blue_rows=blue)
-        return render(request, "orders/wizard/step4_content.html",
-                      _wizard_context(draft, 4, **shared.content_context(draft, red, blue)))
+        return _content_page(request, draft, red, blue)
     content = content_check(organisation=draft.organisation, voice_group=draft.voice_group,
                             red_rows=red, blue_rows=blue, chosen=draft.base_numbers)
     # Saved as checked: normalised numbers, kinds and codes.
     if content.ok:
-        drafts.draft_save(draft=draft, finished=4, red_rows=content.red_rows(), blue_rows=content.blue_rows())
-        return _next(draft, 5)
-    drafts.draft_save(draft=draft, red_rows=red, blue_rows=blue, step_done=min(draft.step_done, 3))
-    return render(request, "orders/wizard/step4_content.html",
-                  _wizard_context(draft, 4, **shared.content_context(draft, red, blue, content)), status=422)
+        STEPS.passed(draft, CONTENT, red_rows=content.red_rows(), blue_rows=content.blue_rows())
+        return STEPS.go(draft, CONTACT)
+    STEPS.reopen(draft, CONTENT, red_rows=red, blue_rows=blue)
+    return _content_page(request, draft, red, blue, content)
 
 
 @require_POST
-@draft_view(flow=Flow.IMMEDIATE, fragment=True, preconditions=(BASES_CHOSEN,))
+@draft_view(flow=Flow.IMMEDIATE, fragment=True, preconditions=(
+    Precondition("base numbers chosen on the screen", target=lambda draft, kw: resume_url(draft),
+                 met=lambda draft, kw: STEPS.has_passed(draft, BASES) and draft.method == Draft.Method.SCREEN),
+))
 def wizard_rows(request: HttpRequest, draft: Draft) -> HttpResponse:
     """[+] 行追加 / [-] 行削除 for htmx: saves the rows as typed and returns both boxes."""
-    red = posted_rows(request.POST, "red")
-    blue = posted_rows(request.POST, "blue")
+    red, blue = posted_rows(request.POST, "red"), posted_rows(request.POST, "blue")
     red, blue = shared.apply_row_action(shared.row_action(request.POST), red, blue)
     drafts.draft_save(draft=draft, red_rows=red, blue_rows=blue)
-    return render(request, "orders/wizard/step4_content.html#boxes",
-                      _wizard_context(draft, 4, **shared.content_context(draft, red, blue)))
+    return _content_page(request, draft, red, blue, partial=True)
 
 
-# Step 5: contact person.
+# お申し込みご担当者情報.
 
 def _step_contact(request: HttpRequest, draft: Draft) -> HttpResponse:
-    return shared.contact_step(request, draft, step=5, next_url=reverse("orders:wizard_step", args=[draft.pk, 6]),
-                        context=_wizard_context(draft, 5))
+    def given(contact) -> HttpResponse:
+        STEPS.passed(draft, CONTACT, contact=contact)
+        return STEPS.go(draft, CONFIRM)
+
+    return shared.contact_step(request, draft, then=given, context=_context(draft, CONTACT))
 
 
-# Step 6: confirm and submit.
+# お申し込み内容の確認: confirm and submit.
 
 def _confirm_context(draft: Draft, content) -> dict:
     groups = []
@@ -290,7 +255,9 @@ def _confirm_context(draft: Draft, content) -> dict:
         groups.append({"contract": contract, "red": red[:200], "blue": blue[:200],
                        "more": max(0, len(red) - 200) + max(0, len(blue) - 200),
                        "total": sum(ln.quantity for ln in red) + len(blue)})
+    content_step = STEPS.before(draft, CONTACT)  # お申し込み内容, or with CSV the file
     return {"content": content, "groups": groups, "contact": draft.contact,
+            "content_url": STEPS.url(draft, content_step.name),
             "emergency": emergency_notice_applies([ln.base for ln in [*content.red, *content.blue]])}
 
 
@@ -300,22 +267,26 @@ def _step_confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
             placement.draft_submit(draft_id=draft.pk, user=request.user, site_url=site_url(request))
         except placement.ContentInvalid as exc:
             return render(request, "orders/wizard/step6_confirm.html",
-                          _wizard_context(draft, 6, **_confirm_context(draft, exc.content)), status=422)
+                          _context(draft, CONFIRM, **_confirm_context(draft, exc.content)), status=422)
         return redirect("orders:wizard_accepted", draft_id=draft.pk)
     content = placement.draft_content_check(draft=draft)
     return render(request, "orders/wizard/step6_confirm.html",
-                  _wizard_context(draft, 6, **_confirm_context(draft, content)))
+                  _context(draft, CONFIRM, **_confirm_context(draft, content)))
 
 
-# The flow, declared: number, title (the guide's words), view. Step 3 is the CSV upload instead of
-# the chooser when the method is CSV, and step 4 is then skipped (STEP_IN_ORDER).
-FLOW_STEPS = (
-    Step(1, gettext_noop("お申し込みにあたってのご確認"), _step_agreement),
-    Step(2, gettext_noop("お申し込み方法"), _step_method),
-    Step(3, gettext_noop("番号の選択"), _step_bases),
-    Step(4, gettext_noop("お申し込み内容"), _step_content),
-    Step(5, gettext_noop("お申し込みご担当者情報"), _step_contact),
-    Step(6, gettext_noop("お申し込み内容の確認"), _step_confirm),
+# The flow, declared once: name, title (the guide's words), view, when skipped. The guide's numbers
+# (URL, step bar) are the positions. With the CSV method 番号の選択 is the file, which gives the
+# content too, so お申し込み内容 is skipped.
+AGREEMENT, METHOD, BASES, CONTENT, CONTACT, CONFIRM = "agreement", "method", "bases", "content", "contact", "confirm"
+STEPS = Steps(
+    Step(AGREEMENT, gettext_noop("お申し込みにあたってのご確認"), _step_agreement),
+    Step(METHOD, gettext_noop("お申し込み方法"), _step_method),
+    Step(BASES, gettext_noop("番号の選択"), _step_bases),
+    Step(CONTENT, gettext_noop("お申し込み内容"), _step_content,
+         skipped=lambda draft: draft.method == Draft.Method.CSV),
+    Step(CONTACT, gettext_noop("お申し込みご担当者情報"), _step_contact),
+    Step(CONFIRM, gettext_noop("お申し込み内容の確認"), _step_confirm),
+    url_name="orders:wizard_step", url_kwarg="step", done=lambda draft: draft.step_done,
+    record=lambda draft, done, **fields: drafts.draft_save(draft=draft, step_done=done, **fields),
 )
-STEPS = [(step.number, step.title) for step in FLOW_STEPS]
-STEP_VIEWS = {step.number: step.view for step in FLOW_STEPS}
+CSV_TITLES = {BASES: gettext_noop("CSVファイル")}

@@ -23,7 +23,7 @@ from orders import drafts, placement, rules, selectors
 from orders.attachments import EXTENSIONS, attachment_store
 from orders.eligibility import Wish, eligibility_check
 from orders.flows import shared
-from orders.flows.framework import Precondition, Step, draft_view
+from orders.flows.framework import Precondition, Step, Steps, draft_view
 from orders.forms import (
     NW_ROWS_MAX,
     ContractChoiceForm,
@@ -59,20 +59,12 @@ OPTION_INPUTS = ("message_box", "anonymous_call_rejection", "nuisance_call_rejec
                  "specific_number_notification", "forwarding_on", "forwarding_specific_number")
 
 
-def _context(draft: Draft, step: int, **extra) -> dict:
-    return {"draft": draft, "step": step, "steps": STEPS, "step_title": dict(STEPS)[step],
-            "group": draft.voice_group, "nav": "ipvoice", **extra}
-
-
-def _first_unfinished(draft: Draft) -> int:
-    return min(draft.step_done + 1, 6)
-
-
-def _go(draft: Draft, step: int) -> HttpResponse:
-    return redirect("orders:scheduled_step", draft_id=draft.pk, step=step)
-
-
-SUB_STEPS = (METHOD, BASES, CONTENT, OPTIONS, CONFIRM)
+def _context(draft: Draft, step: str, **extra) -> dict:
+    before = STEPS.before(draft, step)
+    return {"draft": draft, "step": STEPS.number(step), "step_title": STEPS.step(step).title,
+            "step_bar": STEPS.bar(draft, step), "step_urls": STEPS.urls(draft),
+            "back_url": STEPS.url(draft, before.name) if before else "", "group": draft.voice_group,
+            "nav": "ipvoice", **extra}
 
 
 # --- Entry ------------------------------------------------------------------------------------
@@ -112,63 +104,58 @@ def scheduled_new(request: HttpRequest, group_id: str) -> HttpResponse:
     carried = _orderable_contract(request, request.POST.get("contract", ""))
     if carried is not None and carried.voice_group_id == group.pk:
         drafts.draft_save(draft=draft, contract=carried)
-    return _go(draft, 1)
+    return STEPS.go(draft, AGREEMENT)
 
 
 # --- Main steps -----------------------------------------------------------------------------
 
-def _first_unfinished_url(draft: Draft, _kwargs: dict | None = None) -> str:
-    return reverse("orders:scheduled_step", args=[draft.pk, _first_unfinished(draft)])
-
-
 def resume_url(draft: Draft) -> str:
     """再開: the open item's first unfinished sub-step, else the first unfinished step."""
     if draft.editing is not None:
-        return reverse("orders:scheduled_item", args=[draft.pk, draft.editing.first_unfinished()])
-    return _first_unfinished_url(draft)
+        return ITEM_STEPS.resume_url(draft)
+    return STEPS.resume_url(draft)
 
 
 # Preconditions (named; see orders.flows.framework).
 STEP_IN_ORDER = Precondition(
     "no step before the one before it is unfinished",
-    met=lambda draft, kw: kw["step"] in STEP_VIEWS and kw["step"] <= _first_unfinished(draft),
-    target=_first_unfinished_url)
+    met=lambda draft, kw: STEPS.reachable(draft, kw["step"]), target=lambda draft, kw: STEPS.resume_url(draft))
 NO_ITEM_OPEN = Precondition(
     "no order item open, except on the menu (保存 or discard it first)",
-    met=lambda draft, kw: not draft.editing or kw["step"] == 3,
-    target=lambda draft, kw: reverse("orders:scheduled_item", args=[draft.pk, 1]))
+    met=lambda draft, kw: not draft.editing or kw["step"] == STEPS.number(MENU),
+    target=lambda draft, kw: ITEM_STEPS.url(draft, METHOD))
 ITEM_OPEN = Precondition(
     "an order item is open (opened from the menu)",
-    met=lambda draft, kw: draft.step_done >= 2 and draft.editing is not None,
-    target=lambda draft, kw: reverse("orders:scheduled_step", args=[draft.pk, min(_first_unfinished(draft), 3)]))
+    met=lambda draft, kw: STEPS.has_passed(draft, CONTRACT) and draft.editing is not None,
+    target=lambda draft, kw: STEPS.url(draft, MENU if STEPS.has_passed(draft, CONTRACT)
+                                       else STEPS.first_unfinished(draft).name))
 SUB_STEP_IN_ORDER = Precondition(
-    "no sub-step of the item before the one before it is unfinished; with CSV the file replaces 2–3",
-    met=lambda draft, kw: kw["sub"] in SUB_STEPS and kw["sub"] <= draft.editing.done + 1
-    and not (kw["sub"] == 3 and draft.editing.item.method == Draft.Method.CSV),
-    target=lambda draft, kw: reverse("orders:scheduled_item", args=[draft.pk, draft.editing.first_unfinished()]))
+    "no sub-step of the item before the one before it is unfinished; with CSV the file stands for the content",
+    met=lambda draft, kw: ITEM_STEPS.reachable(draft, kw["sub"]), target=lambda draft, kw: ITEM_STEPS.resume_url(draft))
 SCREEN_METHOD_CHOSEN = Precondition(
     "an item is open and its お申し込み方法 is 画面から入力",
-    met=lambda draft, kw: draft.step_done >= 2 and draft.editing is not None and draft.editing.done >= 1
-    and draft.editing.item.method == Draft.Method.SCREEN,
+    met=lambda draft, kw: STEPS.has_passed(draft, CONTRACT) and draft.editing is not None
+    and ITEM_STEPS.has_passed(draft, METHOD) and draft.editing.item.method == Draft.Method.SCREEN,
     target=lambda draft, kw: resume_url(draft))
 
 
 @require_http_methods(["GET", "POST"])
 @draft_view(flow=Flow.SCHEDULED, preconditions=(NO_ITEM_OPEN, STEP_IN_ORDER))
 def scheduled_step(request: HttpRequest, draft: Draft, step: int) -> HttpResponse:
-    return STEP_VIEWS[step](request, draft)
+    return STEPS.at(step).view(request, draft)
 
 
 def _agreement(request: HttpRequest, draft: Draft) -> HttpResponse:
     def agreed(draft: Draft) -> HttpResponse:
-        if draft.contract_id and draft.step_done < 2:  # carried from the pre-order check
-            drafts.draft_save(draft=draft, finished=2, agreed=True)
-            return _go(draft, 3)
-        drafts.draft_save(draft=draft, finished=1, agreed=True)
-        return _go(draft, 2)
+        if draft.contract_id and not STEPS.has_passed(draft, CONTRACT):  # carried from the pre-order check
+            STEPS.passed(draft, CONTRACT, agreed=True)
+            return STEPS.go(draft, MENU)
+        STEPS.passed(draft, AGREEMENT, agreed=True)
+        return STEPS.go(draft, CONTRACT)
 
     return shared.agreement_step(
-        request, draft, template="orders/scheduled/step1_agreement.html", context=_context(draft, 1), then=agreed,
+        request, draft, template="orders/scheduled/step1_agreement.html", context=_context(draft, AGREEMENT),
+        then=agreed,
         label=_("お申し込みにあたってのご確認内容（プライバシーポリシー、重要事項説明）に同意する"))
 
 
@@ -181,13 +168,12 @@ def _contract(request: HttpRequest, draft: Draft) -> HttpResponse:
     form = ContractChoiceForm(*shared.bound(request), orderable=[c for c, refused, _d in rows if not refused])
     if request.method == "POST" and form.is_valid():
         chosen = form.cleaned_data["contract"]
-        changes = {"contract": chosen}
-        if draft.contract_id and draft.contract_id != chosen.pk:
-            changes.update(items=[], editing=None, extra=None, step_done=2)  # another N番: content anew
-        drafts.draft_save(draft=draft, finished=2, **changes)
-        return _go(draft, 3)
+        if draft.contract_id and draft.contract_id != chosen.pk:  # another N番: the content anew
+            STEPS.reopen(draft, MENU, items=[], editing=None, extra=None)
+        STEPS.passed(draft, CONTRACT, contract=chosen)
+        return STEPS.go(draft, MENU)
     error = form.errors["contract"][0] if form.errors else ""
-    return render(request, "orders/scheduled/step2_contract.html", _context(draft, 2, rows=rows, error=error),
+    return render(request, "orders/scheduled/step2_contract.html", _context(draft, CONTRACT, rows=rows, error=error),
                   status=422 if error else 200)
 
 
@@ -202,24 +188,26 @@ def _menu(request: HttpRequest, draft: Draft) -> HttpResponse:
         action = shared.step_action(request.POST)
         if (kind := kind_for_action(action)) is not None:
             drafts.draft_save(draft=draft, editing=Editing(item=kind.new()))
-            return _item_go(draft, METHOD)
+            return ITEM_STEPS.go(draft, METHOD)
         row = shared.row_action(request.POST)
         if row is not None and row.verb in ("edit", "delete"):
             i = row.target(len(draft.items))
             if i is not None:
                 if row.verb == "edit":
-                    drafts.draft_save(draft=draft, editing=Editing(item=draft.items[i], index=i, done=OPTIONS))
-                    return _item_go(draft, METHOD)
+                    # Opened with its sub-steps passed up to 付加機能 (it was saved, so all checked).
+                    editing = Editing(item=draft.items[i], index=i, done=ITEM_STEPS.number(OPTIONS))
+                    drafts.draft_save(draft=draft, editing=editing)
+                    return ITEM_STEPS.go(draft, METHOD)
                 items = draft.items[:i] + draft.items[i + 1:]
-                drafts.draft_save(draft=draft, items=items, step_done=min(draft.step_done, 2 if not items else 3))
-            return _go(draft, 3)
+                STEPS.reopen(draft, OTHER if items else MENU, items=items)
+            return STEPS.go(draft, MENU)
         if action == "next":
             if draft.items:
-                drafts.draft_save(draft=draft, finished=3)
-                return _go(draft, 4)
+                STEPS.passed(draft, MENU)
+                return STEPS.go(draft, OTHER)
             error = _("お申し込み内容を1件以上保存してから「次へ」を押してください。")
     return render(request, "orders/scheduled/step3_menu.html", _context(
-        draft, 3, kinds=KINDS.values(), summaries=[_item_summary(i) for i in draft.items], error=error,
+        draft, MENU, kinds=KINDS.values(), summaries=[_item_summary(i) for i in draft.items], error=error,
         editing=draft.editing is not None),
         status=422 if error else 200)
 
@@ -267,17 +255,17 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
             for key, message in found.items():
                 errors.setdefault(key, message)  # a refused upload keeps its own reason
             if not errors:
-                drafts.draft_save(draft=draft, finished=4, extra=extra)
-                return _go(draft, 5)
+                STEPS.passed(draft, OTHER, extra=extra)
+                return STEPS.go(draft, CONTACT)
         drafts.draft_save(draft=draft, extra=extra)
         rows = rows or [NetworkRow()]
     earliest = earliest_date(items=placement.scheduled_lead_items(draft))
     leads = selectors.lead_times()
     return render(request, "orders/scheduled/step4_other.html", _context(
-        draft, 4, needs_nw=needs_nw, registered=registered, errors=errors,
+        draft, OTHER, needs_nw=needs_nw, registered=registered, errors=errors,
         nw_formset=NetworkRowFormSet(prefix="nw", initial=[dump(r) for r in rows]),
         earliest=earliest, leads=leads, today=clock.today(), extra=extra, desired_time=desired_time,
-        needs_aml=needs_aml,        attachment=attachment, extensions=" ".join(EXTENSIONS), aml=aml,
+        needs_aml=needs_aml, attachment=attachment, extensions=" ".join(EXTENSIONS), aml=aml,
         calendar=_calendar(earliest), weekdays=WEEKDAYS), status=422 if errors else 200)
 
 
@@ -307,8 +295,11 @@ def _calendar(earliest: dt.date) -> list[dict]:
 
 
 def _contact(request: HttpRequest, draft: Draft) -> HttpResponse:
-    return shared.contact_step(request, draft, step=5, next_url=reverse("orders:scheduled_step", args=[draft.pk, 6]),
-                        context=_context(draft, 5, back_url=reverse("orders:scheduled_step", args=[draft.pk, 4])))
+    def given(contact) -> HttpResponse:
+        STEPS.passed(draft, CONTACT, contact=contact)
+        return STEPS.go(draft, CONFIRM)
+
+    return shared.contact_step(request, draft, then=given, context=_context(draft, CONTACT))
 
 
 def _item_shown(item: Item) -> dict:
@@ -340,26 +331,13 @@ def _confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
     notifications = {o.specific_number_notification for i in draft.items for o in i.all_options()} - {""}
     aml = extra.aml or AmlAnswers()
     return render(request, "orders/scheduled/step6_confirm.html", _context(
-        draft, 6, items=[{"no": n, "sid": f"item{n}", **_item_shown(item)}
+        draft, CONFIRM, items=[{"no": n, "sid": f"item{n}", **_item_shown(item)}
                          for n, item in enumerate(draft.items, start=1)],
         problems=problems, day=day, completion=rules.completion_date(day) if day else None,
         o4=o4_unlinked(contract=draft.contract, numbers=notifications, day=day), aml=aml,
         attachment=selectors.draft_attachment(draft=draft, attachment_id=aml.attachment),
         network=network),
         status=422 if problems and request.method == "POST" else 200)
-
-
-# The flow, declared: number, title (the guide's words), view.
-FLOW_STEPS = (
-    Step(1, gettext_noop("お申し込みにあたってのご確認"), _agreement),
-    Step(2, gettext_noop("音声契約番号の選択"), _contract),
-    Step(3, gettext_noop("お申し込み内容選択メニュー"), _menu),
-    Step(4, gettext_noop("その他ご確認事項・工事希望日"), _other),
-    Step(5, gettext_noop("お申し込みご担当者情報等"), _contact),
-    Step(6, gettext_noop("ご契約内容の確認"), _confirm),
-)
-STEPS = [(step.number, step.title) for step in FLOW_STEPS]
-STEP_VIEWS = {step.number: step.view for step in FLOW_STEPS}
 
 
 # --- The dial-in addition sub-wizard (opened from the menu, ends with 保存) ---------------------
@@ -369,33 +347,32 @@ STEP_VIEWS = {step.number: step.view for step in FLOW_STEPS}
 def scheduled_item(request: HttpRequest, draft: Draft, sub: int) -> HttpResponse:
     if request.method == "POST" and request.POST.get("action") == "discard":
         drafts.draft_save(draft=draft, editing=None)
-        return _go(draft, 3)
-    if sub == CONTENT:  # each kind's own content screen
-        return kind_of(draft.editing.item).content_step(request, draft, ITEM_WIZARD)
-    return {METHOD: _item_method, BASES: _item_bases, OPTIONS: _item_options, CONFIRM: _item_save}[sub](request, draft)
+        return STEPS.go(draft, MENU)
+    return ITEM_STEPS.at(sub).view(request, draft)
 
 
-def _item_context(draft: Draft, sub: int, **extra) -> dict:
+def _item_context(draft: Draft, sub: str, **extra) -> dict:
     kind = kind_of(draft.editing.item)
-    steps = kind.sub_steps(draft.editing.item.method)
-    return _context(draft, 3, sub=sub, sub_title=steps[sub], sub_steps=steps, partials=kind.partials, **extra)
+    titles = kind.sub_titles(draft.editing.item.method)
+    before = ITEM_STEPS.before(draft, sub)
+    return _context(draft, MENU, sub=ITEM_STEPS.number(sub), sub_title=titles.get(sub, ITEM_STEPS.step(sub).title),
+                    sub_bar=ITEM_STEPS.bar(draft, sub, titles), item_urls=ITEM_STEPS.urls(draft),
+                    item_back_url=ITEM_STEPS.url(draft, before.name) if before else "", partials=kind.partials,
+                    **extra)
 
 
-def _item_go(draft: Draft, sub: int) -> HttpResponse:
-    return redirect("orders:scheduled_item", draft_id=draft.pk, sub=sub)
-
-
-def _edit(draft: Draft, done: int | None = None, back_to: int | None = None, **changes) -> None:
-    """Save the item being edited. `back_to` is for unchecked changes, after which the later
-    sub-steps must be passed again; `done` marks a sub-step passed."""
+def _item_record(draft: Draft, done: int, **changes) -> None:
+    """Save the item being edited, with how far its sub-steps got."""
     editing = draft.editing
     for name, value in changes.items():
         setattr(editing.item, name, value)
-    if back_to is not None:
-        editing.done = min(editing.done, back_to)
-    if done is not None:
-        editing.done = max(editing.done, done)
+    editing.done = done
     drafts.draft_save(draft=draft, editing=editing)
+
+
+def _item_content(request: HttpRequest, draft: Draft) -> HttpResponse:
+    """The item's content: its kind's own screen."""
+    return kind_of(draft.editing.item).content_step(request, draft, ITEM_WIZARD)
 
 
 def _item_method(request: HttpRequest, draft: Draft) -> HttpResponse:
@@ -405,56 +382,41 @@ def _item_method(request: HttpRequest, draft: Draft) -> HttpResponse:
     def chosen(method: str) -> HttpResponse:
         if item.method and method != item.method:
             fresh = kind_of(item).new(method=method)
-            _edit(draft, back_to=0, **{f.name: getattr(fresh, f.name) for f in dataclasses.fields(fresh)})
-        _edit(draft, done=METHOD, method=method)
-        return _item_go(draft, BASES)
+            ITEM_STEPS.reopen(draft, METHOD, **{f.name: getattr(fresh, f.name) for f in dataclasses.fields(fresh)})
+        ITEM_STEPS.passed(draft, METHOD, method=method)
+        return ITEM_STEPS.go(draft, BASES)
 
     return shared.method_step(request, current=item.method, template="orders/scheduled/item1_method.html",
-                              context=_item_context(draft, 1), then=chosen)
+                              context=_item_context(draft, METHOD), then=chosen)
 
 
-def _chooser(draft: Draft, params) -> dict:
-    return shared.chooser_context(
-        params, listed=numbering_selectors.base_numbers_of(contract=draft.contract),
-        chosen=draft.editing.item.bases,
-        fragment_url=reverse("orders:scheduled_item_bases", args=[draft.pk]),
-        step_url=reverse("orders:scheduled_item", args=[draft.pk, 2]), by_contract=False)
+def _chooser(draft: Draft) -> shared.Chooser:
+    listed = numbering_selectors.base_numbers_of(contract=draft.contract)
 
+    def finish(chosen: list[str]) -> HttpResponse:
+        ITEM_STEPS.passed(draft, BASES, bases=chosen)
+        return ITEM_STEPS.go(draft, CONTENT)
 
-def _chooser_apply(request: HttpRequest, draft: Draft) -> None:
-    bases = numbering_selectors.base_numbers_of(contract=draft.contract)
-    chosen = shared.chooser_apply(request.POST, bases=bases, chosen=draft.editing.item.bases)
-    if chosen != draft.editing.item.bases:
-        _edit(draft, bases=chosen, back_to=1)
+    return shared.Chooser(
+        listed=listed, pickable=listed, chosen=draft.editing.item.bases,
+        save=lambda chosen: ITEM_STEPS.reopen(draft, BASES, bases=chosen), finish=finish,
+        template="orders/scheduled/item2_bases.html", context=lambda **extra: _item_context(draft, BASES, **extra),
+        step_url=ITEM_STEPS.url(draft, BASES), fragment_url=reverse("orders:scheduled_item_bases", args=[draft.pk]),
+        by_contract=False)
 
 
 def _item_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
     """番号の選択: the N番's base numbers in the two-pane chooser (or, with CSV, the file)."""
     if draft.editing.item.method == Draft.Method.CSV:
         return _item_csv(request, draft)
-    error = ""
-    if request.method == "POST":
-        _chooser_apply(request, draft)
-        if request.POST.get("action") == "next":
-            if draft.editing.item.bases:
-                _edit(draft, done=2)
-                return redirect("orders:scheduled_item", draft_id=draft.pk, sub=3)
-            error = _(shared.NO_BASE_CHOSEN)
-        else:
-            return redirect(reverse("orders:scheduled_item", args=[draft.pk, 2]) + shared.chooser_query(request.POST))
-    return render(request, "orders/scheduled/item2_bases.html", _item_context(
-        draft, 2, error=error, **_chooser(draft, request.GET)), status=422 if error else 200)
+    return shared.chooser_step(request, _chooser(draft))
 
 
 @require_http_methods(["GET", "POST"])
 @draft_view(flow=Flow.SCHEDULED, fragment=True, preconditions=(SCREEN_METHOD_CHOSEN,))
 def scheduled_item_bases(request: HttpRequest, draft: Draft) -> HttpResponse:
     """The chooser fragment (htmx): search, paging, 表示件数, [→] 選択 and 選択解除."""
-    if request.method == "POST":
-        _chooser_apply(request, draft)
-    params = request.POST if request.method == "POST" else request.GET
-    return render(request, "orders/wizard/_chooser.html#chooser",
-                      _item_context(draft, 2, **_chooser(draft, params)))
+    return shared.chooser_fragment(request, _chooser(draft))
 
 
 def _item_csv(request: HttpRequest, draft: Draft) -> HttpResponse:
@@ -500,8 +462,8 @@ def _item_options(request: HttpRequest, draft: Draft) -> HttpResponse:
             row["options"] = raw if row_errors else options
             kept[row["box"]][row["index"]] = row["options"]
         if not errors:
-            _edit(draft, done=OPTIONS, **{f"{box}_options": options for box, options in kept.items()})
-            return _item_go(draft, CONFIRM)
+            ITEM_STEPS.passed(draft, OPTIONS, **{f"{box}_options": options for box, options in kept.items()})
+            return ITEM_STEPS.go(draft, CONFIRM)
     for row in rows:
         row["errors"] = errors.get(row["key"], {})
     notifications = {r["options"].specific_number_notification for r in rows} - {""}
@@ -519,11 +481,39 @@ def _item_save(request: HttpRequest, draft: Draft) -> HttpResponse:
             items[editing.index] = editing.item
         else:
             items.append(editing.item)
-        drafts.draft_save(draft=draft, items=items, editing=None, step_done=min(draft.step_done, 3))
-        return _go(draft, 3)
+        STEPS.reopen(draft, OTHER, items=items, editing=None)
+        return STEPS.go(draft, MENU)
     return render(request, "orders/scheduled/item5_confirm.html", _item_context(
         draft, CONFIRM, summary=_item_shown(editing.item)))
 
 
+# The flow, declared once: name, title (the guide's words), view; the guide's numbers (URL, step
+# bar) are the positions.
+AGREEMENT, CONTRACT, MENU, OTHER, CONTACT = "agreement", "contract", "menu", "other", "contact"
+STEPS = Steps(
+    Step(AGREEMENT, gettext_noop("お申し込みにあたってのご確認"), _agreement),
+    Step(CONTRACT, gettext_noop("音声契約番号の選択"), _contract),
+    Step(MENU, gettext_noop("お申し込み内容選択メニュー"), _menu),
+    Step(OTHER, gettext_noop("その他ご確認事項・工事希望日"), _other),
+    Step(CONTACT, gettext_noop("お申し込みご担当者情報等"), _contact),
+    Step(CONFIRM, gettext_noop("ご契約内容の確認"), _confirm),
+    url_name="orders:scheduled_step", url_kwarg="step", done=lambda draft: draft.step_done,
+    record=lambda draft, done, **fields: drafts.draft_save(draft=draft, step_done=done, **fields),
+)
+
+# An item's sub-wizard (opened from the menu, ends with 保存), the same for every kind: each kind
+# gives its content screen and titles. With a CSV file, 番号の選択 is the file, which gives the
+# content too, so the content sub-step is skipped.
+ITEM_STEPS = Steps(
+    Step(METHOD, gettext_noop("お申し込み方法"), _item_method),
+    Step(BASES, gettext_noop("番号の選択"), _item_bases),
+    Step(CONTENT, gettext_noop("お申し込み内容"), _item_content,
+         skipped=lambda draft: draft.editing.item.method == Draft.Method.CSV),
+    Step(OPTIONS, gettext_noop("付加機能"), _item_options),
+    Step(CONFIRM, gettext_noop("お申し込み内容の確認"), _item_save),
+    url_name="orders:scheduled_item", url_kwarg="sub", done=lambda draft: draft.editing.done, record=_item_record,
+)
+
 # What the sub-wizard lends each kind's screens.
-ITEM_WIZARD = SubWizard(edit=_edit, context=_item_context, go=_item_go)
+ITEM_WIZARD = SubWizard(passed=ITEM_STEPS.passed, reopen=ITEM_STEPS.reopen, context=_item_context, url=ITEM_STEPS.url,
+                        go=ITEM_STEPS.go)

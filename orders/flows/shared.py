@@ -4,6 +4,7 @@ scheduled flow's dial-in sub-wizard both show, and the contact step."""
 
 import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -12,7 +13,6 @@ from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
@@ -71,14 +71,12 @@ def apply_row_action(action: RowAction | None, red: list[RedRow],
     return red, blue
 
 
-def content_context(draft: Draft, red: list[RedRow], blue: list[BlueRow], content=None, *,
-                     chosen: list[str] | None = None, max_quantity: int = rules.QUANTITY_MAX_IMMEDIATE,
-                     urls: dict | None = None) -> dict:
+def content_context(draft: Draft, red: list[RedRow], blue: list[BlueRow], content=None, *, urls: dict,
+                    chosen: list[str] | None = None, max_quantity: int = rules.QUANTITY_MAX_IMMEDIATE) -> dict:
+    """追加する番号の内容 (both flows): the boxes' rows with their errors; `urls` are the form's
+    action, the row buttons' fragment and 戻る."""
     chosen = draft.base_numbers if chosen is None else chosen
     red, blue = red or [RedRow()], blue or [BlueRow()]  # each box shows one row at least
-    urls = urls or {"form_action": reverse("orders:wizard_step", args=[draft.pk, 4]),
-                    "rows_url": reverse("orders:wizard_rows", args=[draft.pk]),
-                    "back_url": reverse("orders:wizard_step", args=[draft.pk, 3])}
     bases = list(BaseNumber.objects.filter(number__in=chosen, contract__voice_group=draft.voice_group)
                  .select_related("contract"))
     order = {n: i for i, n in enumerate(chosen)}
@@ -138,12 +136,13 @@ def method_step(request: HttpRequest, *, current: str, template: str, context: d
     return render(request, template, {**context, "form": form}, status=422 if form.errors else 200)
 
 
-def contact_step(request: HttpRequest, draft: Draft, *, step: int, next_url: str, context: dict) -> HttpResponse:
-    """お申し込みご担当者情報 (both flows): the contact person, prefilled from the signed-in user."""
+def contact_step(request: HttpRequest, draft: Draft, *, then: Callable[[Contact], HttpResponse],
+                 context: dict) -> HttpResponse:
+    """お申し込みご担当者情報 (both flows): the contact person, prefilled from the signed-in user; `then`
+    saves the step and answers where the flow goes next."""
     form = ContactForm(*bound(request), initial=dataclasses.asdict(draft.contact))
     if request.method == "POST" and form.is_valid():
-        drafts.draft_save(draft=draft, finished=step, contact=Contact(**form.cleaned_data))
-        return redirect(next_url)
+        return then(Contact(**form.cleaned_data))
     return render(request, "orders/wizard/step5_contact.html", {**context, "form": form},
                   status=422 if form.errors else 200)
 
@@ -198,3 +197,59 @@ def chooser_context(params, *, listed: QuerySet, chosen: list[str], fragment_url
     return {"page": page, "q": shown["q"], "n": shown["n"], "size": shown["size"], "sizes": PAGE_SIZES,
             "chosen": chosen_bases, "chosen_numbers": set(chosen), "chooser_url": fragment_url,
             "chooser_step_url": step_url, "by_contract": by_contract}
+
+
+@dataclass(frozen=True)
+class Chooser:
+    """What a flow's 番号の選択 step is about: the base numbers it lists, those that may be picked,
+    the numbers chosen so far, how a change is saved (the later steps must be passed again) and how
+    次へ is saved with the chosen numbers that are still listed; the page's template, context and
+    URLs (the step, its fragment)."""
+
+    listed: QuerySet
+    pickable: QuerySet
+    chosen: list[str]
+    save: Callable[[list[str]], None]
+    finish: Callable[[list[str]], HttpResponse]
+    template: str
+    context: Callable[..., dict]
+    step_url: str
+    fragment_url: str
+    by_contract: bool
+
+
+def _chooser_change(request: HttpRequest, chooser: Chooser) -> list[str]:
+    """[→] 選択 / 選択解除, saved at once; returns the chosen numbers."""
+    chosen = chooser_apply(request.POST, bases=chooser.pickable, chosen=chooser.chosen)
+    if chosen != chooser.chosen:
+        chooser.save(chosen)
+    return chosen
+
+
+def _chooser_shown(params, chooser: Chooser, chosen: list[str]) -> dict:
+    return chooser_context(params, listed=chooser.listed, chosen=chosen, fragment_url=chooser.fragment_url,
+                           step_url=chooser.step_url, by_contract=chooser.by_contract)
+
+
+def chooser_step(request: HttpRequest, chooser: Chooser) -> HttpResponse:
+    """番号の選択 (both flows, a plain form): [→] 選択 / 選択解除, a search or a page (the step again,
+    with its query), or 次へ with at least one base number chosen."""
+    error, chosen = "", chooser.chosen
+    if request.method == "POST":
+        chosen = _chooser_change(request, chooser)
+        if request.POST.get("action") != "next":
+            return redirect(chooser.step_url + chooser_query(request.POST))
+        listed = set(chooser.listed.filter(number__in=chosen).values_list("number", flat=True))
+        if valid := [number for number in chosen if number in listed]:
+            return chooser.finish(valid)
+        error = _(NO_BASE_CHOSEN)
+    context = chooser.context(error=error, **_chooser_shown(request.GET, chooser, chosen))
+    return render(request, chooser.template, context, status=422 if error else 200)
+
+
+def chooser_fragment(request: HttpRequest, chooser: Chooser) -> HttpResponse:
+    """The chooser's two panes for htmx: search, paging, 表示件数, [→] 選択 and 選択解除."""
+    chosen = _chooser_change(request, chooser) if request.method == "POST" else chooser.chosen
+    params = request.POST if request.method == "POST" else request.GET
+    return render(request, "orders/wizard/_chooser.html#chooser",
+                  chooser.context(**_chooser_shown(params, chooser, chosen)))

@@ -21,9 +21,9 @@ from orders.models import OPTION_FIELDS
 from orders.scheduled_checks import options_clean
 from orders.state import Item, Options
 
-# Sub-steps of an item, as the guide numbers them (and the URL): 1 method, 2 base numbers (or the
-# file), 3 content, 4 options, 5 confirm.
-METHOD, BASES, CONTENT, OPTIONS, CONFIRM = 1, 2, 3, 4, 5
+# The sub-steps of an item, by name (the scheduled flow declares them, with the guide's numbers):
+# お申し込み方法, 番号の選択 (or the CSV file), the kind's content, 付加機能, お申し込み内容の確認.
+METHOD, BASES, CONTENT, OPTIONS, CONFIRM = "method", "bases", "content", "options", "confirm"
 
 
 @dataclass
@@ -45,12 +45,16 @@ class OrderRows:
 
 @dataclass(frozen=True)
 class SubWizard:
-    """What the scheduled flow lends a kind's screens (composition, no import of the flow):
-    `edit(draft, done=…, back_to=…, **changes)` saves the open item, `context(draft, sub, **extra)` is
-    the page context, `go(draft, sub)` answers with the sub-step `sub`."""
+    """What the scheduled flow lends a kind's screens (composition, no import of the flow), each
+    taking a sub-step's name: `passed(draft, name, **changes)` saves the open item with that sub-step
+    passed, `reopen(draft, name, **changes)` saves an unchecked change (that sub-step must be passed
+    again), `context(draft, name, **extra)` is the page context, `url(draft, name)` the sub-step's URL
+    and `go(draft, name)` the redirect to it."""
 
-    edit: Callable
+    passed: Callable[..., None]
+    reopen: Callable[..., None]
     context: Callable[..., dict]
+    url: Callable[..., str]
     go: Callable[..., HttpResponse]
 
 
@@ -121,13 +125,9 @@ class ItemKind:
         """What the order keeps of this kind's items besides their rows (Order.details)."""
         return {}
 
-    def sub_steps(self, method: str) -> dict[int, str]:
-        """The sub-steps as the guide draws them; with a CSV file the file replaces 2–3."""
-        if method == "csv":
-            return {METHOD: gettext_noop("お申し込み方法"), BASES: gettext_noop("CSVファイルの指定"),
-                    OPTIONS: gettext_noop("付加機能"), CONFIRM: gettext_noop("お申し込み内容の確認")}
-        return {METHOD: gettext_noop("お申し込み方法"), BASES: gettext_noop("番号の選択"), CONTENT: self.content_title,
-                OPTIONS: gettext_noop("付加機能"), CONFIRM: gettext_noop("お申し込み内容の確認")}
+    def sub_titles(self, method: str) -> dict[str, str]:
+        """Sub-step titles of its own: its content screen's, and with a CSV file the file's."""
+        return {BASES: gettext_noop("CSVファイルの指定")} if method == "csv" else {CONTENT: self.content_title}
 
     def template(self, name: str) -> str:
         return f"orders/kinds/{self.templates}/{name}.html"

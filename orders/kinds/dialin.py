@@ -36,9 +36,9 @@ class DialIn(ItemKind):
 
     def _render(self, request: HttpRequest, draft, wizard: SubWizard, red, blue, content=None, status=200,
                 partial=False) -> HttpResponse:
-        urls = {"form_action": reverse("orders:scheduled_item", args=[draft.pk, CONTENT]),
+        urls = {"form_action": wizard.url(draft, CONTENT),
                 "rows_url": reverse("orders:scheduled_item_rows", args=[draft.pk]),
-                "back_url": reverse("orders:scheduled_item", args=[draft.pk, BASES])}
+                "back_url": wizard.url(draft, BASES)}
         context = wizard.context(draft, CONTENT, layout="orders/wizard/_layout.html", **shared.content_context(
             draft, red, blue, content, chosen=draft.editing.item.bases, max_quantity=rules.QUANTITY_MAX_SCHEDULED,
             urls=urls))
@@ -52,13 +52,13 @@ class DialIn(ItemKind):
         red, blue = posted_rows(request.POST, "red"), posted_rows(request.POST, "blue")
         if shared.step_action(request.POST) != "next":
             red, blue = shared.apply_row_action(shared.row_action(request.POST), red, blue)
-            wizard.edit(draft, red=red, blue=blue, back_to=BASES)
+            wizard.reopen(draft, CONTENT, red=red, blue=blue)
             return self._render(request, draft, wizard, red, blue)
         content = content_check(organisation=draft.organisation, voice_group=draft.voice_group, red_rows=red,
                                 blue_rows=blue, chosen=item.bases, max_quantity=rules.QUANTITY_MAX_SCHEDULED,
                                 immediate=False)
         if not content.ok:
-            wizard.edit(draft, red=red, blue=blue, back_to=BASES)
+            wizard.reopen(draft, CONTENT, red=red, blue=blue)
             return self._render(request, draft, wizard, red, blue, content, status=422)
         # Saved as checked (normalised numbers, kinds and codes); options stay with their rows.
         self._save(draft, wizard, content.red_rows(), content.blue_rows())
@@ -67,12 +67,12 @@ class DialIn(ItemKind):
     def rows_fragment(self, request: HttpRequest, draft, wizard: SubWizard) -> HttpResponse:
         red, blue = posted_rows(request.POST, "red"), posted_rows(request.POST, "blue")
         red, blue = shared.apply_row_action(shared.row_action(request.POST), red, blue)
-        wizard.edit(draft, red=red, blue=blue, back_to=BASES)
+        wizard.reopen(draft, CONTENT, red=red, blue=blue)
         return self._render(request, draft, wizard, red, blue, partial=True)
 
     def _save(self, draft, wizard: SubWizard, red: list[RedRow], blue: list[BlueRow], **changes) -> None:
         item: DialInItem = draft.editing.item
-        wizard.edit(draft, done=CONTENT, red=red, blue=blue,
+        wizard.passed(draft, CONTENT, red=red, blue=blue,
                     red_options=[option_at(item.red_options, i) for i in range(len(red))],
                     blue_options=[option_at(item.blue_options, i) for i in range(len(blue))], **changes)
 
@@ -95,7 +95,7 @@ class DialIn(ItemKind):
         if content is None:
             return None, errors, shown
         red, blue = content.red_rows(), content.blue_rows()
-        wizard.edit(draft, done=CONTENT, bases=list(dict.fromkeys(r.base for r in [*red, *blue])), red=red,
+        wizard.passed(draft, CONTENT, bases=list(dict.fromkeys(r.base for r in [*red, *blue])), red=red,
                     blue=blue, red_options=[Options() for _r in red], blue_options=[Options() for _b in blue])
         return wizard.go(draft, OPTIONS), [], shown
 

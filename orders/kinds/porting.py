@@ -11,7 +11,7 @@ from numbering import phone
 from orders import csv_input
 from orders.flows import shared
 from orders.forms import SCREEN_ROWS_MAX, PortRowFormSet, RemainingRowFormSet, posted_rows
-from orders.kinds import BASES, CONTENT, OPTIONS, ItemKind, OrderRows, SubWizard, register
+from orders.kinds import CONTENT, OPTIONS, ItemKind, OrderRows, SubWizard, register
 from orders.models import LeadTime, OrderKind
 from orders.scheduled_checks import LINE_TYPES, porting_rows_check
 from orders.state import Options, PortingItem, PortRow, RemainingRow, dump, option_at
@@ -60,7 +60,7 @@ class Porting(ItemKind):
                 if not errors:
                     self._save(draft, wizard, clean, remaining, remaining_rows)
                     return wizard.go(draft, OPTIONS)
-            wizard.edit(draft, ports=rows, remaining=remaining, remaining_rows=remaining_rows, back_to=BASES)
+            wizard.reopen(draft, CONTENT, ports=rows, remaining=remaining, remaining_rows=remaining_rows)
             rows = rows or [PortRow()]
         bases = item.bases
         for row in rows:
@@ -80,7 +80,7 @@ class Porting(ItemKind):
         item: PortingItem = draft.editing.item
         kept = [r for r in remaining_rows if str(r.number).strip()] if remaining == "有" else []
         by_number = {p.number: option_at(item.port_options, i) for i, p in enumerate(item.ports)}
-        wizard.edit(draft, done=CONTENT, ports=clean, remaining=remaining, remaining_rows=kept,
+        wizard.passed(draft, CONTENT, ports=clean, remaining=remaining, remaining_rows=kept,
                     port_options=[by_number.get(p.number, Options()) for p in clean], **changes)
 
     # --- CSV (the porting screen's fields, 残置番号 beside the file) ---------------------------------
