@@ -44,6 +44,7 @@ class RowError:
     index: int      # 0-based row in its box
     field: str
     message: str
+    rule: str = ""  # the domain rule that refused the row (E1 … E8, B1), if one did
 
 
 @dataclass
@@ -57,8 +58,12 @@ class Content:
     def ok(self) -> bool:
         return not self.errors and not self.non_field
 
-    def add(self, box: str, index: int, field_name: str, message: str) -> None:
-        self.errors.append(RowError(box, index, field_name, message))
+    def add(self, box: str, index: int, field_name: str, message: str, rule: str = "") -> None:
+        self.errors.append(RowError(box, index, field_name, message, rule))
+
+    def refuse(self, box: str, index: int, field_name: str, rule: str, reason: str) -> None:
+        """A row refused by a domain rule: the message names it ([E2] …), and so does the error."""
+        self.add(box, index, field_name, f"[{rule}] {reason}", rule)
 
     def red_rows(self) -> list[RedRow]:
         """The red lines as checked (normalised), to be saved in a draft."""
@@ -253,10 +258,10 @@ def _check_oaj_allowed(result: Content, red_index: list[int], blue_index: list[i
             continue
         for line, i in zip(result.red, red_index, strict=True):
             if line.base.contract_id == contract.pk and line.kind == phone.KIND_0AJ:
-                result.add("red", i, "kind", f"[E2] {decision.reason}")
+                result.refuse("red", i, "kind", "E2", decision.reason)
         for line, i in zip(result.blue, blue_index, strict=True):
             if line.base.contract_id == contract.pk and phone.kind_of(line.number) == phone.KIND_0AJ:
-                result.add("blue", i, "number", f"[E2] {decision.reason}")
+                result.refuse("blue", i, "number", "E2", decision.reason)
 
 
 def _check_eligibility(result: Content, red_index: list[int], blue_index: list[int]) -> None:
@@ -286,12 +291,12 @@ def _check_eligibility(result: Content, red_index: list[int], blue_index: list[i
                 continue
             if rule in KIND_RULES:
                 if kind == phone.KIND_0AJ:
-                    result.add(box, i, "kind" if box == "red" else "number", f"[{rule}] {reason}")
+                    result.refuse(box, i, "kind" if box == "red" else "number", rule, reason)
             elif rule == "E8":
                 if base.number in overflow:
-                    result.add(box, i, "quantity" if box == "red" else "number", f"[{rule}] {reason}")
+                    result.refuse(box, i, "quantity" if box == "red" else "number", rule, reason)
             else:
-                result.add(box, i, "base", f"[{rule}] {reason}")
+                result.refuse(box, i, "base", rule, reason)
 
 
 def emergency_notice_applies(bases: list[BaseNumber]) -> bool:

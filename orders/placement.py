@@ -18,10 +18,8 @@ from numbering.services import (
     reservation_code_hold,
 )
 from orders import dispatch, rules
-from orders.content import Content, content_check
-from orders.eligibility import Wish, eligibility_check
+from orders.content import Content
 from orders.kinds import KINDS, kind_of
-from orders.lead_times import earliest_date
 from orders.mail import mail_compose
 from orders.models import (
     Attachment,
@@ -29,7 +27,6 @@ from orders.models import (
     Draft,
     EventNote,
     Flow,
-    LeadTime,
     Order,
     OrderEvent,
     OrderItem,
@@ -38,11 +35,10 @@ from orders.models import (
     Status,
 )
 from orders.scheduled_checks import (
-    aml_applies,
     parse_date,
-    schedule_check,
 )
-from orders.state import AmlAnswers, NetworkRow, dump
+from orders.spec import ImmediateSpec, ScheduledSpec, immediate_check, scheduled_check, spec_of
+from orders.state import dump
 from orders.status import request_id_new
 from portal import clock
 from portal.db import is_retryable
@@ -91,12 +87,8 @@ class ContentInvalid(Exception):
 
 
 def draft_content_check(*, draft: Draft) -> Content:
-    return content_check(
-        organisation=draft.organisation, voice_group=draft.voice_group,
-        red_rows=draft.red_rows, blue_rows=draft.blue_rows,
-        chosen=draft.base_numbers if draft.method == Draft.Method.SCREEN else None,
-        immediate=draft.flow == Flow.IMMEDIATE,
-    )
+    """The immediate check of what a draft specifies (its confirm step)."""
+    return immediate_check(spec_of(draft))
 
 
 SUBMIT_ATTEMPTS = 3
@@ -129,10 +121,10 @@ def contracts_lock(contract_ids) -> None:
          .values_list("pk", flat=True))
 
 
-def _draft_contract_ids(draft: Draft) -> set[int]:
-    """The N番 a draft's rows name (any base number of its voice group)."""
-    numbers = {phone.normalise(str(row.base)) for row in [*draft.red_rows, *draft.blue_rows]} - {""}
-    return set(BaseNumber.objects.filter(number__in=numbers, contract__voice_group=draft.voice_group_id)
+def _immediate_contract_ids(spec: ImmediateSpec) -> set[int]:
+    """The N番 the rows name (any base number of the voice group)."""
+    numbers = {phone.normalise(str(row.base)) for row in [*spec.red, *spec.blue]} - {""}
+    return set(BaseNumber.objects.filter(number__in=numbers, contract__voice_group=spec.voice_group)
                .values_list("contract_id", flat=True))
 
 
@@ -162,9 +154,10 @@ def _submit(*, draft_id, user, site_url: str) -> list[Order]:
     draft = Draft.objects.select_for_update(of=("self",)).get(pk=draft_id, organisation=user.organisation)
     if draft.submitted_at:
         return list(Order.objects.filter(draft_id=draft.pk).order_by("request_id"))
-    contract_ids, plan = _PLANS[draft.flow]
-    contracts_lock(contract_ids(draft))
-    placements = plan(draft)  # E/B/O rules, codes, dates: ContentInvalid with every problem
+    spec = spec_of(draft)
+    contract_ids, plan = _PLANS[spec.flow]
+    contracts_lock(contract_ids(spec))
+    placements = plan(spec)  # E/B/O rules, codes, dates: ContentInvalid with every problem
     now = clock.now()
     orders: list[Order] = []
     mails: list[int] = []
@@ -173,7 +166,7 @@ def _submit(*, draft_id, user, site_url: str) -> list[Order]:
         order = Order.objects.create(
             request_id=request_id_new(), organisation=draft.organisation, contract=placed.contract,
             channel=Channel.PORTAL, flow=draft.flow, submitted_at=now, draft_id=draft.pk, created_by=user,
-            language=_language(), site_url=site_url, **dump(draft.contact), **placed.fields)
+            language=_language(), site_url=site_url, **dump(spec.contact), **placed.fields)
         OrderItem.objects.bulk_create(
             [OrderItem(order=order, position=position, **row) for position, row in enumerate(placed.items, start=1)],
             batch_size=2000)
@@ -198,8 +191,8 @@ def _submit(*, draft_id, user, site_url: str) -> list[Order]:
     return orders
 
 
-def _immediate_plan(draft: Draft) -> list[Placed]:
-    content = draft_content_check(draft=draft)  # E1–E8, B1 and codes
+def _immediate_plan(spec: ImmediateSpec) -> list[Placed]:
+    content = immediate_check(spec)  # E1–E8, B1, codes and stock
     if not content.ok:
         raise ContentInvalid(content)
     placements = []
@@ -226,84 +219,41 @@ def _codes_hold(codes_by_order: list[tuple[Order, dict]]) -> None:
                 % {"code": code.code}]))
 
 
-def scheduled_item_kinds(draft: Draft) -> set[str]:
-    return set().union(*(item.kinds() for item in draft.items))
-
-
-def scheduled_lead_items(draft: Draft) -> set[str]:
-    """Which standard lead times apply to the draft's content."""
-    items = {LeadTime.Item.DIALIN} | {kind_of(item).lead_item for item in draft.items} - {None}
-    if any(o.special for item in draft.items for o in item.all_options()):
-        items.add(LeadTime.Item.SPECIAL_OPTION)
-    if draft.extra.network:
-        items.add(LeadTime.Item.NW_ADDRESS)
-    if draft.contract and aml_applies(contract=draft.contract, items=draft.items):
-        items.add(LeadTime.Item.AML)
-    return items
-
-
-def scheduled_check(*, draft: Draft) -> tuple[list[dict], list[NetworkRow], list[str]]:
-    """Everything the confirm step and submit re-check. Returns the order's item rows as
-    checked and normalised (OrderItem fields, options included), the NW changes as checked and
-    every problem found."""
-    contract = draft.contract
-    problems: list[str] = []
-    rows: list[dict] = []
-    if contract is None or not draft.items:
-        problems.append(_("お申し込み内容を1件以上保存してください。"))
-        return rows, [], problems
-    decision = eligibility_check(contract=contract, wish=Wish(kinds=frozenset(scheduled_item_kinds(draft))))
-    if decision.flow == Flow.SALES:
-        problems.append(f"[{decision.rule}] {decision.reason}")
-    for number, item in enumerate(draft.items, start=1):
-        placed = kind_of(item).order_rows(draft=draft, item=item, number=number)
-        rows += placed.rows
-        problems += placed.problems
-    extra = draft.extra
-    has_file = Attachment.objects.filter(pk=(extra.aml or AmlAnswers()).attachment or None, draft=draft).exists()
-    network, errors = schedule_check(contract=contract, items=draft.items, schedule=extra, has_file=has_file,
-                                     earliest=earliest_date(items=scheduled_lead_items(draft)))
-    problems.extend(errors.values())
-    ported = [r["ported_number"] for r in rows if r.get("ported_number")]
-    if len(ported) != len(set(ported)):
-        problems.append(_("番号ポータビリティの同じ番号が複数のお申し込み内容にあります。"))
-    return rows, network, problems
-
-
-def _scheduled_plan(draft: Draft) -> list[Placed]:
-    """One order for the N番 with all saved items, activated by the scheduler on its date."""
-    rows, network, problems = scheduled_check(draft=draft)
-    if problems:
-        raise ContentInvalid(Content(non_field=problems))
-    extra = draft.extra
-    day = parse_date(extra.date)
+def _scheduled_plan(spec: ScheduledSpec) -> list[Placed]:
+    """One order for the N番 with all its items, activated by the scheduler on its date."""
+    found = scheduled_check(spec)
+    if found.problems:
+        raise ContentInvalid(Content(non_field=found.problems))
+    schedule = spec.schedule
+    day = parse_date(schedule.date)
     details: dict = {}
     for kind in KINDS.values():  # what each kind keeps besides its rows
-        if of_kind := [item for item in draft.items if kind_of(item) is kind]:
+        if of_kind := [item for item in spec.items if kind_of(item) is kind]:
             details.update(kind.order_details(of_kind))
-    kinds = {kind_of(item) for item in draft.items}
+    kinds = {kind_of(item) for item in spec.items}
     attachments = []
-    if extra.aml and extra.aml.attachment:
-        details["aml"] = {k: v for k, v in dump(extra.aml).items() if k != "attachment"}
-        attachments.append(extra.aml.attachment)
-    bases = {b.number: b for b in BaseNumber.objects.filter(contract=draft.contract)}
-    # Built from the checked, normalised rows, never from the raw draft.
-    items = [{**{k: v for k, v in row.items() if k != "base"}, "base_number": bases[row["base"]]} for row in rows]
+    if schedule.aml and schedule.aml.attachment:
+        details["aml"] = {k: v for k, v in dump(schedule.aml).items() if k != "attachment"}
+        attachments.append(schedule.aml.attachment)
+    bases = {b.number: b for b in BaseNumber.objects.filter(contract=spec.contract)}
+    # Built from the checked, normalised rows, never from the raw entry.
+    items = [{**{k: v for k, v in row.items() if k != "base"}, "base_number": bases[row["base"]]}
+             for row in found.rows]
     # An order of one kind is named by it; a mix is a dial-in addition (ダイヤルイン番号追加).
     kind_label = kinds.pop().order_kind if len(kinds) == 1 else OrderKind.DIALIN
     return [Placed(
-        contract=draft.contract, items=items, attachments=attachments,
+        contract=spec.contract, items=items, attachments=attachments,
         code=EventNote.ACCEPTED_SCHEDULED,
         fields={"kind_label": kind_label,
                 "scheduled_on": day, "completion_due_on": rules.completion_date(day), "details": details,
-                "desired_time": extra.time, "desired_reason": extra.reason,
+                "desired_time": schedule.time, "desired_reason": schedule.reason,
                 "network_changes": [{"action": r.action, "network": r.network, "prefix": int(r.prefix)}
-                                    for r in network]})]
+                                    for r in found.network]})]
 
 
 # Per flow: which N番 a submit locks, and the plan checked under those locks.
 _PLANS = {
-    Flow.IMMEDIATE: (_draft_contract_ids, _immediate_plan),
-    Flow.SCHEDULED: (lambda draft: [draft.contract_id] if draft.contract_id else [], _scheduled_plan),
+    Flow.IMMEDIATE: (_immediate_contract_ids, _immediate_plan),
+    Flow.SCHEDULED: (lambda spec: [spec.contract.pk] if spec.contract else [], _scheduled_plan),
 }
 

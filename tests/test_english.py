@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from numbering.models import BaseNumber, VoiceContract
-from orders import demo, placement
+from orders import demo
 from orders.lead_times import earliest_date
 from orders.models import Draft, Flow, Order, SentMail
+from orders.spec import lead_items, spec_of
 from portal.models import User
 from tests import factories
 
@@ -178,7 +179,7 @@ def walk_scheduled(scan: Scanner, contract: VoiceContract, user: User) -> None:
                         "action": "next"})
     scan.get(step(4))
     draft.refresh_from_db()
-    day = earliest_date(items=placement.scheduled_lead_items(draft))  # a business day: no reason needed
+    day = earliest_date(items=lead_items(spec_of(draft)))  # a business day: no reason needed
     scan.post(step(4), {**factories.nw(("add", "192.0.2.0", "24")), "date": day.isoformat(), "time": "10:00",
                         "action": "next"})
     scan.post(step(5), {"contact_name": "Hanako Yamada", "contact_department": "IT", "contact_phone": "03-5555-0101",

@@ -45,6 +45,7 @@ from orders.scheduled_checks import (
     parse_date,
     schedule_check,
 )
+from orders.spec import involves_oaj, lead_items, scheduled_check, spec_of
 from orders.state import (
     AmlAnswers,
     Editing,
@@ -212,13 +213,9 @@ def _menu(request: HttpRequest, draft: Draft) -> HttpResponse:
         status=422 if error else 200)
 
 
-def _involves_oaj(draft: Draft) -> bool:
-    return phone.KIND_0AJ in placement.scheduled_item_kinds(draft)
-
-
 def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
     contract = draft.contract
-    needs_nw = _involves_oaj(draft)
+    needs_nw = involves_oaj(spec_of(draft))
     desired_time = desired_time_allowed(draft.items)
     needs_aml = aml_applies(contract=contract, items=draft.items)
     extra = draft.extra
@@ -251,7 +248,7 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
         if action == "next":
             extra.network_clean, found = schedule_check(
                 contract=contract, items=draft.items, schedule=extra, has_file=attachment is not None,
-                earliest=earliest_date(items=placement.scheduled_lead_items(draft)))
+                earliest=earliest_date(items=lead_items(spec_of(draft))))
             for key, message in found.items():
                 errors.setdefault(key, message)  # a refused upload keeps its own reason
             if not errors:
@@ -259,7 +256,7 @@ def _other(request: HttpRequest, draft: Draft) -> HttpResponse:
                 return STEPS.go(draft, CONTACT)
         drafts.draft_save(draft=draft, extra=extra)
         rows = rows or [NetworkRow()]
-    earliest = earliest_date(items=placement.scheduled_lead_items(draft))
+    earliest = earliest_date(items=lead_items(spec_of(draft)))
     leads = selectors.lead_times()
     return render(request, "orders/scheduled/step4_other.html", _context(
         draft, OTHER, needs_nw=needs_nw, registered=registered, errors=errors,
@@ -325,7 +322,8 @@ def _confirm(request: HttpRequest, draft: Draft) -> HttpResponse:
             return redirect("orders:wizard_accepted", draft_id=draft.pk)
         network = network_rows_check(contract=draft.contract, rows=draft.extra.network, required=False)[0]
     else:
-        _rows, network, problems = placement.scheduled_check(draft=draft)
+        found = scheduled_check(spec_of(draft))
+        network, problems = found.network, found.problems
     extra = draft.extra
     day = parse_date(extra.date)
     notifications = {o.specific_number_notification for i in draft.items for o in i.all_options()} - {""}

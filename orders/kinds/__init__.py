@@ -118,7 +118,8 @@ class ItemKind:
         """What the read-only summary shows besides the options (its `details` template's data)."""
         return {}
 
-    def order_rows(self, *, draft, item: Item, number: int) -> OrderRows:
+    def order_rows(self, *, spec, item: Item, number: int) -> OrderRows:
+        """The item's OrderItem rows for an order of `spec` (orders.spec.ScheduledSpec), checked."""
         raise NotImplementedError
 
     def order_details(self, items: list[Item]) -> dict:

@@ -117,9 +117,9 @@ class DialIn(ItemKind):
 
     # --- What the order places --------------------------------------------------------------------
 
-    def order_rows(self, *, draft, item: DialInItem, number: int) -> OrderRows:
+    def order_rows(self, *, spec, item: DialInItem, number: int) -> OrderRows:
         content = content_check(
-            organisation=draft.organisation, voice_group=draft.voice_group, red_rows=item.red,
+            organisation=spec.organisation, voice_group=spec.voice_group, red_rows=item.red,
             blue_rows=item.blue, chosen=item.bases, max_quantity=rules.QUANTITY_MAX_SCHEDULED, immediate=False)
         placed = OrderRows()
         for error in content.errors:

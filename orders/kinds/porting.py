@@ -119,8 +119,8 @@ class Porting(ItemKind):
 
     # --- What the order places --------------------------------------------------------------------
 
-    def order_rows(self, *, draft, item: PortingItem, number: int) -> OrderRows:
-        clean, errors = porting_rows_check(contract=draft.contract, bases=item.bases, rows=item.ports,
+    def order_rows(self, *, spec, item: PortingItem, number: int) -> OrderRows:
+        clean, errors = porting_rows_check(contract=spec.contract, bases=item.bases, rows=item.ports,
                                            remaining=item.remaining, remaining_rows=item.remaining_rows)
         placed = OrderRows()
         for error in errors.values():

@@ -1,0 +1,133 @@
+"""Each rule's cases from one table, through every entry that places an immediate order: the
+service check of the order specification, the screen (お申し込み内容), and a CSV file. A case names
+the rows entered and where the refusal must land (box, row, field, rule or words); every entry
+must say the same thing in the same place. The API joins this table next."""
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from numbering.models import BaseNumber, VoiceContract
+from numbering.services import reservation_code_issue, stock_add_range
+from orders import csv_input, drafts
+from orders.models import Draft
+from orders.placement import order_sales_create
+from orders.spec import ImmediateSpec, immediate_check
+from orders.state import BlueRow, RedRow
+from portal import clock
+
+BASE = "0312345678"
+
+
+def _members_net(contract, operator):
+    VoiceContract.objects.filter(pk=contract.pk).update(members_net=True)
+
+
+def _smart_pbx_without_0aj(contract, operator):
+    BaseNumber.objects.filter(contract=contract).update(kind="050", number="05012345678")
+    VoiceContract.objects.filter(pk=contract.pk).update(service_type="smart_pbx", oaj_used=False)
+
+
+def _cloud(contract, operator):
+    VoiceContract.objects.filter(pk=contract.pk).update(plan="cloud")
+
+
+def _first_0aj(contract, operator):
+    BaseNumber.objects.filter(contract=contract).update(kind="050", number="05012345678")
+    VoiceContract.objects.filter(pk=contract.pk).update(oaj_used=False)
+
+
+def _group_of_999(contract, operator):
+    BaseNumber.objects.filter(contract=contract).update(representative_size=999)
+
+
+def _sales_order_open(contract, operator):
+    order_sales_create(contract=contract, scheduled_on=clock.today() + dt.timedelta(days=10), operator=operator)
+
+
+def _expired_code(contract, operator):
+    reservation_code_issue(contract=contract, numbers=["0312350090"], expires_at=clock.now() - dt.timedelta(days=1))
+
+
+def _nothing(contract, operator):
+    pass
+
+
+# (id, setup, base number, red row (kind, quantity) or blue row (number, code), box, field, rule, words)
+CASES = [
+    ("E1-members-net", _members_net, BASE, ("050", "1"), "red", "base", "E1", "メンバーズネット"),
+    ("E2-smart-pbx-first-0aj", _smart_pbx_without_0aj, "05012345678", ("0AJ", "1"), "red", "kind", "E2",
+     "Smart PBX"),
+    ("E4-cloud-0aj", _cloud, BASE, ("0AJ", "1"), "red", "kind", "E4", "クラウドプラン"),
+    ("E6-first-0aj", _first_0aj, "05012345678", ("0AJ", "1"), "red", "kind", "E6", "0AJ番号を使うのは初めて"),
+    ("E8-group-over-1000", _group_of_999, BASE, ("050", "2"), "red", "quantity", "E8", "1,000番号を越える"),
+    ("B1-sales-order-open", _sales_order_open, BASE, ("050", "1"), "red", "base", "B1", "営業経由変更申込"),
+    ("quantity-zero", _nothing, BASE, ("050", "0"), "red", "quantity", "", "追加番号数は1～"),
+    ("kind-unknown", _nothing, BASE, ("0120", "1"), "red", "kind", "", "種類"),
+    ("stock-short", _nothing, BASE, ("050", "500"), "red", "quantity", "", "空き番号が不足"),
+    ("code-expired", _expired_code, BASE, ("0312350090", "EXPIRED"), "blue", "code", "", "有効期限"),
+]
+
+
+@pytest.fixture
+def stocked(contract):
+    stock_add_range(first="0312350000", last="0312350099")
+    stock_add_range(first="05012350000", last="05012350099")
+    return contract
+
+
+def _rows(case, contract) -> tuple[list[RedRow], list[BlueRow]]:
+    _id, _setup, base, values, box, *_rest = case
+    if box == "red":
+        return [RedRow(base=base, kind=values[0], quantity=values[1])], []
+    code = contract.reservation_codes.order_by("-pk").values_list("code", flat=True).first() or values[1]
+    return [], [BlueRow(base=base, number=values[0], code=code)]
+
+
+def _draft(alice, contract, base: str, method: str) -> Draft:
+    draft = drafts.draft_create(user=alice, voice_group=contract.voice_group)
+    drafts.draft_save(draft=draft, agreed=True, method=method, step_done=2 if method == "csv" else 3,
+                      base_numbers=[base] if method == "screen" else [])
+    return draft
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_every_entry_refuses_the_same_way(client, alice, operator, stocked, case):
+    _id, setup, base, _values, box, field, rule, words = case
+    setup(stocked, operator)
+    red, blue = _rows(case, stocked)
+    client.force_login(alice)
+
+    # The service: the specification's check, as the placement runs it.
+    content = immediate_check(ImmediateSpec(organisation=alice.organisation, voice_group=stocked.voice_group,
+                                            red=red, blue=blue))
+    found = [(e.box, e.index, e.field, e.rule) for e in content.errors]
+    assert (box, 0, field, rule) in found, found
+    service_message = next(e.message for e in content.errors if (e.box, e.index, e.field) == (box, 0, field))
+    assert words in service_message
+
+    # The screen: お申し込み内容, the message on the row's field.
+    draft = _draft(alice, stocked, base, "screen")
+    rows = [{"base": r.base, "kind": r.kind, "quantity": r.quantity} for r in red] or [{}]
+    posted = {"red-TOTAL_FORMS": str(len(rows)), "red-INITIAL_FORMS": "0",
+              **{f"red-{i}-{k}": v for i, row in enumerate(rows) for k, v in row.items()},
+              "blue-TOTAL_FORMS": "1", "blue-INITIAL_FORMS": "0", "action": "next"}
+    for b in blue:
+        posted.update({"blue-0-base": b.base, "blue-0-number": b.number, "blue-0-code": b.code})
+    response = client.post(reverse("orders:wizard_step", args=[draft.pk, 4]), posted)
+    assert response.status_code == 422
+    shown = response.context[f"{box}_rows"][0]["errors"][field]
+    assert shown == service_message
+
+    # A CSV file: the same message on its line (2: after the header) and column.
+    draft = _draft(alice, stocked, base, "csv")
+    lines = [",".join(csv_input.COLUMNS)] + [f"{r.base},{r.kind},{r.quantity}," for r in red] + \
+        [f"{b.base},{b.number},,{b.code}" for b in blue]
+    data = ("\ufeff" + "\r\n".join(lines) + "\r\n").encode()
+    response = client.post(reverse("orders:wizard_step", args=[draft.pk, 3]),
+                           {"file": SimpleUploadedFile("order.csv", data, "text/csv")})
+    assert response.status_code == 422
+    assert (2, csv_input.FIELD_LABELS[field], service_message) in response.context["errors"]
+    assert not Draft.objects.get(pk=draft.pk).red_rows  # nothing kept from a file with errors
