@@ -1,7 +1,8 @@
-"""Each rule's cases from one table, through every entry that places an immediate order: the
-service check of the order specification, the screen (お申し込み内容), and a CSV file. A case names
-the rows entered and where the refusal must land (box, row, field, rule or words); every entry
-must say the same thing in the same place. The API joins this table next."""
+"""Each rule's cases from one table, through every entry: the service check of the order
+specification, the screen and a CSV file — for an immediate order's content (お申し込み内容: E1, E2,
+E4, E6, E8, B1, quantities, kinds, stock, codes) and for a porting item (番号ポータビリティの内容). A
+case names the rows entered and where the refusal must land (box, row, field, rule or words); every
+entry must say the same thing in the same place. The API joins these tables next."""
 
 import datetime as dt
 
@@ -131,3 +132,69 @@ def test_every_entry_refuses_the_same_way(client, alice, operator, stocked, case
     assert response.status_code == 422
     assert (2, csv_input.FIELD_LABELS[field], service_message) in response.context["errors"]
     assert not Draft.objects.get(pk=draft.pk).red_rows  # nothing kept from a file with errors
+
+
+# --- Porting (番号ポータビリティの内容): the screen's rows and the porting CSV file -------------------
+
+GOOD_PORT = {"base": BASE, "number": "0312359999", "carrier1": "西日本電話", "carrier2": "", "line_type": "hikari",
+             "holder": "same", "holder_name": "", "address": "same", "address_text": "", "contractor_address": "",
+             "dsu": ""}
+
+# (id, setup, changes to a good row, field, words)
+PORT_CASES = [
+    ("E2-smart-pbx-first-0aj", _smart_pbx_without_0aj, {"base": "05012345678"}, "number", "[E2]"),
+    ("number-in-use", _nothing, {"number": BASE}, "number", "すでにご利用中"),
+    ("number-other-area", _nothing, {"number": "0612340000"}, "number", "市外局番"),
+    ("number-050", _nothing, {"number": "05012340000"}, "number", "0AJ番号です"),
+    ("carrier-missing", _nothing, {"carrier1": ""}, "carrier1", "電話事業者名1を入力"),
+    ("isdn-without-dsu", _nothing, {"line_type": "isdn"}, "dsu", "DSU"),
+    ("other-holder-without-address", _nothing, {"holder": "other", "holder_name": "山田商店"},
+     "contractor_address", "契約者住所"),
+    ("other-address-without-text", _nothing, {"address": "other"}, "address_text", "設置場所住所を入力"),
+]
+
+
+def _porting_draft(alice, contract, row: dict, method: str) -> Draft:
+    from orders.state import Editing, PortingItem
+
+    draft = drafts.draft_create(user=alice, voice_group=contract.voice_group, flow="scheduled")
+    item = PortingItem(method=method, bases=[row["base"]])
+    drafts.draft_save(draft=draft, agreed=True, contract=contract, step_done=2,
+                      editing=Editing(item=item, done=2 if method == "screen" else 1))
+    return draft
+
+
+@pytest.mark.parametrize("case", PORT_CASES, ids=[c[0] for c in PORT_CASES])
+def test_every_porting_entry_refuses_the_same_way(client, alice, stocked, operator, case):
+    from orders.scheduled_checks import porting_rows_check
+    from orders.state import PortRow
+
+    _id, setup, changes, field, words = case
+    setup(stocked, operator)
+    row = {**GOOD_PORT, **changes}
+    client.force_login(alice)
+
+    # The service: the porting rows' check.
+    stocked.refresh_from_db()
+    _clean, errors = porting_rows_check(contract=stocked, bases=[row["base"]], rows=[PortRow(**row)], remaining="無",
+                                        remaining_rows=[])
+    assert words in errors[0][field], errors
+    message = errors[0][field]
+
+    # The screen: 番号ポータビリティの内容, the message on the row's field.
+    draft = _porting_draft(alice, stocked, row, "screen")
+    posted = {"port-TOTAL_FORMS": "1", "port-INITIAL_FORMS": "0", **{f"port-0-{k}": v for k, v in row.items()},
+              "rem-TOTAL_FORMS": "0", "rem-INITIAL_FORMS": "0", "remaining": "無", "action": "next"}
+    response = client.post(reverse("orders:scheduled_item", args=[draft.pk, 3]), posted)
+    assert response.status_code == 422
+    assert response.context["rows"][0]["errors"][field] == message
+
+    # The porting CSV file: the same message on its line and column.
+    draft = _porting_draft(alice, stocked, row, "csv")
+    line = ",".join(row[f] for f in PortRow.FIELDS)
+    data = ("\ufeff" + ",".join(csv_input.PORT_COLUMNS) + "\r\n" + line + "\r\n").encode()
+    response = client.post(reverse("orders:scheduled_item", args=[draft.pk, 2]),
+                           {"file": SimpleUploadedFile("porting.csv", data, "text/csv"), "remaining": "無",
+                            "rem-TOTAL_FORMS": "0", "rem-INITIAL_FORMS": "0"})
+    assert response.status_code == 422
+    assert (2, csv_input.PORT_FIELD_LABELS[field], message) in response.context["errors"]
