@@ -126,6 +126,14 @@ class Steps:
                  "done": number < now, "skipped": step.skipped(draft)}
                 for number, step in enumerate(self.steps, start=1)]
 
+    def page(self, draft: Draft, current: str, titles: dict[str, str] | None = None) -> dict:
+        """What a step's page shows of the flow: its number and declared title, the step bar (with
+        `titles` instead of some declared ones), every step's URL by name and where 戻る goes."""
+        before = self.before(draft, current)
+        return {"step": self.number(current), "step_title": self.step(current).title,
+                "step_bar": self.bar(draft, current, titles), "step_urls": self.urls(draft),
+                "back_url": self.url(draft, before.name) if before else ""}
+
     def urls(self, draft: Draft) -> dict[str, str]:
         """Every step's URL by name, for a page's links (戻る, a form's action)."""
         return {step.name: self.url(draft, step.name) for step in self.steps}

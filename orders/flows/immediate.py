@@ -69,16 +69,11 @@ def _open_drafts(request: HttpRequest):
 
 
 def _context(draft: Draft, step: str, **extra) -> dict:
-    """A step page's context: the step bar (with the CSV method, 番号の選択 is the file and お申し込み内容
-    is skipped), the steps' URLs by name, the draft and its voice group."""
-    csv = draft.method == Draft.Method.CSV
-    before = STEPS.before(draft, step)
-    return {
-        "draft": draft, "step": STEPS.number(step), "step_title": STEPS.step(step).title,
-        "step_bar": STEPS.bar(draft, step, titles=CSV_TITLES if csv else None), "step_urls": STEPS.urls(draft),
-        "back_url": STEPS.url(draft, before.name) if before else "", "group": draft.voice_group, "nav": "ipvoice",
-        "csv": csv, **extra,
-    }
+    """A step page's context: the flow's part (with the CSV method 番号の選択 is the file and お申し込み内容
+    is skipped), the draft and its voice group."""
+    titles = CSV_TITLES if draft.method == Draft.Method.CSV else None
+    return {"draft": draft, **STEPS.page(draft, step, titles), "group": draft.voice_group, "nav": "ipvoice",
+            **extra}
 
 
 def resume_url(draft: Draft) -> str:

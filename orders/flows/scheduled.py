@@ -1,8 +1,8 @@
 """The scheduled wizard (ダイヤルイン番号の追加申込【工事日を指定するお申し込み】).
 
 Steps: agreement (privacy policy and 重要事項説明) → N番 → the order content menu
-(お申し込み内容選択メニュー), from which the dial-in addition sub-wizard (base numbers → content →
-options → confirm → 保存) is opened, changed or removed → other confirmations and the desired
+(お申し込み内容選択メニュー), from which an item's sub-wizard (method → base numbers or a CSV file →
+its kind's content → options → confirm → 保存) is opened, changed or removed → other confirmations and the desired
 date → contact → confirm → accepted. The draft row holds it all, as in the immediate wizard.
 """
 
@@ -56,16 +56,9 @@ from orders.state import (
 from portal import business_days, clock, uploads
 from portal.views import customer_required, site_url
 
-OPTION_INPUTS = ("message_box", "anonymous_call_rejection", "nuisance_call_rejection", "notification_on",
-                 "specific_number_notification", "forwarding_on", "forwarding_specific_number")
-
 
 def _context(draft: Draft, step: str, **extra) -> dict:
-    before = STEPS.before(draft, step)
-    return {"draft": draft, "step": STEPS.number(step), "step_title": STEPS.step(step).title,
-            "step_bar": STEPS.bar(draft, step), "step_urls": STEPS.urls(draft),
-            "back_url": STEPS.url(draft, before.name) if before else "", "group": draft.voice_group,
-            "nav": "ipvoice", **extra}
+    return {"draft": draft, **STEPS.page(draft, step), "group": draft.voice_group, "nav": "ipvoice", **extra}
 
 
 # --- Entry ------------------------------------------------------------------------------------
@@ -350,13 +343,13 @@ def scheduled_item(request: HttpRequest, draft: Draft, sub: int) -> HttpResponse
 
 
 def _item_context(draft: Draft, sub: str, **extra) -> dict:
+    """An item's sub-step page: the menu step's page with the sub-wizard's part (its kind's titles)."""
     kind = kind_of(draft.editing.item)
     titles = kind.sub_titles(draft.editing.item.method)
-    before = ITEM_STEPS.before(draft, sub)
-    return _context(draft, MENU, sub=ITEM_STEPS.number(sub), sub_title=titles.get(sub, ITEM_STEPS.step(sub).title),
-                    sub_bar=ITEM_STEPS.bar(draft, sub, titles), item_urls=ITEM_STEPS.urls(draft),
-                    item_back_url=ITEM_STEPS.url(draft, before.name) if before else "", partials=kind.partials,
-                    **extra)
+    item = ITEM_STEPS.page(draft, sub, titles)
+    return _context(draft, MENU, sub=item["step"], sub_title=titles.get(sub, item["step_title"]),
+                    sub_bar=item["step_bar"],
+                    item_urls=item["step_urls"], item_back_url=item["back_url"], partials=kind.partials, **extra)
 
 
 def _item_record(draft: Draft, done: int, **changes) -> None:
