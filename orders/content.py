@@ -47,6 +47,38 @@ class RowError:
     rule: str = ""  # the domain rule that refused the row (E1 … E8, B1), if one did
 
 
+@dataclass(frozen=True)
+class Problem:
+    """A problem of an order specification, as data: the message the customer reads, the domain rule
+    that refused it (E1 … E8, B1, O1 … O4; "" for a plain input error) and where it is — the item
+    (お申し込み内容 number, scheduled orders), its row (0-based) and field. Shown, it is its message."""
+
+    message: str
+    rule: str = ""
+    item: int | None = None
+    row: int | None = None
+    field: str = ""
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Refusal(str):
+    """A message that a domain rule refused something: a str (shown and compared as the message)
+    that names its rule."""
+
+    rule: str
+
+    def __new__(cls, message: str, rule: str) -> "Refusal":
+        refusal = super().__new__(cls, message)
+        refusal.rule = rule
+        return refusal
+
+
+def rule_of(message: str) -> str:
+    return getattr(message, "rule", "")
+
+
 @dataclass
 class Content:
     red: list[RedLine] = field(default_factory=list)

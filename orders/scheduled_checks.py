@@ -11,6 +11,7 @@ from django.utils.translation import gettext_noop
 
 from numbering import phone
 from numbering.models import FreephoneLink, NetworkAddress, VoiceContract
+from orders.content import Refusal
 from orders.eligibility import Wish, eligibility_check
 from orders.rules import rule_tag
 from orders.state import AmlAnswers, Item, NetworkRow, Options, PortRow, RemainingRow, Schedule
@@ -38,14 +39,14 @@ def options_clean(*, kind: str, raw: Options) -> tuple[Options, dict[str, str]]:
     if raw.forwarding_on and not re.match(r"^0[0-9]{9,10}$", forwarding):
         errors["forwarding_specific_number"] = _("転送先の電話番号を10桁または11桁の数字で入力してください。")
     if forwarding and kind == phone.KIND_050:
-        errors["forwarding_specific_number"] = (
-            _("050番号には転送先特定番号をお申し込みいただけません。") + rule_tag("O2"))
+        errors["forwarding_specific_number"] = Refusal(
+            _("050番号には転送先特定番号をお申し込みいただけません。") + rule_tag("O2"), "O2")
     elif forwarding and notification:
-        errors["forwarding_specific_number"] = _(
-            "転送先特定番号と特定番号通知は、同じ番号に同時にお申し込みいただけません。") + rule_tag("O1")
+        errors["forwarding_specific_number"] = Refusal(_(
+            "転送先特定番号と特定番号通知は、同じ番号に同時にお申し込みいただけません。") + rule_tag("O1"), "O1")
     elif forwarding and options.message_box:
-        errors["forwarding_specific_number"] = _(
-            "転送先特定番号とメッセージボックスは、同時にお申し込みいただけません。") + rule_tag("O3")
+        errors["forwarding_specific_number"] = Refusal(_(
+            "転送先特定番号とメッセージボックスは、同時にお申し込みいただけません。") + rule_tag("O3"), "O3")
     return options, errors
 
 
@@ -211,7 +212,7 @@ def porting_rows_check(*, contract: VoiceContract, bases: list[str], rows: list[
             row_errors["number"] = getattr(exc, "messages", [str(exc)])[0] + _("（番号ポータビリティは0AJ番号です）")
         else:
             if e2.rule == "E2":
-                row_errors["number"] = f"[E2] {e2.reason}"
+                row_errors["number"] = Refusal(f"[E2] {e2.reason}", "E2")
             elif number in taken:
                 row_errors["number"] = _("%(n)s はすでにご利用中または登録済みの番号です。") % {"n": number}
             elif number in seen:

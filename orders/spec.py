@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from numbering import phone
 from numbering.models import VoiceContract, VoiceGroup
-from orders.content import Content, content_check
+from orders.content import Content, Problem, content_check, rule_of
 from orders.eligibility import Wish, eligibility_check
 from orders.kinds import kind_of
 from orders.lead_times import earliest_date
@@ -102,7 +102,7 @@ class ScheduledCheck:
 
     rows: list[dict] = field(default_factory=list)
     network: list[NetworkRow] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
 
 def scheduled_check(spec: ScheduledSpec) -> ScheduledCheck:
@@ -111,11 +111,11 @@ def scheduled_check(spec: ScheduledSpec) -> ScheduledCheck:
     confirmations (AML, NW addresses, date, time, reason) and no number ported twice."""
     contract, found = spec.contract, ScheduledCheck()
     if contract is None or not spec.items:
-        found.problems.append(_("お申し込み内容を1件以上保存してください。"))
+        found.problems.append(Problem(_("お申し込み内容を1件以上保存してください。")))
         return found
     decision = eligibility_check(contract=contract, wish=Wish(kinds=frozenset(item_kinds(spec))))
     if decision.flow == Flow.SALES:
-        found.problems.append(f"[{decision.rule}] {decision.reason}")
+        found.problems.append(Problem(f"[{decision.rule}] {decision.reason}", rule=decision.rule))
     for number, item in enumerate(spec.items, start=1):
         placed = kind_of(item).order_rows(spec=spec, item=item, number=number)
         found.rows += placed.rows
@@ -124,10 +124,10 @@ def scheduled_check(spec: ScheduledSpec) -> ScheduledCheck:
     has_file = bool(aml.attachment) and Attachment.objects.filter(pk=aml.attachment, draft=spec.uploads_of).exists()
     found.network, errors = schedule_check(contract=contract, items=spec.items, schedule=spec.schedule,
                                            has_file=has_file, earliest=earliest_date(items=lead_items(spec)))
-    found.problems.extend(errors.values())
+    found.problems.extend(Problem(message, rule=rule_of(message), field=name) for name, message in errors.items())
     ported = [r["ported_number"] for r in found.rows if r.get("ported_number")]
     if len(ported) != len(set(ported)):
-        found.problems.append(_("番号ポータビリティの同じ番号が複数のお申し込み内容にあります。"))
+        found.problems.append(Problem(_("番号ポータビリティの同じ番号が複数のお申し込み内容にあります。")))
     return found
 
 

@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from orders.content import Problem, rule_of
 from orders.models import OPTION_FIELDS
 from orders.scheduled_checks import options_clean
 from orders.state import Item, Options
@@ -32,14 +33,20 @@ class OrderRows:
     every problem found, worded for the confirm step."""
 
     rows: list[dict] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
-    def add(self, *, number: int, label: str, kind: str, options: Options, **fields) -> None:
+    def problem(self, message: str, *, item: int, label: str = "", row: int | None = None, field: str = "") -> None:
+        """A problem of item `item` (お申し込み内容<item> <label>: …), with the rule that refused it."""
+        text = (_("お申し込み内容%(n)s %(label)s: %(message)s") if label else _("お申し込み内容%(n)s: %(message)s")) % {
+            "n": item, "label": label, "message": message}
+        self.problems.append(Problem(text, rule=rule_of(message), item=item, row=row, field=field))
+
+    def add(self, *, number: int, label: str, kind: str, options: Options, row: int, **fields) -> None:
         """A row with its options checked (O1–O3) and kept as checked; `label` names the row in a
-        problem (お申し込み内容<number> <label>: …)."""
+        problem."""
         clean, errors = options_clean(kind=kind, raw=options)
-        self.problems.extend(_("お申し込み内容%(n)s %(label)s: %(message)s") % {
-            "n": number, "label": label, "message": m} for m in errors.values())
+        for name, message in errors.items():
+            self.problem(message, item=number, label=label, row=row, field=name)
         self.rows.append({**fields, "kind": kind, **{name: getattr(clean, name) for name in OPTION_FIELDS}})
 
 

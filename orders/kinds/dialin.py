@@ -10,7 +10,7 @@ from django.utils.translation import gettext_noop
 from numbering import phone
 from numbering import selectors as numbering_selectors
 from orders import csv_input, rules
-from orders.content import content_check
+from orders.content import Problem, content_check
 from orders.flows import shared
 from orders.forms import posted_rows
 from orders.kinds import BASES, CONTENT, OPTIONS, ItemKind, OrderRows, SubWizard, register
@@ -123,15 +123,17 @@ class DialIn(ItemKind):
             blue_rows=item.blue, chosen=item.bases, max_quantity=rules.QUANTITY_MAX_SCHEDULED, immediate=False)
         placed = OrderRows()
         for error in content.errors:
-            placed.problems.append(_("お申し込み内容%(n)s %(box)s No.%(row)s: %(message)s") % {
-                "n": number, "box": "①" if error.box == "red" else "②", "row": error.index + 1,
-                "message": error.message})
-        placed.problems.extend(content.non_field)
+            placed.problems.append(Problem(
+                _("お申し込み内容%(n)s %(box)s No.%(row)s: %(message)s") % {
+                    "n": number, "box": "①" if error.box == "red" else "②", "row": error.index + 1,
+                    "message": error.message},
+                rule=error.rule, item=number, row=error.index, field=f"{error.box}.{error.field}"))
+        placed.problems.extend(Problem(message, item=number) for message in content.non_field)
         for i, line in enumerate(content.red):
             placed.add(number=number, label=f"No.{i + 1}", kind=line.kind, options=option_at(item.red_options, i),
-                       base=line.base.number, quantity=line.quantity)
+                       row=i, base=line.base.number, quantity=line.quantity)
         for i, line in enumerate(content.blue):
             placed.add(number=number, label=line.number, kind=phone.kind_of(line.number),
-                       options=option_at(item.blue_options, i), base=line.base.number, quantity=1,
+                       options=option_at(item.blue_options, i), row=i, base=line.base.number, quantity=1,
                        reservation_code=line.code, reserved_number=line.number)
         return placed

@@ -4,7 +4,6 @@ remaining-line table; 付加機能 per number."""
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from numbering import phone
@@ -123,14 +122,16 @@ class Porting(ItemKind):
         clean, errors = porting_rows_check(contract=spec.contract, bases=item.bases, rows=item.ports,
                                            remaining=item.remaining, remaining_rows=item.remaining_rows)
         placed = OrderRows()
-        for error in errors.values():
-            messages = error.values() if isinstance(error, dict) else [error]
-            placed.problems.extend(_("お申し込み内容%(n)s: %(message)s") % {"n": number, "message": m}
-                                   for m in messages)
+        for key, error in errors.items():  # a row's fields, or the item's own (残置番号, rows)
+            if isinstance(error, dict):
+                for name, message in error.items():
+                    placed.problem(message, item=number, row=key, field=name)
+            else:
+                placed.problem(error, item=number, field=key)
         for i, row in enumerate(clean):
             port = {k: v for k, v in dump(row).items() if k not in ("base", "number")}
             placed.add(number=number, label=row.number, kind=phone.KIND_0AJ, options=option_at(item.port_options, i),
-                       base=row.base, quantity=1, ported_number=row.number, port=port)
+                       row=i, base=row.base, quantity=1, ported_number=row.number, port=port)
         return placed
 
     def order_details(self, items: list[PortingItem]) -> dict:

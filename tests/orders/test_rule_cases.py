@@ -198,3 +198,26 @@ def test_every_porting_entry_refuses_the_same_way(client, alice, stocked, operat
                             "rem-TOTAL_FORMS": "0", "rem-INITIAL_FORMS": "0"})
     assert response.status_code == 422
     assert (2, csv_input.PORT_FIELD_LABELS[field], message) in response.context["errors"]
+
+
+def test_the_scheduled_check_says_each_problem_as_data(alice, stocked):
+    """Item, row, field and rule of each problem (the confirm step shows the messages; the API will
+    answer with the data)."""
+    from orders.spec import ScheduledSpec, scheduled_check
+    from orders.state import DialInItem, Options, PortingItem, PortRow
+
+    both = Options(notification_on=True, specific_number_notification="0120123456", forwarding_on=True,
+                   forwarding_specific_number="0311112222")
+    dialin = DialInItem(method="screen", bases=[BASE], red=[RedRow(base=BASE, kind="050", quantity="1"),
+                                                           RedRow(base=BASE, kind="0AJ", quantity="2")],
+                        red_options=[Options(), both])
+    porting = PortingItem(method="screen", bases=[BASE], remaining="無",
+                          ports=[PortRow(**{**GOOD_PORT, "line_type": "isdn"})])
+    found = scheduled_check(ScheduledSpec(organisation=alice.organisation, voice_group=stocked.voice_group,
+                                          contract=stocked, items=[dialin, porting]))
+    where = {(p.item, p.row, p.field, p.rule) for p in found.problems}
+    assert (1, 1, "forwarding_specific_number", "O1") in where  # 特定番号通知 with 転送先特定番号
+    assert (2, 0, "dsu", "") in where  # ISDN without DSU: an input error, no domain rule
+    assert any(p.field == "date" and p.item is None for p in found.problems)  # no date yet
+    o1 = next(p for p in found.problems if p.rule == "O1")
+    assert str(o1).startswith("お申し込み内容1 No.2: ") and "同時にお申し込みいただけません" in str(o1)
