@@ -58,11 +58,14 @@ def attachment_check(upload: UploadedFile) -> str:
     return extension
 
 
-def attachment_store(*, upload: UploadedFile, draft: Draft, user, replaces: Attachment | None = None) -> Attachment:
-    """The checked upload, stored for the draft; the file it replaces (a re-upload) is deleted."""
+def attachment_store(*, upload: UploadedFile, draft: Draft | None, user,
+                     replaces: Attachment | None = None) -> Attachment:
+    """The checked upload, stored for the draft (or, from the API, for the user's organisation
+    until an order takes it); the file it replaces (a re-upload) is deleted."""
     attachment_check(upload)
     digest = hashlib.sha256()
-    attachment = Attachment(organisation=draft.organisation, draft=draft, original_name=Path(upload.name).name[:200],
+    attachment = Attachment(organisation=draft.organisation if draft else user.organisation, draft=draft,
+                            original_name=Path(upload.name).name[:200],
                             size=upload.size, sha256="", uploaded_at=clock.now(), uploaded_by=user)
     path = stored_path(attachment)
     with path.open("wb") as out:

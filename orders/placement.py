@@ -22,7 +22,6 @@ from orders.content import Content
 from orders.kinds import KINDS, kind_of
 from orders.mail import mail_compose
 from orders.models import (
-    Attachment,
     Channel,
     Draft,
     EventNote,
@@ -37,7 +36,7 @@ from orders.models import (
 from orders.scheduled_checks import (
     parse_date,
 )
-from orders.spec import ImmediateSpec, ScheduledSpec, immediate_check, scheduled_check, spec_of
+from orders.spec import ImmediateSpec, ScheduledSpec, immediate_check, scheduled_check, spec_of, spec_uploads
 from orders.state import dump
 from orders.status import request_id_new
 from portal import clock
@@ -146,6 +145,13 @@ def draft_submit(*, draft_id, user, site_url: str = "") -> list[Order]:
     return _submit_retrying(lambda: _submit(draft_id=draft_id, user=user, site_url=site_url))
 
 
+def spec_place(*, spec, user, site_url: str = "") -> list[Order]:
+    """The orders of a specification entered by a program (the API), one per N番, all or nothing:
+    the same checks under the same locks as a draft's submit. At most once per Idempotency-Key
+    (portal.api), as a draft's is at most once per draft."""
+    return _submit_retrying(lambda: transaction.atomic(_place)(spec=spec, user=user, site_url=site_url))
+
+
 @transaction.atomic
 def _submit(*, draft_id, user, site_url: str) -> list[Order]:
     # The draft row alone is locked (of=self: never the organisation), so a double click, a
@@ -154,7 +160,15 @@ def _submit(*, draft_id, user, site_url: str) -> list[Order]:
     draft = Draft.objects.select_for_update(of=("self",)).get(pk=draft_id, organisation=user.organisation)
     if draft.submitted_at:
         return list(Order.objects.filter(draft_id=draft.pk).order_by("request_id"))
-    spec = spec_of(draft)
+    orders = _place(spec=spec_of(draft), user=user, site_url=site_url, draft=draft)
+    draft.submitted_at = draft.updated_at = orders[0].submitted_at
+    draft.save(update_fields=["submitted_at", "updated_at"])
+    return orders
+
+
+def _place(*, spec, user, site_url: str, draft: Draft | None = None) -> list[Order]:
+    """Check the specification under its N番 locks and insert its orders, their items, events and
+    mails; the network's work is enqueued once the transaction commits."""
     contract_ids, plan = _PLANS[spec.flow]
     contracts_lock(contract_ids(spec))
     placements = plan(spec)  # E/B/O rules, codes, dates: ContentInvalid with every problem
@@ -164,16 +178,16 @@ def _submit(*, draft_id, user, site_url: str) -> list[Order]:
     codes_by_order: list[tuple[Order, dict]] = []
     for placed in placements:
         order = Order.objects.create(
-            request_id=request_id_new(), organisation=draft.organisation, contract=placed.contract,
-            channel=Channel.PORTAL, flow=draft.flow, submitted_at=now, draft_id=draft.pk, created_by=user,
-            language=_language(), site_url=site_url, **dump(spec.contact), **placed.fields)
+            request_id=request_id_new(), organisation=spec.organisation, contract=placed.contract,
+            channel=Channel.PORTAL, flow=spec.flow, submitted_at=now, draft_id=draft.pk if draft else None,
+            created_by=user, language=_language(), site_url=site_url, **dump(spec.contact), **placed.fields)
         OrderItem.objects.bulk_create(
             [OrderItem(order=order, position=position, **row) for position, row in enumerate(placed.items, start=1)],
             batch_size=2000)
         codes_by_order.append((order, {row["reservation_code"].pk: row["reservation_code"]
                                        for row in placed.items if row.get("reservation_code")}))
         if placed.attachments:
-            Attachment.objects.filter(pk__in=placed.attachments, draft=draft).update(order=order)
+            spec_uploads(spec).filter(pk__in=placed.attachments).update(order=order)
         OrderEvent.objects.create(order=order, at=now, to_status=Status.ACCEPTED, actor=OrderEvent.Actor.CUSTOMER,
                                   user=user, note_code=placed.code)
         mail = mail_compose(order=order, kind=SentMail.Kind.ACCEPTED)
@@ -181,10 +195,7 @@ def _submit(*, draft_id, user, site_url: str) -> list[Order]:
             mails.append(mail.pk)
         orders.append(order)
     _codes_hold(codes_by_order)
-    draft.submitted_at = now
-    draft.updated_at = now
-    draft.save(update_fields=["submitted_at", "updated_at"])
-    if draft.flow == Flow.IMMEDIATE:  # activated at once: the worker issues the numbers, then mails
+    if spec.flow == Flow.IMMEDIATE:  # activated at once: the worker issues the numbers, then mails
         transaction.on_commit(lambda: dispatch.activations_enqueue([o.pk for o in orders], mails))
     else:  # activated by the scheduler on the construction date
         transaction.on_commit(lambda: dispatch.mails_enqueue(mails))

@@ -9,6 +9,7 @@ every problem; the placement takes it. A draft is one way to build it (`spec_of`
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from numbering import phone
@@ -42,7 +43,8 @@ class ImmediateSpec:
 class ScheduledSpec:
     """【工事日を指定するお申し込み】: one N番, its items (each of a registered kind), the other
     confirmations and the desired date (`schedule`); `uploads_of` is the draft whose uploaded files
-    (the AML form) the order may take."""
+    (the AML form) the order may take (None: the organisation's uploads of the API, POST
+    /attachments, that no draft or order holds)."""
 
     flow: ClassVar[str] = Flow.SCHEDULED
     organisation: Organisation
@@ -121,7 +123,7 @@ def scheduled_check(spec: ScheduledSpec) -> ScheduledCheck:
         found.rows += placed.rows
         found.problems += placed.problems
     aml = spec.schedule.aml or AmlAnswers()
-    has_file = bool(aml.attachment) and Attachment.objects.filter(pk=aml.attachment, draft=spec.uploads_of).exists()
+    has_file = bool(aml.attachment) and spec_uploads(spec).filter(pk=aml.attachment).exists()
     found.network, errors = schedule_check(contract=contract, items=spec.items, schedule=spec.schedule,
                                            has_file=has_file, earliest=earliest_date(items=lead_items(spec)))
     found.problems.extend(Problem(message, rule=rule_of(message), field=name) for name, message in errors.items())
@@ -129,6 +131,12 @@ def scheduled_check(spec: ScheduledSpec) -> ScheduledCheck:
     if len(ported) != len(set(ported)):
         found.problems.append(Problem(_("番号ポータビリティの同じ番号が複数のお申し込み内容にあります。")))
     return found
+
+
+def spec_uploads(spec) -> "QuerySet[Attachment]":
+    """The uploaded files the order may take: its draft's, or the organisation's free API uploads."""
+    return Attachment.objects.filter(organisation=spec.organisation, order__isnull=True,
+                                     draft=getattr(spec, "uploads_of", None))
 
 
 def involves_oaj(spec: ScheduledSpec) -> bool:

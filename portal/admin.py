@@ -8,7 +8,7 @@ from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import DemoClock, Organisation, User, WorkerHeartbeat
+from portal.models import ApiKey, DemoClock, Organisation, User, WorkerHeartbeat
 
 admin.site.site_header = _("ビジネスポータル（シミュレーター） 管理画面")
 admin.site.site_title = _("オペレーター管理画面")
@@ -195,3 +195,26 @@ class DemoClockAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/portal/demo_clock.html", context)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Operators see every organisation's keys (never the key itself: it is not stored) and revoke
+    them; keys are made by customers on their page or by `manage.py api_key_create`."""
+
+    list_display = ("name", "prefix", "organisation", "user", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter), "organisation")
+    search_fields = ("name", "prefix", "user__username", "organisation__code", "organisation__name")
+    readonly_fields = ("organisation", "user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+    exclude = ("digest",)
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description=_("選択した API キーを無効にする"))
+    def revoke(self, request: HttpRequest, queryset) -> None:
+        from portal import clock
+
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=clock.now())
+        self.message_user(request, _("%(n)s 件の API キーを無効にしました。") % {"n": count}, messages.SUCCESS)

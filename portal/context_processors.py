@@ -23,6 +23,7 @@ def brand(request: HttpRequest) -> dict:
 
 
 LAYOUT_URLS = ("portal:dashboard", "portal:ipvoice_menu", "portal:help", "portal:logout", "portal:password_change",
+               "portal:api_keys", "api:openapi-view",
                "orders:history", "orders:mailbox", "set_language")
 
 

@@ -85,3 +85,63 @@ class DemoClock(models.Model):
 
     def __str__(self) -> str:
         return f"+{self.offset_seconds}s"
+
+
+class ApiKey(models.Model):
+    """A key a program uses to act for one user of one organisation (API キー). Only its SHA-256
+    digest is kept (a key is 256 random bits: a fast hash is as safe as a slow one and costs
+    nothing per request) and a prefix to recognise it by; the key itself is shown once."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="api_keys",
+                                     verbose_name=_("お客様"))
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("利用者"))
+    name = models.CharField(_("名前"), max_length=100)
+    prefix = models.CharField(_("キーの先頭"), max_length=16)
+    digest = models.CharField(_("ハッシュ（SHA-256）"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("作成日時"), default=clock.now, editable=False)
+    last_used_at = models.DateTimeField(_("最終利用日時"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("無効化日時"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API キー")
+        verbose_name_plural = _("API キー")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organisation", "-created_at"], name="api_key_org_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class IdempotencyRecord(models.Model):
+    """One Idempotency-Key of an organisation (IETF draft "The Idempotency-Key HTTP Header
+    Field"): the request's fingerprint, whether it is still running, and its response to replay.
+    Kept 24 hours of real time (never the demo clock), then swept."""
+
+    class State(models.TextChoices):
+        IN_PROGRESS = "in_progress", _("処理中")
+        DONE = "done", _("完了")
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+",
+                                     verbose_name=_("お客様"))
+    key = models.CharField(_("Idempotency-Key"), max_length=255)
+    fingerprint = models.CharField(_("リクエストの指紋"), max_length=64)
+    method = models.CharField(_("メソッド"), max_length=10)
+    path = models.CharField(_("パス"), max_length=300)
+    state = models.CharField(_("状態"), max_length=12, choices=State.choices, default=State.IN_PROGRESS)
+    status_code = models.PositiveSmallIntegerField(_("応答ステータス"), null=True, blank=True)
+    response_body = models.BinaryField(_("応答本文"), default=bytes)
+    response_headers = models.JSONField(_("応答ヘッダー"), default=dict)
+    created_at = models.DateTimeField(_("作成日時（実時刻）"))
+    expires_at = models.DateTimeField(_("有効期限（実時刻）"), db_index=True)
+
+    class Meta:
+        verbose_name = _("冪等キー")
+        verbose_name_plural = _("冪等キー")
+        constraints = [models.UniqueConstraint(fields=["organisation", "key"], name="one_record_per_idempotency_key")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.get_state_display()})"

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",
     "axes",
     "numbering",
     "portal",
@@ -62,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "portal.api.ApiMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -251,6 +253,12 @@ PORTAL_DRAFT_DAYS = envint("PORTAL_DRAFT_DAYS", "7")  # unfinished drafts (ä½œæˆ
 # Open drafts a user may have; starting one more discards the least recently touched (no client can
 # pile drafts up).
 PORTAL_DRAFTS_PER_USER = envint("PORTAL_DRAFTS_PER_USER", "50")
+# The API (portal/api.py): requests per key per minute (0: no limit), failed authentications per
+# address before it is refused for the window (seconds), and how long an Idempotency-Key is kept.
+PORTAL_API_RATE_PER_MINUTE = envint("PORTAL_API_RATE_PER_MINUTE", "60000")
+PORTAL_API_AUTH_FAILURES = envint("PORTAL_API_AUTH_FAILURES", "30")
+PORTAL_API_AUTH_FAILURE_WINDOW = envint("PORTAL_API_AUTH_FAILURE_WINDOW", "300")
+PORTAL_IDEMPOTENCY_SECONDS = envint("PORTAL_IDEMPOTENCY_SECONDS", str(24 * 3600))
 PORTAL_DEMO_MAILBOX = envbool("PORTAL_DEMO_MAILBOX", "true")  # customers may read their sent mail
 PORTAL_DEMO_CLOCK = envbool("PORTAL_DEMO_CLOCK", "true" if DEBUG else "false")
 # Demo mode: the sign-in page lists the demo accounts with one-click sign-in, and operators may
@@ -310,6 +318,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "drafts-expire": {"task": "orders.tasks.drafts_expire", "schedule": 3600.0},
     "attachments-sweep": {"task": "orders.tasks.attachments_sweep", "schedule": 3600.0},
+    "idempotency-sweep": {"task": "portal.tasks.idempotency_sweep", "schedule": 3600.0},
     "orders-run-due": {"task": "orders.tasks.orders_run_due",
                        "schedule": float(os.getenv("PORTAL_DUE_WORK_SECONDS", str(PORTAL_SWEEP_SECONDS)))},
     "mails-sweep": {"task": "orders.tasks.mails_sweep", "schedule": PORTAL_SWEEP_SECONDS},

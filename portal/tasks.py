@@ -15,6 +15,14 @@ def worker_heartbeat() -> None:
     )
 
 
+@shared_task(name="portal.tasks.idempotency_sweep")
+def idempotency_sweep() -> int:
+    """Scheduled by beat: Idempotency-Keys past their 24 hours are forgotten."""
+    from portal.api import idempotency_sweep as sweep
+
+    return sweep()
+
+
 @worker_ready.connect
 def _heartbeat_at_start(**_kwargs) -> None:
     """A worker that just started says so at once, not only at beat's next heartbeat."""

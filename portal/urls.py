@@ -7,9 +7,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from numbering import api as numbering_api
 from numbering import views as numbering_views
+from orders import api as orders_api
 from orders import views as orders_views
 from portal import views
+from portal.api import api
+
+api.add_router("", numbering_api.router)
+api.add_router("", orders_api.router)
 
 portal_patterns = [
     path("login/", views.LoginView.as_view(), name="login"),
@@ -17,6 +23,8 @@ portal_patterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("api-keys/", views.api_keys, name="api_keys"),
+    path("api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
     path("", orders_views.dashboard, name="dashboard"),
     path("help/", views.help_page, name="help"),
     path("ipvoice/", orders_views.ipvoice_menu, name="ipvoice_menu"),
@@ -30,6 +38,7 @@ portal_patterns = [
 urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("ipvoice/orders/", include("orders.urls")),
     path("", include((portal_patterns, "portal"))),

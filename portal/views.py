@@ -5,14 +5,16 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import redirect_to_login
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render, resolve_url
-from django.urls import reverse_lazy
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -133,3 +135,44 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["broker"] = "unreachable"
     healthy = all(v == "ok" for v in checks.values())
     return JsonResponse({"status": "ok" if healthy else "unhealthy", **checks}, status=200 if healthy else 503)
+
+
+API_KEY_SHOWN = "api_key_shown"  # session: the new key, shown once on the next page, then forgotten
+
+
+@customer_required
+def api_keys(request: HttpRequest) -> HttpResponse:
+    """API キー: the organisation's keys (name, prefix, who made it, last use, state), a new key
+    (shown once, in full, on the page after), revocation. Linked to the API reference."""
+    from portal.apikeys import api_key_create
+    from portal.forms import ApiKeyForm
+    from portal.models import ApiKey
+
+    form = ApiKeyForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            row, key = api_key_create(user=request.user, name=form.cleaned_data["name"])
+            request.session[API_KEY_SHOWN] = {"id": row.pk, "key": key}
+            return redirect("portal:api_keys")
+        status = 422
+    else:
+        status = 200
+    shown = request.session.pop(API_KEY_SHOWN, None)
+    keys = ApiKey.objects.filter(organisation=request.user.organisation).select_related("user")
+    return render(request, "portal/api_keys.html", {
+        "form": form, "keys": keys, "shown": shown, "nav": "api",
+        "docs_url": reverse("api:openapi-view"), "schema_url": reverse("api:openapi-json"),
+    }, status=status)
+
+
+@require_POST
+@customer_required
+def api_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
+    """無効にする: the key authenticates nothing from the next request on."""
+    from portal.apikeys import api_key_revoke as revoke
+    from portal.models import ApiKey
+
+    key = get_object_or_404(ApiKey, pk=key_id, organisation=request.user.organisation)
+    if revoke(key=key):
+        messages.success(request, _("API キー「%(name)s」を無効にしました。") % {"name": key.name})
+    return redirect("portal:api_keys")

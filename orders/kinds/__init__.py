@@ -41,12 +41,13 @@ class OrderRows:
             "n": item, "label": label, "message": message}
         self.problems.append(Problem(text, rule=rule_of(message), item=item, row=row, field=field))
 
-    def add(self, *, number: int, label: str, kind: str, options: Options, row: int, **fields) -> None:
+    def add(self, *, number: int, label: str, kind: str, options: Options, row: int, box: str = "",
+            **fields) -> None:
         """A row with its options checked (O1–O3) and kept as checked; `label` names the row in a
-        problem."""
+        problem, `box` the list it is in (its problems' field is `<box>.options.<option>`)."""
         clean, errors = options_clean(kind=kind, raw=options)
         for name, message in errors.items():
-            self.problem(message, item=number, label=label, row=row, field=name)
+            self.problem(message, item=number, label=label, row=row, field=f"{box}.options.{name}")
         self.rows.append({**fields, "kind": kind, **{name: getattr(clean, name) for name in OPTION_FIELDS}})
 
 

@@ -131,9 +131,9 @@ class DialIn(ItemKind):
         placed.problems.extend(Problem(message, item=number) for message in content.non_field)
         for i, line in enumerate(content.red):
             placed.add(number=number, label=f"No.{i + 1}", kind=line.kind, options=option_at(item.red_options, i),
-                       row=i, base=line.base.number, quantity=line.quantity)
+                       row=i, box="red", base=line.base.number, quantity=line.quantity)
         for i, line in enumerate(content.blue):
             placed.add(number=number, label=line.number, kind=phone.kind_of(line.number),
-                       options=option_at(item.blue_options, i), row=i, base=line.base.number, quantity=1,
+                       options=option_at(item.blue_options, i), row=i, box="blue", base=line.base.number, quantity=1,
                        reservation_code=line.code, reserved_number=line.number)
         return placed

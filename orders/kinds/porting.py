@@ -131,7 +131,7 @@ class Porting(ItemKind):
         for i, row in enumerate(clean):
             port = {k: v for k, v in dump(row).items() if k not in ("base", "number")}
             placed.add(number=number, label=row.number, kind=phone.KIND_0AJ, options=option_at(item.port_options, i),
-                       row=i, base=row.base, quantity=1, ported_number=row.number, port=port)
+                       row=i, box="ports", base=row.base, quantity=1, ported_number=row.number, port=port)
         return placed
 
     def order_details(self, items: list[PortingItem]) -> dict:

@@ -2,7 +2,8 @@
 specification, the screen and a CSV file — for an immediate order's content (お申し込み内容: E1, E2,
 E4, E6, E8, B1, quantities, kinds, stock, codes) and for a porting item (番号ポータビリティの内容). A
 case names the rows entered and where the refusal must land (box, row, field, rule or words); every
-entry must say the same thing in the same place. The API joins these tables next."""
+entry must say the same thing in the same place: the API too (POST /orders), with the field as a path
+of its body and the rule as the error's code."""
 
 import datetime as dt
 
@@ -13,13 +14,17 @@ from django.urls import reverse
 from numbering.models import BaseNumber, VoiceContract
 from numbering.services import reservation_code_issue, stock_add_range
 from orders import csv_input, drafts
-from orders.models import Draft
+from orders.content import rule_of
+from orders.models import Draft, Order
 from orders.placement import order_sales_create
 from orders.spec import ImmediateSpec, immediate_check
 from orders.state import BlueRow, RedRow
 from portal import clock
+from portal.apikeys import api_key_create
+from tests.apiclient import Api
 
 BASE = "0312345678"
+API_CONTACT = {"name": "山田 太郎", "phone": "03-1111-2222", "email": "yamada@example.com"}
 
 
 def _members_net(contract, operator):
@@ -133,6 +138,17 @@ def test_every_entry_refuses_the_same_way(client, alice, operator, stocked, case
     assert (2, csv_input.FIELD_LABELS[field], service_message) in response.context["errors"]
     assert not Draft.objects.get(pk=draft.pk).red_rows  # nothing kept from a file with errors
 
+    # The API: the same message on the same row's field, the rule as its code; no order placed.
+    api = Api(client, api_key_create(user=alice, name="rules")[1])
+    response = api.post("/orders", {
+        "flow": "immediate", "rows": [{"base": r.base, "kind": r.kind, "quantity": r.quantity} for r in red],
+        "reserved": [{"base": b.base, "number": b.number, "code": b.code} for b in blue], "contact": API_CONTACT})
+    assert response.status_code == 422 and response["Content-Type"] == "application/problem+json"
+    where = {"red": "rows", "blue": "reserved"}[box]
+    assert {"field": f"{where}[0].{field}", "code": rule or "invalid", "message": service_message} in \
+        response.json()["errors"], response.json()
+    assert not Order.objects.filter(channel="portal").exists()
+
 
 # --- Porting (番号ポータビリティの内容): the screen's rows and the porting CSV file -------------------
 
@@ -199,6 +215,18 @@ def test_every_porting_entry_refuses_the_same_way(client, alice, stocked, operat
     assert response.status_code == 422
     assert (2, csv_input.PORT_FIELD_LABELS[field], message) in response.context["errors"]
 
+    # The API: a scheduled order with that porting item, the message on the row's field.
+    api = Api(client, api_key_create(user=alice, name="rules")[1])
+    response = api.post("/orders", {
+        "flow": "scheduled", "contract": stocked.number, "contact": API_CONTACT,
+        "items": [{"type": "porting", "ports": [row], "remaining": "無"}],
+        "construction": {"date": (clock.today() + dt.timedelta(days=40)).isoformat()}})
+    assert response.status_code == 422
+    found = {e.get("field"): e for e in response.json()["errors"]}
+    assert message in found[f"items[0].ports[0].{field}"]["message"], found
+    assert found[f"items[0].ports[0].{field}"]["code"] == (rule_of(message) or "invalid")
+    assert not Order.objects.filter(channel="portal").exists()
+
 
 def test_the_scheduled_check_says_each_problem_as_data(alice, stocked):
     """Item, row, field and rule of each problem (the confirm step shows the messages; the API will
@@ -216,7 +244,7 @@ def test_the_scheduled_check_says_each_problem_as_data(alice, stocked):
     found = scheduled_check(ScheduledSpec(organisation=alice.organisation, voice_group=stocked.voice_group,
                                           contract=stocked, items=[dialin, porting]))
     where = {(p.item, p.row, p.field, p.rule) for p in found.problems}
-    assert (1, 1, "forwarding_specific_number", "O1") in where  # 特定番号通知 with 転送先特定番号
+    assert (1, 1, "red.options.forwarding_specific_number", "O1") in where  # 特定番号通知 with 転送先特定番号
     assert (2, 0, "dsu", "") in where  # ISDN without DSU: an input error, no domain rule
     assert any(p.field == "date" and p.item is None for p in found.problems)  # no date yet
     o1 = next(p for p in found.problems if p.rule == "O1")
