@@ -6,6 +6,7 @@ specification (orders.spec), its checks and its placement (orders.placement), as
 import csv
 import datetime as dt
 import io
+import re
 from typing import Annotated, Literal
 
 from django.conf import settings
@@ -15,18 +16,20 @@ from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
 from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
+from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
+from pydantic import ValidationError as PydanticValidationError
 
 from numbering import phone
 from numbering.models import BaseNumber, ReservedNumber, StockNumber, VoiceContract, VoiceGroup
 from numbering.services import reservation_code_issue, stock_pool
-from orders import selectors, status
+from orders import csv_input, selectors, status
 from orders.attachments import attachment_store
-from orders.content import Content
+from orders.content import Content, rule_of
 from orders.eligibility import Wish, eligibility_check
 from orders.forms import ContactForm
 from orders.models import OPTION_FIELDS, Flow, Order, OrderEvent, status_label
 from orders.placement import ContentInvalid, spec_place
+from orders.scheduled_checks import LINE_TYPES
 from orders.spec import ImmediateSpec, ScheduledSpec
 from orders.state import (
     AmlAnswers,
@@ -42,7 +45,16 @@ from orders.state import (
     Schedule,
 )
 from portal import clock
-from portal.api import MAX_LIMIT, ApiError, StrictSchema, cursor_decode, cursor_encode, idempotency_exempt, responses
+from portal.api import (
+    MAX_LIMIT,
+    ApiError,
+    StrictSchema,
+    cursor_decode,
+    cursor_encode,
+    idempotency_exempt,
+    responses,
+    validation_items,
+)
 
 router = Router(tags=["orders"])
 
@@ -363,15 +375,23 @@ def _options(options: OptionsIn) -> Options:
 
 
 def _immediate_spec(request, body: ImmediateOrderIn) -> tuple[ImmediateSpec, list[dict]]:
+    return _immediate_spec_of(
+        request, voice_group=body.voice_group, contact=body.contact,
+        red=[RedRow(base=r.base, kind=r.kind, quantity=str(r.quantity)) for r in body.rows],
+        blue=[BlueRow(base=r.base, number=r.number, code=r.code) for r in body.reserved])
+
+
+def _immediate_spec_of(request, *, voice_group: str | None, contact: ContactIn, red: list[RedRow],
+                       blue: list[BlueRow]) -> tuple[ImmediateSpec, list[dict]]:
     organisation = request.auth.organisation
     problems = []
-    if body.voice_group:
-        group = VoiceGroup.objects.filter(organisation=organisation, group_id=body.voice_group).first()
+    if voice_group:
+        group = VoiceGroup.objects.filter(organisation=organisation, group_id=voice_group).first()
         if group is None:
             problems.append({"field": "voice_group", "code": "not_found",
-                             "message": _("音声グループ「%(g)s」はありません。") % {"g": body.voice_group}})
+                             "message": _("音声グループ「%(g)s」はありません。") % {"g": voice_group}})
     else:
-        bases = {phone.normalise(r.base) for r in [*body.rows, *body.reserved]} - {""}
+        bases = {phone.normalise(str(r.base)) for r in [*red, *blue]} - {""}
         groups = list(VoiceGroup.objects.filter(organisation=organisation, contracts__base_numbers__number__in=bases)
                       .distinct()[:2])
         if len(groups) > 1:
@@ -380,11 +400,8 @@ def _immediate_spec(request, body: ImmediateOrderIn) -> tuple[ImmediateSpec, lis
         group = groups[0] if groups else VoiceGroup.objects.filter(organisation=organisation).first()
     if group is None and not problems:
         problems.append({"field": "voice_group", "code": "not_found", "message": _("音声グループがありません。")})
-    contact, contact_problems = _contact(body.contact)
-    spec = ImmediateSpec(organisation=organisation, voice_group=group,
-                         red=[RedRow(base=r.base, kind=r.kind, quantity=str(r.quantity)) for r in body.rows],
-                         blue=[BlueRow(base=r.base, number=r.number, code=r.code) for r in body.reserved],
-                         contact=contact)
+    contact, contact_problems = _contact(contact)
+    spec = ImmediateSpec(organisation=organisation, voice_group=group, red=red, blue=blue, contact=contact)
     return spec, problems + contact_problems
 
 
@@ -429,15 +446,20 @@ def orders_place(request, body) -> list[Order]:
     """Build the specification, check the contact, then place it (the same checks under the same
     locks as a wizard's 申し込む); every problem at once, as problem details."""
     spec, problems = (_immediate_spec if body.flow == Flow.IMMEDIATE else _scheduled_spec)(request, body)
-    if spec is None or (problems and body.flow == Flow.IMMEDIATE and spec.voice_group is None):
-        raise _invalid(problems)
+    return spec_submit(request, spec, problems)
+
+
+def spec_submit(request, spec, problems: list[dict], *, where=lambda errors: errors) -> list[Order]:
+    """Place a specification; `problems` found while building it (the contact) are reported with
+    the order's own; `where` places each problem (on a CSV line, for a file)."""
+    if spec is None or (problems and spec.voice_group is None):
+        raise _invalid(where(problems))
     try:
         if problems:  # the contact is wrong: still report the order's own problems with it
-            check = _spec_problems(spec)
-            raise _invalid(problems + check)
+            raise _invalid(where(problems + _spec_problems(spec)))
         return spec_place(spec=spec, user=request.auth.user, site_url=_site_url(request))
     except ContentInvalid as exc:
-        raise _invalid(problems + _problems_of(exc.content, flow=spec.flow)) from exc
+        raise _invalid(where(problems + _problems_of(exc.content, flow=spec.flow))) from exc
 
 
 def _spec_problems(spec) -> list[dict]:
@@ -525,6 +547,95 @@ def eligibility(request, body: EligibilityIn):
              summary="Place an order (immediate or scheduled): one order per N番, all or nothing")
 def orders_create(request, response: HttpResponse, body: OrderIn):
     orders = orders_place(request, body)
+    response["Location"] = reverse("api:order_get", args=[orders[0].request_id])
+    return Status(201, {"data": [_order_out(o) for o in orders]})
+
+
+class CsvOrderForm(Schema):
+    """The fields beside the file: for the immediate flow the voice group (optional) and the
+    contact; for the scheduled flow `order`, the JSON of a scheduled POST /orders whose item at index
+    `item` (default: the last) takes the file's rows (a dial-in or a porting CSV, by the item's type)."""
+
+    flow: Literal["immediate", "scheduled"] = "immediate"
+    voice_group: str | None = Field(None, max_length=20)
+    contact_name: str = Field("", max_length=200)
+    contact_department: str = Field("", max_length=200)
+    contact_phone: str = Field("", max_length=40)
+    contact_email: str = Field("", max_length=254)
+    order: str | None = Field(None, max_length=1_000_000, description="scheduled: the order as JSON")
+    item: int | None = Field(None, ge=0, le=19, description="scheduled: the item the file fills")
+
+
+def _file_problems(errors: list[tuple[int, str, str]]) -> ApiError:
+    return _invalid([{"line": line or None, "field": column or None, "code": rule_of(message) or "invalid",
+                      "message": message} for line, column, message in errors])
+
+
+def _on_lines(prefix: str, lines, labels: dict[str, str]):
+    """Problems of the file's rows (`<prefix><list>[i].<field>`) moved onto their CSV line and column."""
+    pattern = re.compile(rf"^{re.escape(prefix)}(rows|reserved|ports)\[(\d+)\]\.?([a-z_0-9]*)")
+
+    def where(errors: list[dict]) -> list[dict]:
+        placed = []
+        for error in errors:
+            found = pattern.match(error.get("field") or "")
+            if found:
+                box, index, name = found.group(1), int(found.group(2)), found.group(3)
+                line = lines(box, index)
+                error = {**error, "line": line, "field": labels.get(name) or None}
+            placed.append(error)
+        return placed
+
+    return where
+
+
+@router.post("/orders/csv", response=responses({201: OrdersOut}, 409, 413, 415, 422), url_name="orders_csv",
+             summary="Place an order from the screens' CSV file (same columns, UTF-8 or Shift_JIS), errors by line")
+def orders_csv(request, response: HttpResponse, file: File[UploadedFile], form: Form[CsvOrderForm]):
+    if file.size > csv_input.MAX_BYTES:
+        raise _file_problems([(0, "", _("ファイルが大きすぎます（5MBまで）。"))])
+    data = file.read()
+    contact = ContactIn(name=form.contact_name, department=form.contact_department, phone=form.contact_phone,
+                        email=form.contact_email)
+    if form.flow == Flow.IMMEDIATE:
+        rows = csv_input.csv_read(data)
+        if rows.errors:
+            raise _file_problems(rows.errors)
+        spec, problems = _immediate_spec_of(request, voice_group=form.voice_group, contact=contact,
+                                            red=rows.red, blue=rows.blue)
+        boxes = {"rows": "red", "reserved": "blue"}
+        where = _on_lines("", lambda box, i: rows.lines.get((boxes[box], i)), csv_input.FIELD_LABELS)
+    else:
+        try:
+            body = ScheduledOrderIn.model_validate_json(form.order or "")
+        except PydanticValidationError as exc:
+            raise ApiError(422, errors=[{**e, "field": "order." + e["field"] if e["field"] else "order"}
+                                        for e in validation_items(exc.errors())], slug="validation") from exc
+        index = len(body.items) - 1 if form.item is None else form.item
+        if not 0 <= index < len(body.items):
+            raise _invalid([{"field": "item", "code": "invalid", "message": _(
+                "CSV ファイルを入れるお申し込み内容（order の items）を指定してください。")}])
+        spec, problems = _scheduled_spec(request, body)
+        if spec is None:
+            raise _invalid(problems)
+        item = spec.items[index]
+        if isinstance(item, PortingItem):
+            ports = csv_input.port_csv_read(data, line_types={str(label): code for code, label in LINE_TYPES})
+            if ports.errors:
+                raise _file_problems(ports.errors)
+            item.method, item.ports, item.port_options = "csv", ports.rows, [Options() for _r in ports.rows]
+            where = _on_lines(f"items[{index}].", lambda box, i: ports.lines[i] if i < len(ports.lines) else None,
+                              csv_input.PORT_FIELD_LABELS)
+        else:
+            rows = csv_input.csv_read(data)
+            if rows.errors:
+                raise _file_problems(rows.errors)
+            item.method, item.red, item.blue = "csv", rows.red, rows.blue
+            item.red_options, item.blue_options = [Options() for _r in rows.red], [Options() for _r in rows.blue]
+            boxes = {"rows": "red", "reserved": "blue"}
+            where = _on_lines(f"items[{index}].", lambda box, i: rows.lines.get((boxes.get(box, ""), i)),
+                              csv_input.FIELD_LABELS)
+    orders = spec_submit(request, spec, problems, where=where)
     response["Location"] = reverse("api:order_get", args=[orders[0].request_id])
     return Status(201, {"data": [_order_out(o) for o in orders]})
 

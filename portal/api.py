@@ -136,7 +136,7 @@ def field_path(loc) -> str:
     return path
 
 
-def _validation_items(errors: list[dict]) -> list[dict]:
+def validation_items(errors: list[dict]) -> list[dict]:
     items = []
     for error in errors:
         loc = [part for part in error.get("loc", ()) if part not in UNION_TAGS]
@@ -347,7 +347,7 @@ def _api_error(request, exc: ApiError):
 
 @api.exception_handler(ValidationError)
 def _validation_error(request, exc: ValidationError):
-    return problem_response(422, errors=_validation_items(exc.errors), slug="validation")
+    return problem_response(422, errors=validation_items(exc.errors), slug="validation")
 
 
 @api.exception_handler(AuthenticationError)

@@ -274,3 +274,31 @@ def test_starts_at_once_never_leave_a_user_over_the_draft_cap(alice, contract, s
         # The newest three drafts are the ones that stay.
         started = {draft.pk for draft, _discarded in results}
         assert set(Draft.objects.filter(created_by=alice).values_list("pk", flat=True)) == started
+
+
+# --- The API: the same Idempotency-Key sent twice at the same moment ------------------------------
+
+def test_two_identical_posts_released_together_place_one_order(alice, contract):
+    """Real connections (threads), many rounds: never two orders; the other answer is the replay or
+    a 409 (the first still running), never a 500; a retry after both returns the first response."""
+    from django.test import Client
+
+    from portal.apikeys import api_key_create
+    from tests.apiclient import Api
+
+    stock_add_range(first="0312350000", last="0312350199")
+    key = api_key_create(user=alice, name="race")[1]
+    body = {"flow": "immediate", "rows": [{"base": "0312345678", "kind": "0AJ", "quantity": 1}],
+            "contact": {"name": "山田 太郎", "phone": "03-1111-2222", "email": "yamada@example.com"}}
+    for round_ in range(ROUNDS):
+        idempotency_key = f"race-{round_}"
+        results = at_once(*[lambda k=idempotency_key: Api(Client(), key).post("/orders", body, key=k)] * 3)
+        statuses = sorted(r.status_code for r in results)
+        assert all(s in (201, 409) for s in statuses), [(r.status_code, r.content[:200]) for r in results]
+        assert statuses.count(201) >= 1
+        replayed = [r for r in results if r.status_code == 201 and r.get("Idempotent-Replayed") == "true"]
+        assert statuses.count(201) - len(replayed) == 1  # exactly one placed, the others replayed it
+        assert Order.objects.count() == round_ + 1
+        retry = Api(Client(), key).post("/orders", body, key=idempotency_key)
+        first = next(r for r in results if r.status_code == 201 and r not in replayed)
+        assert retry["Idempotent-Replayed"] == "true" and retry.json() == first.json()
