@@ -52,6 +52,7 @@ from portal.api import (
     cursor_decode,
     cursor_encode,
     idempotency_exempt,
+    openapi_patch,
     responses,
     validation_items,
 )
@@ -525,6 +526,25 @@ def _order_of(request, request_id: str) -> Order:
     return order
 
 
+@openapi_patch
+def _links_and_csv(operations: dict) -> None:
+    """The numbers also come as text/csv; an order placed links to itself, its numbers and cancel
+    (so a client, and Schemathesis's stateful run, can follow them)."""
+    def response(operation: str, status: int) -> dict:
+        responses = operations[operation]["responses"]
+        return responses[status] if status in responses else responses[str(status)]
+
+    response("orders_api_order_numbers", 200)["content"]["text/csv"] = {"schema": {"type": "string"}}
+    order = "$response.body#/data/0/request_id"
+    links = {
+        "GetOrder": {"operationId": "orders_api_order_get", "parameters": {"request_id": order}},
+        "GetOrderNumbers": {"operationId": "orders_api_order_numbers", "parameters": {"request_id": order}},
+        "CancelOrder": {"operationId": "orders_api_order_cancel", "parameters": {"request_id": order}},
+    }
+    for name in ("orders_api_orders_create", "orders_api_orders_csv"):
+        response(name, 201)["links"] = links
+
+
 # --- Operations ---------------------------------------------------------------------------------------------
 
 @router.post(idempotency_exempt("/eligibility"), response=responses({200: EligibilityOut}, 404, 415, 422),
@@ -674,9 +694,7 @@ CSV_HEADER = ["request_id", "number", "kind", "base", "activated_on"]
 
 
 @router.get("/orders/{request_id}/numbers", response=responses({200: IssuedPage}, 404, 422), url_name="order_numbers",
-            summary="Numbers the order issued (JSON pages, or all as text/csv with Accept: text/csv)",
-            openapi_extra={"responses": {"200": {"description": "OK", "content": {
-                "text/csv": {"schema": {"type": "string"}}}}}})
+            summary="Numbers the order issued (JSON pages, or all as text/csv with Accept: text/csv)")
 def order_numbers(request, request_id: str, limit: int = Query(200, ge=1, le=MAX_LIMIT),
                   cursor: str | None = Query(None, max_length=200)):
     order = _order_of(request, request_id)

@@ -299,6 +299,9 @@ class PortalApi(NinjaAPI):
         """Errors are documented as application/problem+json, as they are served; POSTs that
         create or change something document their Idempotency-Key header."""
         schema = super().get_openapi_schema(*args, **kwargs)
+        by_id = {op.get("operationId"): op for ops in schema.get("paths", {}).values() for op in ops.values()}
+        for patch in OPENAPI_PATCHES:
+            patch(by_id)
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
                 for status, response in operation.get("responses", {}).items():
@@ -329,6 +332,16 @@ api = PortalApi(
     renderer=PortalRenderer(),
     docs=Swagger(settings={"persistAuthorization": True, "tryItOutEnabled": False}),
 )
+
+# What django-ninja cannot say from the code (a second media type, links between operations): each
+# a function of the operations by operationId, applied to the generated schema.
+OPENAPI_PATCHES: list[Callable[[dict], None]] = []
+
+
+def openapi_patch(patch: Callable[[dict], None]) -> Callable[[dict], None]:
+    OPENAPI_PATCHES.append(patch)
+    return patch
+
 
 # POST paths (as documented, e.g. "/api/v1/eligibility") that only read: no Idempotency-Key.
 IDEMPOTENCY_EXEMPT_OPERATIONS: set[str] = set()
