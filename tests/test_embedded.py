@@ -33,6 +33,24 @@ def test_the_embedded_default_serves_and_runs_scheduled_work(tmp_path):
         "from django.test import Client; r = Client().get('/login/'); "
         "print(r.status_code, 'ログイン' in r.content.decode())"))
     assert page.strip().endswith("200 True")
+    # The API too: a key, a read, an idempotent order (twice: replayed), its history page by cursor.
+    api = manage("shell", "-c", (
+        "import json, uuid\n"
+        "from django.test import Client\n"
+        "from portal.apikeys import api_key_create\n"
+        "from portal.models import User\n"
+        "key = api_key_create(user=User.objects.get(username='demo'), name='embedded')[1]\n"
+        "c = Client(HTTP_AUTHORIZATION='Bearer ' + key)\n"
+        "body = json.dumps({'flow': 'immediate', 'rows': [{'base': '05012340008', 'kind': '050', 'quantity': 1}],"
+        " 'contact': {'name': 'a', 'phone': '0311112222', 'email': 'a@example.com'}})\n"
+        "k = str(uuid.uuid4())\n"
+        "r1 = c.post('/api/v1/orders', body, content_type='application/json', HTTP_IDEMPOTENCY_KEY=k)\n"
+        "r2 = c.post('/api/v1/orders', body, content_type='application/json', HTTP_IDEMPOTENCY_KEY=k)\n"
+        "page = c.get('/api/v1/orders', {'limit': 2}).json()\n"
+        "nxt = c.get('/api/v1/orders', {'limit': 2, 'cursor': page['next_cursor']})\n"
+        "print(c.get('/api/v1/contracts').status_code, r1.status_code, r2['Idempotent-Replayed'],"
+        " r1.json() == r2.json(), nxt.status_code, len(nxt.json()['data']))"))
+    assert api.strip().endswith("200 201 true True 200 2"), api
 
     celery = str(Path(python).with_name("celery"))
     worker = subprocess.Popen(
