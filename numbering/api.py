@@ -53,8 +53,16 @@ class ContractOut(Schema):
     base_number_count: int
 
 
+class FreephoneLinkOut(Schema):
+    kind: str
+    kind_label: str
+    number: str
+    completed_on: str | None
+
+
 class ContractDetailOut(ContractOut):
-    network_addresses: list[NetworkAddressOut]
+    network_addresses: list[NetworkAddressOut] = Field(description="0AJ利用拠点NWアドレス")
+    freephone_links: list[FreephoneLinkOut] = Field(description="フリーダイヤル等の着信先としての利用")
     representative_group_size: int = Field(description="numbers in the representative groups of its base numbers")
 
 
@@ -135,7 +143,10 @@ def contract(request, number: str):
     total = BaseNumber.objects.filter(contract=c).aggregate(total=Sum("representative_size"))["total"] or 0
     return {**_contract(c), "representative_group_size": total,
             "network_addresses": [{"network": n.network, "prefix_length": n.prefix_length}
-                                  for n in selectors.network_addresses_for(contract=c)]}
+                                  for n in selectors.network_addresses_for(contract=c)],
+            "freephone_links": [{"kind": f.kind, "kind_label": str(f.get_kind_display()), "number": f.number,
+                                 "completed_on": f.completed_on.isoformat() if f.completed_on else None}
+                                for f in c.freephone_links.all()]}
 
 
 @router.get("/contracts/{number}/base-numbers", response=responses({200: BaseNumberPage}, 404, 422),

@@ -147,3 +147,10 @@ def test_the_same_order_placed_on_screen_and_by_a_program_reads_the_same(client,
     assert _detail(client, alice, by_program) == _detail(client, alice, on_screen)
     assert by_program.mails.get().body_text.replace(by_program.request_id, "") == \
         on_screen.mails.get().body_text.replace(on_screen.request_id, "")
+    # The operator's admin shows it as any other order.
+    from tests import factories as builders
+
+    client.force_login(builders.operator("op"))
+    changelist = client.get("/admin/orders/order/").content.decode()
+    assert by_program.request_id in changelist and on_screen.request_id in changelist
+    assert client.get(f"/admin/orders/order/{by_program.pk}/change/").status_code == 200
