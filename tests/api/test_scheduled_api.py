@@ -154,3 +154,60 @@ def test_the_same_order_placed_on_screen_and_by_a_program_reads_the_same(client,
     changelist = client.get("/admin/orders/order/").content.decode()
     assert by_program.request_id in changelist and on_screen.request_id in changelist
     assert client.get(f"/admin/orders/order/{by_program.pk}/change/").status_code == 200
+
+
+@pytest.mark.parametrize(("kind", "options", "field", "code"), [
+    ("0AJ", {"specific_number_notification": "0120111111", "forwarding_specific_number": "0311112222"},
+     "forwarding_specific_number", "O1"),
+    ("050", {"forwarding_specific_number": "0311112222"}, "forwarding_specific_number", "O2"),
+    ("0AJ", {"message_box": True, "forwarding_specific_number": "0311112222"}, "forwarding_specific_number", "O3"),
+    ("0AJ", {"specific_number_notification": "0311112222"}, "specific_number_notification", "invalid"),
+])
+def test_option_rules_refuse_through_the_api_as_on_screen(api, stocked, kind, options, field, code):
+    day = earliest_date(items={"dialin", "special_option", "nw_address"})
+    response = api.post("/orders", {
+        "flow": "scheduled", "contract": stocked.number, "contact": CONTACT,
+        "items": [{"type": "dialin", "rows": [{"base": "0312345678", "kind": kind, "quantity": 1,
+                                               "options": options}]}],
+        "network_changes": [{"action": "add", "network": "192.0.2.0", "prefix": 24}],
+        "construction": {"date": day.isoformat()}})
+    assert response.status_code == 422
+    assert (f"items[0].rows[0].options.{field}", code) in {(e.get("field"), e["code"])
+                                                           for e in response.json()["errors"]}, response.json()
+
+
+def test_aml_answers_and_form_are_required_where_they_apply(api, stocked):
+    VoiceContract.objects.filter(pk=stocked.pk).update(plan="cloud")
+    day = earliest_date(items={"dialin", "aml", "nw_address"})
+    response = api.post("/orders", {
+        "flow": "scheduled", "contract": stocked.number, "contact": CONTACT,
+        "items": [{"type": "dialin", "rows": [{"base": "0312345678", "kind": "0AJ", "quantity": 1}]}],
+        "network_changes": [{"action": "add", "network": "192.0.2.0", "prefix": 24}],
+        "aml": {"changed": "変更なし", "person": "", "attachment": "00000000-0000-0000-0000-000000000000"},
+        "construction": {"date": day.isoformat()}})
+    fields = {e.get("field") for e in response.json()["errors"]}
+    assert {"aml.person", "aml.dept", "aml.recipient", "aml.attachment"} <= fields, fields
+
+
+def test_a_program_tests_reserved_numbers_end_to_end_with_a_demo_code(api, stocked, settings):
+    from orders.activation import order_activate
+
+    settings.PORTAL_DEMO_MODE = True
+    made = api.post("/test-helpers/reservation-codes", {"contract": stocked.number, "kind": "050", "count": 2})
+    assert made.status_code == 201, made.json()
+    code = made.json()
+    assert len(code["numbers"]) == 2 and all(n.startswith("050") for n in code["numbers"])
+    response = api.post("/orders", {"flow": "immediate", "contact": CONTACT, "reserved": [
+        {"base": "0312345678", "number": n, "code": code["code"]} for n in code["numbers"]]})
+    assert response.status_code == 201, response.json()
+    order = Order.objects.get()
+    order_activate(order_id=order.pk)
+    assert {n["number"] for n in api.get(f"/orders/{order.request_id}/numbers").json()["data"]} == \
+        set(code["numbers"])
+    # B2: an immediate order completes at activation, so the next one is not blocked.
+    again = api.post("/orders", {"flow": "immediate", "contact": CONTACT,
+                                 "rows": [{"base": "0312345678", "kind": "050", "quantity": 1}]})
+    assert again.status_code == 201
+    settings.PORTAL_DEMO_MODE = False
+    refused = api.post("/test-helpers/reservation-codes", {"contract": stocked.number})
+    assert refused.status_code == 403 and refused["Content-Type"] == "application/problem+json"
