@@ -487,7 +487,7 @@ def _order_summary(order: Order) -> dict:
     }
 
 
-def _order_out(order: Order) -> dict:
+def order_out(order: Order) -> dict:
     items = list(order.items.select_related("base_number", "reservation_code").order_by("position")[:ITEMS_SHOWN])
     events = order.events.order_by("at", "id")
     request_id = order.request_id
@@ -568,7 +568,7 @@ def eligibility(request, body: EligibilityIn):
 def orders_create(request, response: HttpResponse, body: OrderIn):
     orders = orders_place(request, body)
     response["Location"] = reverse("api:order_get", args=[orders[0].request_id])
-    return Status(201, {"data": [_order_out(o) for o in orders]})
+    return Status(201, {"data": [order_out(o) for o in orders]})
 
 
 class CsvOrderForm(Schema):
@@ -657,7 +657,7 @@ def orders_csv(request, response: HttpResponse, file: File[UploadedFile], form: 
                               csv_input.FIELD_LABELS)
     orders = spec_submit(request, spec, problems, where=where)
     response["Location"] = reverse("api:order_get", args=[orders[0].request_id])
-    return Status(201, {"data": [_order_out(o) for o in orders]})
+    return Status(201, {"data": [order_out(o) for o in orders]})
 
 
 @router.get("/orders", response=responses({200: OrderPage}, 422), summary="The history, newest first")
@@ -687,7 +687,7 @@ def orders_list(request, limit: int = Query(50, ge=1, le=MAX_LIMIT), cursor: str
 @router.get("/orders/{request_id}", response=responses({200: OrderOut}, 404), url_name="order_get",
             summary="An order: everything ordered, its status, dates and timeline")
 def order_get(request, request_id: str):
-    return _order_out(_order_of(request, request_id))
+    return order_out(_order_of(request, request_id))
 
 
 CSV_HEADER = ["request_id", "number", "kind", "base", "activated_on"]
@@ -735,7 +735,7 @@ def order_cancel(request, request_id: str):
         if order.status != "cancelled":
             raise ApiError(409, _("このお申し込みは状態が変わったため、キャンセルできません。"), slug="not-cancellable")
     order.refresh_from_db()
-    return _order_out(order)
+    return order_out(order)
 
 
 @router.post("/attachments", response=responses({201: AttachmentOut}, 409, 413, 415, 422),

@@ -2,21 +2,7 @@
 reached never turns saved work into an error page: what was not enqueued is found again by the
 sweeps (beat) when the broker is back."""
 
-import logging
-
-logger = logging.getLogger(__name__)
-
-
-def enqueue(task, ids: list) -> bool:
-    """`task.delay(id)` for each id; at the first failure the rest is left to the sweeps."""
-    for item in ids:
-        try:
-            task.delay(item)
-        except Exception:
-            logger.warning("could not enqueue %s(%s) and what follows; the sweeps will pick them up", task.name,
-                           item, exc_info=True)
-            return False
-    return True
+from portal.dispatch import enqueue
 
 
 def activations_enqueue(order_ids: list, mail_ids: list[int]) -> None:

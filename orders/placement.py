@@ -19,6 +19,7 @@ from numbering.services import (
 )
 from orders import dispatch, rules
 from orders.content import Content
+from orders.events import order_event
 from orders.kinds import KINDS, kind_of
 from orders.mail import mail_compose
 from orders.models import (
@@ -70,6 +71,7 @@ def order_sales_create(
     OrderEvent.objects.create(order=order, at=order.submitted_at, to_status=Status.ACCEPTED,
                               actor=OrderEvent.Actor.OPERATOR, user=operator, note_code=EventNote.SALES,
                               note=note)
+    order_event(order, Status.ACCEPTED)
     return order
 
 
@@ -190,6 +192,7 @@ def _place(*, spec, user, site_url: str, draft: Draft | None = None) -> list[Ord
             spec_uploads(spec).filter(pk__in=placed.attachments).update(order=order)
         OrderEvent.objects.create(order=order, at=now, to_status=Status.ACCEPTED, actor=OrderEvent.Actor.CUSTOMER,
                                   user=user, note_code=placed.code)
+        order_event(order, Status.ACCEPTED)
         mail = mail_compose(order=order, kind=SentMail.Kind.ACCEPTED)
         if mail:
             mails.append(mail.pk)

@@ -9,6 +9,7 @@ from numbering.services import (
     reservation_code_release,
 )
 from orders import dispatch
+from orders.events import order_event
 from orders.mail import mail_compose
 from orders.models import (
     TRANSITIONS,
@@ -54,6 +55,7 @@ def order_set_status(
         note_code=code, note_params=params or {}, note=note,
     )
     order.status = to
+    order_event(order, to)
     return True
 
 

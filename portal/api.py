@@ -290,8 +290,8 @@ ERROR_STATUSES = (400, 401, 404, 409, 413, 415, 422, 429)
 
 def responses(ok: dict[int, Any], *errors: int) -> dict[int, Any]:
     """An operation's documented responses: its own, and problem details for the errors every
-    operation can answer (400, 401, 429) and those it names."""
-    return {**ok, **{status: Problem for status in sorted({400, 401, 429, *errors})}}
+    operation can answer (400, 401, 422, 429) and those it names."""
+    return {**ok, **{status: Problem for status in sorted({400, 401, 422, 429, *errors})}}
 
 
 class PortalApi(NinjaAPI):
@@ -309,6 +309,10 @@ class PortalApi(NinjaAPI):
                     if int(status) >= 400 and "application/json" in content:
                         content[PROBLEM_TYPE] = content.pop("application/json")
                 if method == "post" and path not in IDEMPOTENCY_EXEMPT_OPERATIONS:
+                    for status, what in (("409", "The same Idempotency-Key is still being processed"),
+                                         ("422", "Invalid, or the Idempotency-Key was used with another body")):
+                        operation["responses"].setdefault(status, {"description": what, "content": {
+                            PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}})
                     operation.setdefault("parameters", []).append({
                         "in": "header", "name": "Idempotency-Key", "required": True,
                         "schema": {"type": "string", "minLength": 1, "maxLength": 255},

@@ -145,3 +145,106 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.get_state_display()})"
+
+
+class WebhookEndpoint(models.Model):
+    """Where an organisation's program wants to be told what happens (Standard Webhooks): its URL,
+    which events (none listed: all), the signing secret (`whsec_…`; during a rotation the previous
+    one signs too until `previous_until`), and whether it is still sent to."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="webhook_endpoints",
+                                     verbose_name=_("お客様"))
+    url = models.URLField(_("URL"), max_length=500)
+    description = models.CharField(_("説明"), max_length=200, blank=True)
+    events = models.JSONField(_("イベント"), default=list, blank=True)
+    secret = models.CharField(_("署名シークレット"), max_length=80)
+    previous_secret = models.CharField(_("以前の署名シークレット"), max_length=80, blank=True)
+    previous_until = models.DateTimeField(_("以前のシークレットの有効期限"), null=True, blank=True)
+    enabled = models.BooleanField(_("有効"), default=True)
+    disabled_reason = models.CharField(_("停止の理由"), max_length=200, blank=True)
+    failing_since = models.DateTimeField(_("失敗が続いている開始日時"), null=True, blank=True)
+    created_at = models.DateTimeField(_("作成日時"), default=clock.now, editable=False)
+
+    class Meta:
+        verbose_name = _("Webhook エンドポイント")
+        verbose_name_plural = _("Webhook エンドポイント")
+        ordering = ["organisation", "pk"]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def wants(self, event_type: str) -> bool:
+        return self.enabled and (not self.events or event_type in self.events)
+
+
+class WebhookEvent(models.Model):
+    """Something that happened to an organisation's order (or clock), as its programs are told:
+    `webhook-id` is `msg_id`; `occurred_at` is the organisation's clock time; `subject` (a request
+    ID) keeps one order's events in order."""
+
+    msg_id = models.CharField(_("メッセージID"), max_length=40, unique=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="webhook_events",
+                                     verbose_name=_("お客様"))
+    type = models.CharField(_("種類"), max_length=40)
+    subject = models.CharField(_("対象"), max_length=40, blank=True)
+    occurred_at = models.DateTimeField(_("発生日時"))
+    data = models.JSONField(_("内容"), default=dict)
+
+    class Meta:
+        verbose_name = _("Webhook イベント")
+        verbose_name_plural = _("Webhook イベント")
+        ordering = ["-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.subject}"
+
+
+class WebhookDelivery(models.Model):
+    """One event to one endpoint: at least once, retried on the Standard Webhooks schedule, in
+    event order per subject; every attempt is logged (WebhookAttempt)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("送信待ち")
+        DELIVERED = "delivered", _("送信済み")
+        FAILED = "failed", _("送信失敗")
+
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries",
+                              verbose_name=_("イベント"))
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries",
+                                 verbose_name=_("エンドポイント"))
+    state = models.CharField(_("状態"), max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("試行回数"), default=0)
+    next_attempt_at = models.DateTimeField(_("次の試行（実時刻）"), db_index=True)
+    claimed_at = models.DateTimeField(_("送信処理の開始（実時刻）"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("送信日時（実時刻）"), null=True, blank=True)
+    last_status = models.PositiveSmallIntegerField(_("最後の応答ステータス"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Webhook 送信")
+        verbose_name_plural = _("Webhook 送信")
+        ordering = ["-pk"]
+        constraints = [models.UniqueConstraint(fields=["event", "endpoint"], name="one_delivery_per_event_endpoint")]
+        indexes = [models.Index(fields=["endpoint", "state"], name="webhook_delivery_state_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint}"
+
+
+class WebhookAttempt(models.Model):
+    """One try of a delivery: when (real time), the answer's status, how long, what it said."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log",
+                                 verbose_name=_("送信"))
+    at = models.DateTimeField(_("日時"))
+    status_code = models.PositiveSmallIntegerField(_("応答ステータス"), null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(_("所要時間（ミリ秒）"), default=0)
+    response_body = models.TextField(_("応答本文（先頭 2 KB）"), blank=True)
+    error = models.CharField(_("エラー"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("Webhook 送信の試行")
+        verbose_name_plural = _("Webhook 送信の試行")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.status_code or self.error}"

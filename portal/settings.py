@@ -259,6 +259,9 @@ PORTAL_API_RATE_PER_MINUTE = envint("PORTAL_API_RATE_PER_MINUTE", "60000")
 PORTAL_API_AUTH_FAILURES = envint("PORTAL_API_AUTH_FAILURES", "30")
 PORTAL_API_AUTH_FAILURE_WINDOW = envint("PORTAL_API_AUTH_FAILURE_WINDOW", "300")
 PORTAL_IDEMPOTENCY_SECONDS = envint("PORTAL_IDEMPOTENCY_SECONDS", str(24 * 3600))
+# Webhooks may be sent to private, loopback and link-local addresses (make run, the tests); never by
+# default in production (SSRF).
+WEBHOOKS_ALLOW_PRIVATE = envbool("WEBHOOKS_ALLOW_PRIVATE", "true" if DEBUG else "false")
 PORTAL_DEMO_MAILBOX = envbool("PORTAL_DEMO_MAILBOX", "true")  # customers may read their sent mail
 PORTAL_DEMO_CLOCK = envbool("PORTAL_DEMO_CLOCK", "true" if DEBUG else "false")
 # Demo mode: the sign-in page lists the demo accounts with one-click sign-in, and operators may
@@ -319,6 +322,7 @@ CELERY_BEAT_SCHEDULE = {
     "drafts-expire": {"task": "orders.tasks.drafts_expire", "schedule": 3600.0},
     "attachments-sweep": {"task": "orders.tasks.attachments_sweep", "schedule": 3600.0},
     "idempotency-sweep": {"task": "portal.tasks.idempotency_sweep", "schedule": 3600.0},
+    "webhooks-sweep": {"task": "portal.tasks.webhooks_sweep", "schedule": PORTAL_SWEEP_SECONDS},
     "orders-run-due": {"task": "orders.tasks.orders_run_due",
                        "schedule": float(os.getenv("PORTAL_DUE_WORK_SECONDS", str(PORTAL_SWEEP_SECONDS)))},
     "mails-sweep": {"task": "orders.tasks.mails_sweep", "schedule": PORTAL_SWEEP_SECONDS},

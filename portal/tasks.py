@@ -2,6 +2,7 @@ import socket
 
 from celery import shared_task
 from celery.signals import worker_ready
+from django.db import InterfaceError, OperationalError
 
 from portal import clock
 from portal.models import WorkerHeartbeat
@@ -21,6 +22,26 @@ def idempotency_sweep() -> int:
     from portal.api import idempotency_sweep as sweep
 
     return sweep()
+
+
+TRANSIENT = (OperationalError, InterfaceError)
+
+
+@shared_task(name="portal.tasks.webhook_deliver", acks_late=True, autoretry_for=TRANSIENT, max_retries=3,
+             retry_backoff=True)
+def webhook_deliver(delivery_id: int) -> bool:
+    """One attempt of a webhook delivery (portal.webhooks)."""
+    from portal.webhooks import delivery_send
+
+    return delivery_send(delivery_id=delivery_id)
+
+
+@shared_task(name="portal.tasks.webhooks_sweep", autoretry_for=TRANSIENT, max_retries=2)
+def webhooks_sweep() -> int:
+    """Scheduled by beat: due retries, and deliveries whose task was lost or whose worker died."""
+    from portal.webhooks import deliveries_due, delivery_send
+
+    return sum(bool(delivery_send(delivery_id=pk)) for pk in deliveries_due())
 
 
 @worker_ready.connect

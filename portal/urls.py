@@ -11,11 +11,12 @@ from numbering import api as numbering_api
 from numbering import views as numbering_views
 from orders import api as orders_api
 from orders import views as orders_views
-from portal import views
+from portal import views, webhooks_api
 from portal.api import api
 
 api.add_router("", numbering_api.router)
 api.add_router("", orders_api.router)
+api.add_router("", webhooks_api.router)
 
 portal_patterns = [
     path("login/", views.LoginView.as_view(), name="login"),

@@ -25,3 +25,10 @@ class Api:
             return self.client.post("/api/v1" + path, kwargs["data"], **self._headers(headers))
         return self.client.post("/api/v1" + path, json.dumps(body, ensure_ascii=False),
                                 content_type="application/json", **self._headers(headers))
+
+    def patch(self, path, body):
+        return self.client.patch("/api/v1" + path, json.dumps(body, ensure_ascii=False),
+                                 content_type="application/json", **self._headers({}))
+
+    def delete(self, path):
+        return self.client.delete("/api/v1" + path, **self._headers({}))
