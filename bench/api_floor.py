@@ -4,7 +4,8 @@ key looked up by its digest with its user and organisation, the per-key rate lim
 and the same database, connection and cache settings, serving one indexed query as JSON:
 
     GET /floor/orders/{request_id}   the order's status        (organisation, request_id: unique index)
-    GET /floor/orders?cursor=…       50 orders after a cursor  (order_history_keyset_idx, as the history)
+    GET /floor/orders?cursor=…       50 orders after a cursor  (order_history_keyset_idx, as the history),
+                                     the summary's fields as stored (the N番 by a join)
 
 Only the security middleware (the API has no sessions, CSRF or sign-in). Settings, URLs and the
 views in one module: DJANGO_SETTINGS_MODULE=bench.api_floor, served by
@@ -34,6 +35,9 @@ MIDDLEWARE = ["django.middleware.security.SecurityMiddleware"]
 ROOT_URLCONF = "bench.api_floor"
 USE_I18N = False
 LIMIT = 50
+# The fields of the API's order summary (orders.api.OrderSummary), as stored: no labels.
+SUMMARY = ("request_id", "flow", "status", "contract__number", "kind_label", "channel", "submitted_at", "scheduled_on",
+           "activated_on")
 
 
 @cache
@@ -65,8 +69,8 @@ def _urlpatterns() -> list:
             micros, request_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
             after = dt.datetime.fromtimestamp(micros / 1_000_000, tz=dt.UTC)
             found = found.filter(TupleLessThan(Tuple(F("submitted_at"), F("request_id")), (after, request_id)))
-        rows = found.order_by("-submitted_at", "-request_id").values_list("request_id", "status", "submitted_at")
-        return {"data": [{"request_id": r, "status": s, "submitted_at": at} for r, s, at in rows[:LIMIT]]}
+        rows = found.order_by("-submitted_at", "-request_id").values(*SUMMARY)[:LIMIT]
+        return {"data": list(rows)}
 
     return [path("floor/", api.urls)]
 
