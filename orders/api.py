@@ -10,24 +10,27 @@ import re
 from typing import Annotated, Literal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F
 from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
 from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 from pydantic import ValidationError as PydanticValidationError
 
 from numbering import phone
-from numbering.models import BaseNumber, ReservedNumber, StockNumber, VoiceContract, VoiceGroup
+from numbering.models import BaseNumber, DialInNumber, ReservedNumber, StockNumber, VoiceContract, VoiceGroup
 from numbering.services import reservation_code_issue, stock_pool
 from orders import csv_input, selectors, status
 from orders.attachments import attachment_store
 from orders.content import Content, rule_of
 from orders.eligibility import Wish, eligibility_check
 from orders.forms import ContactForm
-from orders.models import OPTION_FIELDS, Flow, Order, OrderEvent, status_label
+from orders.models import OPTION_FIELDS, Flow, Order, OrderEvent, OrderKind, status_label
+from orders.models import Status as OrderStatus
 from orders.placement import ContentInvalid, spec_place
 from orders.scheduled_checks import LINE_TYPES
 from orders.spec import ImmediateSpec, ScheduledSpec
@@ -478,11 +481,18 @@ def _spec_problems(spec) -> list[dict]:
 ITEMS_SHOWN = 1000
 
 
-def _order_summary(order: Order) -> dict:
+SUMMARY_FIELDS = ("request_id", "flow", "status", "contract__number", "kind_label", "channel", "submitted_at",
+                  "scheduled_on", "activated_on")
+
+
+def _order_summary(order, kind_labels: dict | None = None) -> dict:
+    """An order (or a named row of SUMMARY_FIELDS) as the history lists it."""
+    contract = order.contract.number if isinstance(order, Order) else order.contract__number
+    kind = (kind_labels or dict(OrderKind.choices)).get(order.kind_label, order.kind_label)
     return {
         "request_id": order.request_id, "flow": order.flow, "status": order.status,
-        "status_label": status_label(flow=order.flow, status=order.status), "contract": order.contract.number,
-        "kind_label": order.get_kind_label_display(), "channel": order.channel, "submitted_at": order.submitted_at,
+        "status_label": status_label(flow=order.flow, status=order.status), "contract": contract,
+        "kind_label": str(kind), "channel": order.channel, "submitted_at": order.submitted_at,
         "scheduled_on": order.scheduled_on, "activated_on": order.activated_on,
     }
 
@@ -505,7 +515,9 @@ def order_out(order: Order) -> dict:
             "reservation_code": item.reservation_code.code if item.reservation_code else "",
             "ported_number": item.ported_number, "port": item.port,
             "options": {name: getattr(item, name) for name in OPTION_FIELDS}} for item in items],
-        "issued_count": selectors.issued_numbers(order=order).count(),
+        # Numbers carry their order's request ID; none before activation, none kept by an エラー.
+        "issued_count": (DialInNumber.objects.filter(source=order.request_id).count()
+                         if order.status in (OrderStatus.ACTIVATED, OrderStatus.COMPLETED) else 0),
         "can_cancel": order.customer_can_cancel,
         "timeline": [{"at": e.at, "from_status": e.from_status or None, "status": e.to_status,
                       "status_label": status_label(flow=order.flow, status=e.to_status),
@@ -664,7 +676,7 @@ def orders_csv(request, response: HttpResponse, file: File[UploadedFile], form: 
 def orders_list(request, limit: int = Query(50, ge=1, le=MAX_LIMIT), cursor: str | None = Query(None, max_length=200),
                 status: Literal["accepted", "in_construction", "activated", "completed", "cancelled", "error"] |
                 None = None, contract: str | None = Query(None, max_length=20)):
-    found = Order.objects.filter(organisation=request.auth.organisation).select_related("contract")
+    found = Order.objects.filter(organisation=request.auth.organisation)
     if status:
         found = found.filter(status=status)
     if contract:
@@ -676,18 +688,62 @@ def orders_list(request, limit: int = Query(50, ge=1, le=MAX_LIMIT), cursor: str
                                          "message": _("cursor が正しくありません。")}])
         after = dt.datetime.fromtimestamp(micros / 1_000_000, tz=dt.UTC)
         found = found.filter(TupleLessThan(Tuple(F("submitted_at"), F("request_id")), (after, str(request_id))))
-    rows = list(found.order_by("-submitted_at", "-request_id")[:limit + 1])
+    rows = list(found.order_by("-submitted_at", "-request_id").values_list(*SUMMARY_FIELDS, named=True)[:limit + 1])
     more, rows = len(rows) > limit, rows[:limit]
     last = rows[-1] if rows else None
     next_cursor = (cursor_encode([round(last.submitted_at.timestamp() * 1_000_000), last.request_id])
                    if more and last else None)
-    return {"data": [_order_summary(o) for o in rows], "next_cursor": next_cursor}
+    kind_labels = dict(OrderKind.choices)
+    return {"data": [_order_summary(o, kind_labels) for o in rows], "next_cursor": next_cursor}
 
 
 @router.get("/orders/{request_id}", response=responses({200: OrderOut}, 404), url_name="order_get",
             summary="An order: everything ordered, its status, dates and timeline")
 def order_get(request, request_id: str):
-    return order_out(_order_of(request, request_id))
+    state = selectors.order_state(organisation_id=request.auth.organisation_id, request_id=request_id)
+    if state is None:
+        raise ApiError(404)
+    pk, status = state
+    if status not in FINAL:
+        return _json(order_out(_order_of(request, request_id)))
+    # A finished order never changes again: its representation is kept (per language) and served
+    # from the cache, checked against the cache's version in the same round trip.
+    key = f"api:order:{pk}:{translation.get_language()}"
+    found = cache.get_many([key, ORDER_CACHE_VERSION])
+    version = found.get(ORDER_CACHE_VERSION, 0)
+    kept = found.get(key)
+    if kept and kept[0] == version:
+        return HttpResponse(kept[1], content_type="application/json; charset=utf-8")
+    response = _json(order_out(_order_of(request, request_id)))
+    cache.set(key, (version, response.content), ORDER_CACHE_SECONDS)
+    return response
+
+
+FINAL = (OrderStatus.COMPLETED, OrderStatus.CANCELLED)
+ORDER_CACHE_VERSION = "api:order:version"
+ORDER_CACHE_SECONDS = 300
+
+
+def _json(data: dict) -> HttpResponse:
+    """An order rendered as the operation's schema would (validated, then the API's renderer)."""
+    from portal.api import PortalRenderer
+
+    shown = OrderOut.model_validate(data).model_dump(mode="python")
+    return HttpResponse(PortalRenderer().render(None, shown, response_status=200),
+                        content_type="application/json; charset=utf-8")
+
+
+def order_cache_forget(order_pk) -> None:
+    """An order was saved (an operator's change in admin): its kept representations go."""
+    cache.delete_many([f"api:order:{order_pk}:{code}" for code, _name in settings.LANGUAGES])
+
+
+def orders_cache_bump() -> None:
+    """Orders were changed in bulk (the demo clock went back): every kept representation goes."""
+    try:
+        cache.incr(ORDER_CACHE_VERSION)
+    except ValueError:
+        cache.set(ORDER_CACHE_VERSION, 1, None)
 
 
 CSV_HEADER = ["request_id", "number", "kind", "base", "activated_on"]

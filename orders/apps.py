@@ -13,6 +13,15 @@ class OrdersConfig(AppConfig):
         clock_reset.connect(_records_back, dispatch_uid="orders.records_back")
         next_due_asked.connect(_next_due, dispatch_uid="orders.next_due")
         demo_accounts_asked.connect(_demo_accounts, dispatch_uid="orders.demo_accounts")
+        from django.db.models.signals import post_save
+
+        post_save.connect(_order_saved, sender="orders.Order", dispatch_uid="orders.api_cache")
+
+
+def _order_saved(sender, instance, **kwargs) -> None:
+    from orders.api import order_cache_forget
+
+    order_cache_forget(instance.pk)
 
 
 def _records_back(sender, *, now, **kwargs) -> dict:
@@ -28,6 +37,9 @@ def _records_back(sender, *, now, **kwargs) -> dict:
              + records_clamp(SentMail, now=now, fields=("created_at", "delivered_at"))
              + records_clamp(Draft, now=now, fields=("created_at", "updated_at", "submitted_at"))
              + records_clamp(Attachment, now=now, fields=("uploaded_at",)))
+    from orders.api import orders_cache_bump
+
+    orders_cache_bump()
     return {"orders_moved": moved}
 
 

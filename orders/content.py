@@ -133,9 +133,10 @@ def content_check(
     order for what is asked (E1–E8, B1), checked with the quantities now known (E8).
     """
     result = Content()
+    named = {_clean(row.base) for row in [*red_rows, *blue_rows]} - {""}  # only these are read
     bases = {
         b.number: b for b in BaseNumber.objects.filter(
-            contract__voice_group=voice_group, contract__voice_group__organisation=organisation,
+            contract__voice_group=voice_group, contract__voice_group__organisation=organisation, number__in=named,
         ).select_related("contract", "contract__voice_group")
     }
     if chosen is not None:

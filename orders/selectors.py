@@ -1,4 +1,5 @@
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -179,3 +180,15 @@ def draft_orders(*, draft: Draft) -> QuerySet[Order]:
     """The orders a submitted draft placed (one per N番)."""
     return Order.objects.filter(draft_id=draft.pk, organisation=draft.organisation).select_related(
         "contract").order_by("request_id")
+
+
+def order_state(*, organisation_id: int, request_id: str) -> tuple | None:
+    """(pk, status) of the organisation's order, or None: the API's hottest read, one indexed row
+    by plain SQL (no model, no ORM compilation)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, status FROM {Order._meta.db_table} WHERE request_id = %s AND organisation_id = %s",
+                       [request_id, organisation_id])
+        row = cursor.fetchone()
+    return (uuid.UUID(str(row[0])), row[1]) if row else None  # SQLite gives the UUID as text

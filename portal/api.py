@@ -182,28 +182,29 @@ def _client_address(request: HttpRequest) -> str:
 
 
 def api_key_of(request: HttpRequest) -> ApiKey | None:
-    """The request's valid key, read once per request. An address that keeps failing is refused
-    for a while (429) before any key is looked at; a key over its rate answers 429 too."""
+    """The request's valid key, read once per request; a key over its rate answers 429. Failed
+    authentications are counted per address: past PORTAL_API_AUTH_FAILURES in the window, every
+    failing attempt from there answers 429 (guessing keys goes nowhere), while a valid key from the
+    same address (another program behind the same office NAT) is still served."""
     cached = getattr(request, "_api_key", _NOT_READ)
     if cached is not _NOT_READ:
         return cached
-    address = _client_address(request)
-    failures_key = f"api-auth-failures:{address}"
-    window = settings.PORTAL_API_AUTH_FAILURE_WINDOW
-    failures = cache.get(failures_key, 0)
-    if failures >= settings.PORTAL_API_AUTH_FAILURES:
-        raise ApiError(429, _("認証の失敗が続いたため、しばらく受け付けません。"), slug="auth-throttled",
-                       headers={"Retry-After": str(window)})
     header = request.headers.get("Authorization", "")
     scheme, _sep, token = header.partition(" ")
     key = api_key_authenticate(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
-    if key is None and header and cache.add(failures_key, 1, timeout=window) is False:
-        try:
-            cache.incr(failures_key)
-        except ValueError:
-            cache.set(failures_key, 1, timeout=window)
     if key is not None:
         _rate_limit(key)
+    elif header:
+        failures_key = f"api-auth-failures:{_client_address(request)}"
+        window = settings.PORTAL_API_AUTH_FAILURE_WINDOW
+        if cache.get(failures_key, 0) >= settings.PORTAL_API_AUTH_FAILURES:
+            raise ApiError(429, _("認証の失敗が続いたため、しばらく受け付けません。"), slug="auth-throttled",
+                           headers={"Retry-After": str(window)})
+        if cache.add(failures_key, 1, timeout=window) is False:
+            try:
+                cache.incr(failures_key)
+            except ValueError:
+                cache.set(failures_key, 1, timeout=window)
     request._api_key = key
     return key
 

@@ -248,3 +248,40 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.status_code or self.error}"
+
+
+class WebhookInbox(models.Model):
+    """The organisation's built-in receiver (受信箱): a secret URL inside the portal that accepts
+    deliveries, verifies them with the endpoint's secret and shows them — for demos without any
+    other program."""
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, related_name="webhook_inbox",
+                                        verbose_name=_("お客様"))
+    token = models.CharField(_("受信箱のトークン"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("Webhook 受信箱")
+        verbose_name_plural = _("Webhook 受信箱")
+
+    def __str__(self) -> str:
+        return str(self.organisation)
+
+
+class WebhookInboxMessage(models.Model):
+    """One delivery the built-in receiver got, as it got it, and whether its signature held."""
+
+    inbox = models.ForeignKey(WebhookInbox, on_delete=models.CASCADE, related_name="messages",
+                              verbose_name=_("受信箱"))
+    received_at = models.DateTimeField(_("受信日時"))
+    msg_id = models.CharField(_("webhook-id"), max_length=100, blank=True)
+    type = models.CharField(_("種類"), max_length=40, blank=True)
+    verified = models.BooleanField(_("署名の検証"), default=False)
+    body = models.TextField(_("本文"))
+
+    class Meta:
+        verbose_name = _("Webhook 受信内容")
+        verbose_name_plural = _("Webhook 受信内容")
+        ordering = ["-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.msg_id}"

@@ -11,12 +11,14 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import redirect_to_login
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from portal.celery import app as celery_app
@@ -176,3 +178,119 @@ def api_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
     if revoke(key=key):
         messages.success(request, _("API キー「%(name)s」を無効にしました。") % {"name": key.name})
     return redirect("portal:api_keys")
+
+
+@customer_required
+def webhooks(request: HttpRequest) -> HttpResponse:
+    """Webhook: the organisation's endpoints (URL, events, state) and a new one (up to 10)."""
+    from django.core.exceptions import ValidationError
+
+    from portal import webhooks as service
+    from portal.forms import WebhookEndpointForm
+    from portal.models import WebhookEndpoint
+
+    organisation = request.user.organisation
+    form = WebhookEndpointForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                endpoint = service.endpoint_create(organisation=organisation, url=form.cleaned_data["url"],
+                                                   description=form.cleaned_data["description"],
+                                                   events=form.cleaned_data["events"])
+            except ValidationError as exc:
+                form.add_error(None, exc.messages[0])
+            else:
+                messages.success(request, _(
+                    "Webhook エンドポイントを追加しました。署名シークレットで受信内容を検証してください。"))
+                return redirect("portal:webhook_detail", endpoint_id=endpoint.pk)
+        status = 422
+    endpoints = WebhookEndpoint.objects.filter(organisation=organisation).order_by("pk")
+    return render(request, "portal/webhooks.html", {"form": form, "endpoints": endpoints, "nav": "api",
+                                                    "max_endpoints": service.MAX_ENDPOINTS}, status=status)
+
+
+@customer_required
+def webhook_detail(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    """An endpoint: its secret (rotate), on/off, delete, and the delivery log with 再送."""
+    from django.core.paginator import Paginator
+
+    from portal import webhooks as service
+    from portal.models import WebhookDelivery, WebhookEndpoint
+
+    endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id, organisation=request.user.organisation)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "rotate":
+            service.endpoint_rotate(endpoint=endpoint)
+            messages.success(request, _(
+                "署名シークレットを新しくしました。以前のシークレットも24時間は併せて署名します。"))
+        elif action in ("enable", "disable"):
+            endpoint.enabled = action == "enable"
+            if endpoint.enabled:
+                endpoint.disabled_reason, endpoint.failing_since = "", None
+            endpoint.save(update_fields=["enabled", "disabled_reason", "failing_since"])
+            messages.success(request, _("送信を再開しました。") if endpoint.enabled else _("送信を停止しました。"))
+        elif action == "delete":
+            endpoint.delete()
+            messages.success(request, _("Webhook エンドポイントを削除しました。"))
+            return redirect("portal:webhooks")
+        elif action == "resend":
+            delivery = WebhookDelivery.objects.filter(pk=request.POST.get("delivery") or 0, endpoint=endpoint).first()
+            if delivery is not None:
+                service.delivery_resend(delivery=delivery)
+                messages.success(request, _("イベント %(id)s を再送します。") % {"id": delivery.event.msg_id})
+        return redirect("portal:webhook_detail", endpoint_id=endpoint.pk)
+    deliveries = (WebhookDelivery.objects.filter(endpoint=endpoint).select_related("event")
+                  .prefetch_related("attempt_log").order_by("-pk"))
+    page = Paginator(deliveries, 50).get_page(request.GET.get("page"))
+    return render(request, "portal/webhook_detail.html", {"endpoint": endpoint, "page": page, "nav": "api"})
+
+
+@csrf_exempt
+@require_POST
+def webhook_inbox_receive(request: HttpRequest, token: str) -> HttpResponse:
+    """The built-in receiver's URL: takes a delivery (no session, no CSRF: it is a webhook) and
+    answers 204; an unknown token 404."""
+    from portal import webhooks as service
+    from portal.models import WebhookInbox
+
+    inbox = WebhookInbox.objects.filter(token=token).first()
+    if inbox is None:
+        raise Http404
+    body = request.body[:service.INBOX_MAX_BYTES + 1]
+    if len(body) > service.INBOX_MAX_BYTES:
+        return HttpResponse(status=413)
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    service.inbox_receive(inbox=inbox, body=body, headers=headers, path=request.path)
+    return HttpResponse(status=204)
+
+
+@vary_on_headers("HX-Request")
+@customer_required
+def webhook_inbox(request: HttpRequest) -> HttpResponse:
+    """受信箱: what the built-in receiver got, live (htmx polls the rows), each with its verdict;
+    one click makes it an endpoint of the organisation."""
+    from portal import webhooks as service
+    from portal.models import WebhookEndpoint
+
+    inbox = service.inbox_of(request.user.organisation)
+    url = request.build_absolute_uri(reverse("portal:webhook_inbox_receive", args=[inbox.token]))
+    if request.method == "POST":
+        from django.core.exceptions import ValidationError
+
+        if not WebhookEndpoint.objects.filter(organisation=request.user.organisation, url=url).exists():
+            try:
+                service.endpoint_create(organisation=request.user.organisation, url=url,
+                                        description=str(_("組み込みの受信箱")))
+            except ValidationError as exc:
+                messages.error(request, exc.messages[0])
+            else:
+                messages.success(request, _("受信箱をエンドポイントとして追加しました。"))
+        return redirect("portal:webhook_inbox")
+    context = {"inbox_url": url, "nav": "api",
+               "registered": WebhookEndpoint.objects.filter(organisation=request.user.organisation, url=url).exists(),
+               "inbox_messages": inbox.messages.all()[:50]}
+    if getattr(request, "htmx", False):
+        return render(request, "portal/webhook_inbox.html#rows", context)
+    return render(request, "portal/webhook_inbox.html", context)
