@@ -312,8 +312,9 @@ class PortalApi(NinjaAPI):
                 if method == "post" and path not in IDEMPOTENCY_EXEMPT_OPERATIONS:
                     for status, what in (("409", "The same Idempotency-Key is still being processed"),
                                          ("422", "Invalid, or the Idempotency-Key was used with another body")):
-                        operation["responses"].setdefault(status, {"description": what, "content": {
-                            PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+                        if not any(str(code) == status for code in operation["responses"]):
+                            operation["responses"][int(status)] = {"description": what, "content": {
+                                PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
                     operation.setdefault("parameters", []).append({
                         "in": "header", "name": "Idempotency-Key", "required": True,
                         "schema": {"type": "string", "minLength": 1, "maxLength": 255},

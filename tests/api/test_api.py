@@ -328,3 +328,18 @@ def test_a_finished_order_is_served_kept_and_forgotten_when_it_changes(api, stoc
     assert got.json()["contact"]["name"] == "管理画面で変更" and got["Content-Type"].startswith("application/json")
     english = api.get(f"/orders/{order.request_id}", headers={"Accept-Language": "en"}).json()
     assert english["status_label"] != got.json()["status_label"]  # kept per language
+
+
+def test_the_schema_is_openapi_3_1_with_no_duplicate_keys(client):
+    def no_duplicates(pairs):
+        keys = [k for k, _v in pairs]
+        assert len(keys) == len(set(keys)), keys
+        return dict(pairs)
+
+    schema = json.loads(client.get("/api/v1/openapi.json").content, object_pairs_hook=no_duplicates)
+    assert schema["openapi"].startswith("3.1")
+    create = schema["paths"]["/api/v1/orders"]["post"]
+    assert {"201", "409", "422"} <= set(create["responses"])
+    assert "application/problem+json" in create["responses"]["422"]["content"]
+    assert any(p["name"] == "Idempotency-Key" and p["required"] for p in create["parameters"])
+    assert "Idempotency-Key" not in str(schema["paths"]["/api/v1/eligibility"]["post"].get("parameters", []))

@@ -35,3 +35,33 @@ def test_a_customer_makes_a_key_and_reads_the_api_reference(demo_page: Page, liv
     page.screenshot(path=str(__import__("tests.factories", fromlist=["x"]).screenshot_path("api_docs.png")),
                     full_page=False)
     assert not violations, violations
+
+
+def test_a_presenter_shows_signed_events_in_the_built_in_inbox(demo_page: Page, live_server):
+    """The inbox made an endpoint with one click; an order placed on screen's API twin arrives
+    verified on the inbox page, which refreshes itself."""
+    from portal.apikeys import api_key_create
+    from portal.models import User
+    from portal.tasks import webhooks_sweep
+
+    page = demo_page
+    page.goto(live_server.url + "/webhooks/inbox/")
+    expect(page.get_by_role("heading", name="Webhook 受信箱")).to_be_visible()
+    page.get_by_role("button", name="受信箱をエンドポイントとして追加する").click()
+    expect(page.get_by_text("この受信箱はエンドポイントとして登録済みです。")).to_be_visible()
+    key = api_key_create(user=User.objects.get(username="demo"), name="presenter")[1]
+    placed = page.request.post(live_server.url + "/api/v1/orders", headers={
+        "Authorization": f"Bearer {key}", "Idempotency-Key": "presenter-1"}, data={
+        "flow": "immediate", "rows": [{"base": "05012340008", "kind": "050", "quantity": 1}],
+        "contact": {"name": "山田 太郎", "phone": "03-1111-2222", "email": "yamada@example.com"}})
+    assert placed.status == 201
+    webhooks_sweep()
+    rows = page.locator("#inbox-rows")
+    expect(rows.get_by_role("cell", name="order.accepted")).to_be_visible(timeout=10_000)  # htmx brought it
+    expect(rows.get_by_text("OK（署名が一致）").first).to_be_visible()
+    look(page, "webhook_inbox.png")
+    page.goto(live_server.url + "/webhooks/")
+    page.get_by_role("link", name="/webhooks/inbox/", exact=False).click()
+    expect(page.get_by_role("heading", name="署名シークレット")).to_be_visible()
+    expect(page.get_by_text("order.accepted").first).to_be_visible()
+    look(page, "webhook_detail.png")
