@@ -30,7 +30,7 @@ LAYOUT_URLS = ("portal:dashboard", "portal:ipvoice_menu", "portal:help", "portal
 @cache
 def _layout_urls(prefix: str) -> dict[str, str]:
     """The links every page's header and footer show, reversed once per process (not per page)."""
-    return {name.rpartition(":")[2]: reverse(name) for name in LAYOUT_URLS}
+    return {name.rpartition(":")[2].replace("-", "_"): reverse(name) for name in LAYOUT_URLS}
 
 
 def _demo_clock():

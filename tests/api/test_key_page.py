@@ -35,7 +35,7 @@ def test_a_customer_creates_a_key_sees_it_once_and_revokes_it(client, alice, cha
 def test_the_header_links_the_api_for_signed_in_customers(client, alice):
     client.force_login(alice)
     page = client.get(reverse("portal:dashboard")).content.decode()
-    assert f'href="{reverse("portal:api_keys")}"' in page
+    assert f'href="{reverse("portal:api_keys")}"' in page and 'href="/api/v1/docs"' in page
 
 
 def test_operators_list_and_revoke_keys_in_admin(client, alice, operator, stocked):
