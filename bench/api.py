@@ -18,9 +18,11 @@ GET every 5 ms; the CSV order on GET /orders?limit=1&contract=… every 20 ms (i
 1,000 items and takes about 0.1 s: polling it would take CPU from the worker being timed):
 
     api=order_create_1 seconds_median=<s>            POST /orders, immediate, 1 number
+    webhook=order_activated seconds_median=<s>       POST /orders (1 number) until a local receiver has
+                                                     the order.activated event, signature verified
     api=order_create_csv_10000 seconds_median=<s>    POST /orders/csv, 10,000 rows of 1 number each
                                                      (nan when the server has no such endpoint)
-    targets=met|missed    (both reads ratio_median >= 0.7, create_1 < 1 s, csv_10000 < 5 s)
+    targets=met|missed    (both reads ratio_median >= 0.7, create_1 and the webhook < 1 s, csv_10000 < 5 s)
 
 On stderr: the floor's requests/s, how long the POSTs themselves took, the settings.
 
@@ -80,7 +82,7 @@ ENV = {
     "DEBUG": "false", "SECRET_KEY": "bench-api-only-secret-key-0123456789abcdefghijkl",
     "SECURE_SSL_REDIRECT": "false", "SESSION_COOKIE_SECURE": "false", "SECURE_HSTS_SECONDS": "0",
     "DB_CONN_MAX_AGE": os.getenv("DB_CONN_MAX_AGE", "60"), "DB_POOL": os.getenv("DB_POOL", "false"),
-    "WEB_CONCURRENCY": WORKERS, "PORTAL_API_RATE_PER_MINUTE": "0",
+    "WEB_CONCURRENCY": WORKERS, "PORTAL_API_RATE_PER_MINUTE": "0", "WEBHOOKS_ALLOW_PRIVATE": "true",
     "STATIC_ROOT": str(WORK / "static"), "PORTAL_VAR_DIR": str(WORK / "var"), "LOG_LEVEL": "WARNING",
 }
 os.environ.update(ENV)
@@ -402,6 +404,52 @@ def create_csv(client: Client, bases: list[str], worker: subprocess.Popen) -> fl
 
 # --- Main ------------------------------------------------------------------------------------------
 
+class Receiver:
+    """A program's webhook receiver on a free local port: records when each verified event came."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.secret = ""
+        self.seen: list[tuple[float, dict]] = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - the http.server name
+                from standardwebhooks import Webhook
+
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                event = Webhook(receiver.secret).verify(body, {k.lower(): v for k, v in self.headers.items()})
+                receiver.seen.append((time.perf_counter(), event))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def activated(self, request_id: str, started: float) -> float:
+        """Seconds from `started` until the verified order.activated of `request_id` arrived."""
+        while time.perf_counter() - started < E2E_TIMEOUT:
+            for at, event in self.seen:
+                if event["type"] == "order.activated" and event["data"]["request_id"] == request_id:
+                    return at - started
+            time.sleep(0.002)
+        raise RuntimeError(f"no order.activated for {request_id} within {E2E_TIMEOUT:.0f} s")
+
+
+def webhook_activated(client: Client, receiver: Receiver) -> float:
+    body = json.dumps({"flow": "immediate", "rows": [{"base": ONE_BASE, "kind": "0AJ", "quantity": 1}],
+                       "contact": CONTACT}, ensure_ascii=False).encode()
+    started = time.perf_counter()
+    _status, placed = client.request("POST", "/api/v1/orders", body, "application/json", ok=(201,))
+    return receiver.activated(placed["data"][0]["request_id"], started)
+
+
 def main() -> None:
     global ROUNDS, SECONDS, CREATE_RUNS, CSV_RUNS
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
@@ -412,7 +460,7 @@ def main() -> None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the servers are stopped on kill too
     database_ensure()
-    key = seed({ONE_POOL: 2 * (CREATE_RUNS + 1), CSV_POOL: 2 * (CSV_RUNS * CSV_ROWS + 10)})
+    key = seed({ONE_POOL: 4 * (CREATE_RUNS + 1), CSV_POOL: 2 * (CSV_RUNS * CSV_ROWS + 10)})
     api_port, floor_port = free_ports(2)
     processes = [worker_start()]
     try:
@@ -469,6 +517,18 @@ def main() -> None:
         ones = [create_1(client, worker) for _ in range(CREATE_RUNS)]
         print(f"api=order_create_1 seconds_median={statistics.median(ones):.3f}", flush=True)
         met &= statistics.median(ones) < TARGET_CREATE_1
+
+        # Webhooks: submit → the local receiver has the verified order.activated (1 number).
+        receiver = Receiver()
+        _status, endpoint = client.request("POST", "/api/v1/webhook-endpoints", json.dumps(
+            {"url": receiver.url, "events": ["order.activated"]}).encode(), "application/json", ok=(201,))
+        receiver.secret = endpoint["secret"]
+        webhook_activated(client, receiver)  # warm-up
+        hooks = [webhook_activated(client, receiver) for _ in range(CREATE_RUNS)]
+        print(f"webhook=order_activated seconds_median={statistics.median(hooks):.3f}", flush=True)
+        met &= statistics.median(hooks) < TARGET_CREATE_1
+        client.request("DELETE", f"/api/v1/webhook-endpoints/{endpoint['id']}", ok=(204,))
+        receiver.server.shutdown()
 
         csvs: list[float] = []
         if create_csv(client, CSV_BASES[:10], worker) is None:  # warm-up, and is the endpoint there?

@@ -261,6 +261,7 @@ PORTAL_API_AUTH_FAILURE_WINDOW = envint("PORTAL_API_AUTH_FAILURE_WINDOW", "300")
 PORTAL_IDEMPOTENCY_SECONDS = envint("PORTAL_IDEMPOTENCY_SECONDS", str(24 * 3600))
 # Webhooks may be sent to private, loopback and link-local addresses (make run, the tests); never by
 # default in production (SSRF).
+PORTAL_WEBHOOK_LEASE_SECONDS = envint("PORTAL_WEBHOOK_LEASE_SECONDS", "60")
 WEBHOOKS_ALLOW_PRIVATE = envbool("WEBHOOKS_ALLOW_PRIVATE", "true" if DEBUG else "false")
 PORTAL_DEMO_MAILBOX = envbool("PORTAL_DEMO_MAILBOX", "true")  # customers may read their sent mail
 PORTAL_DEMO_CLOCK = envbool("PORTAL_DEMO_CLOCK", "true" if DEBUG else "false")

@@ -38,10 +38,14 @@ def webhook_deliver(delivery_id: int) -> bool:
 
 @shared_task(name="portal.tasks.webhooks_sweep", autoretry_for=TRANSIENT, max_retries=2)
 def webhooks_sweep() -> int:
-    """Scheduled by beat: due retries, and deliveries whose task was lost or whose worker died."""
-    from portal.webhooks import deliveries_due, delivery_send
+    """Scheduled by beat: due retries, and deliveries whose task was lost or whose worker died, each
+    handed to a task of its own (one slow receiver never holds up the others)."""
+    from portal.dispatch import enqueue
+    from portal.webhooks import deliveries_due
 
-    return sum(bool(delivery_send(delivery_id=pk)) for pk in deliveries_due())
+    due = deliveries_due()
+    enqueue(webhook_deliver, due)
+    return len(due)
 
 
 @worker_ready.connect

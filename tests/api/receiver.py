@@ -3,6 +3,7 @@ delivery and answers with the statuses it is told (then 200)."""
 
 import http.server
 import threading
+import time
 from dataclasses import dataclass, field
 
 
@@ -15,6 +16,7 @@ class Received:
 @dataclass
 class Receiver:
     statuses: list[int] = field(default_factory=list)  # answered first, in turn; then 200
+    delays: list[float] = field(default_factory=list)  # seconds to hold the first requests, in turn
     received: list[Received] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -24,6 +26,8 @@ class Receiver:
             def do_POST(self):  # noqa: N802 - the http.server name
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 receiver.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
+                if receiver.delays:
+                    time.sleep(receiver.delays.pop(0))
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
                 self.end_headers()

@@ -4,7 +4,7 @@ stopped and resumed, the delivery log with every attempt and 再送; another org
 from django.urls import reverse
 
 from portal.models import WebhookDelivery, WebhookEndpoint
-from portal.tasks import webhooks_sweep
+from portal.webhooks import deliveries_send_due
 from tests.api.receiver import Receiver
 
 
@@ -26,12 +26,12 @@ def test_a_customer_manages_an_endpoint_and_reads_its_log(client, alice, charlie
         assert endpoint.secret in detail and "送信したイベントはまだありません" in detail
         api.post("/orders", {"flow": "immediate", "rows": [{"base": "0312345678", "kind": "050", "quantity": 1}],
                              "contact": {"name": "山田", "phone": "0311112222", "email": "y@example.com"}})
-        webhooks_sweep()
+        deliveries_send_due()
         log = client.get(response.url).content.decode()
         assert "order.accepted" in log and "503" in log and "送信待ち" in log
         delivery = WebhookDelivery.objects.get()
         client.post(response.url, {"action": "resend", "delivery": delivery.pk})
-        webhooks_sweep()
+        deliveries_send_due()
         assert "送信済み" in client.get(response.url).content.decode()
         assert len(receiver.received) == 2
         old = endpoint.secret

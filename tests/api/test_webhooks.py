@@ -9,8 +9,7 @@ from standardwebhooks import Webhook
 from orders.activation import order_activate
 from orders.models import Order
 from portal.models import WebhookDelivery, WebhookEndpoint
-from portal.tasks import webhooks_sweep
-from portal.webhooks import delivery_send
+from portal.webhooks import deliveries_send_due, delivery_send
 from tests.api.receiver import Receiver
 
 CONTACT = {"name": "山田 太郎", "phone": "03-1111-2222", "email": "yamada@example.com"}
@@ -40,7 +39,7 @@ def test_an_order_s_events_reach_the_receiver_signed_and_in_order(api, stocked, 
     assert endpoint["secret"].startswith("whsec_")
     placed = api.post("/orders", IMMEDIATE).json()["data"][0]
     order_activate(order_id=Order.objects.get(request_id=placed["request_id"]).pk)
-    webhooks_sweep()
+    deliveries_send_due()
     events = _events(receiver, endpoint["secret"])
     assert [e["type"] for e in events] == ["order.accepted", "order.in_construction", "order.activated",
                                            "order.completed"]
@@ -68,7 +67,7 @@ def test_a_failing_receiver_gets_the_event_again_with_the_same_id_and_order_hold
     second = WebhookDelivery.objects.exclude(pk=first.pk).get()
     assert delivery_send(delivery_id=second.pk) is False  # waits for the order's earlier event
     WebhookDelivery.objects.filter(pk=first.pk).update(next_attempt_at=timezone.now())
-    webhooks_sweep()
+    deliveries_send_due()
     events = _events(receiver, endpoint["secret"])
     assert [e["type"] for e in events] == ["order.accepted", "order.accepted", "order.in_construction"]
     assert events[0]["id"] == events[1]["id"]  # the same webhook-id across retries
@@ -76,7 +75,7 @@ def test_a_failing_receiver_gets_the_event_again_with_the_same_id_and_order_hold
     assert [a["status_code"] for a in log[-1]["attempts"]] == [200, 500]
     resend = api.post(f"/webhook-endpoints/{endpoint['id']}/deliveries/{log[-1]['id']}/resend")
     assert resend.status_code == 202
-    webhooks_sweep()
+    deliveries_send_due()
     assert len(receiver.received) == 4
 
 
@@ -86,12 +85,12 @@ def test_410_stops_the_endpoint_and_the_customer_is_told(api, alice, stocked, re
     receiver.statuses = [410]
     api.post("/orders", IMMEDIATE)
     with django_capture_on_commit_callbacks(execute=True):
-        webhooks_sweep()
+        deliveries_send_due()
     stored = WebhookEndpoint.objects.get()
     assert not stored.enabled and "410" in stored.disabled_reason
     assert any("Webhook" in m.subject and alice.email in m.to for m in mail.outbox)
     api.post("/orders", IMMEDIATE)
-    webhooks_sweep()
+    deliveries_send_due()
     assert len(receiver.received) == 1  # nothing more is sent
     again = api.patch(f"/webhook-endpoints/{endpoint['id']}", {"enabled": True})
     assert again.status_code == 200 and again.json()["enabled"] is True
@@ -102,7 +101,7 @@ def test_a_rotated_secret_signs_beside_the_old_one(api, stocked, receiver):
     rotated = api.post(f"/webhook-endpoints/{endpoint['id']}/rotate-secret").json()
     assert rotated["secret"] != endpoint["secret"] and rotated["previous_secret_until"]
     api.post("/orders", IMMEDIATE)
-    webhooks_sweep()
+    deliveries_send_due()
     assert _events(receiver, endpoint["secret"]) == _events(receiver, rotated["secret"])
 
 

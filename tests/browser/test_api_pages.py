@@ -42,7 +42,7 @@ def test_a_presenter_shows_signed_events_in_the_built_in_inbox(demo_page: Page, 
     verified on the inbox page, which refreshes itself."""
     from portal.apikeys import api_key_create
     from portal.models import User
-    from portal.tasks import webhooks_sweep
+    from portal.webhooks import deliveries_send_due
 
     page = demo_page
     page.goto(live_server.url + "/webhooks/inbox/")
@@ -55,7 +55,7 @@ def test_a_presenter_shows_signed_events_in_the_built_in_inbox(demo_page: Page, 
         "flow": "immediate", "rows": [{"base": "05012340008", "kind": "050", "quantity": 1}],
         "contact": {"name": "山田 太郎", "phone": "03-1111-2222", "email": "yamada@example.com"}})
     assert placed.status == 201
-    webhooks_sweep()
+    deliveries_send_due()
     rows = page.locator("#inbox-rows")
     expect(rows.get_by_role("cell", name="order.accepted")).to_be_visible(timeout=10_000)  # htmx brought it
     expect(rows.get_by_text("OK（署名が一致）").first).to_be_visible()

@@ -263,3 +263,36 @@ def test_make_runs_scheduler_survives_a_killed_worker_and_runs_once(tmp_path):
             os.killpg(make.pid, signal.SIGKILL)
         for pid in _processes(tmp_path, "celery"):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_a_worker_killed_mid_webhook_delivery_loses_nothing(tmp_path, monkeypatch):
+    """The receiver holds the first attempt; the worker is SIGKILLed while it waits; a new worker
+    and the sweep send the event again after the lease: the receiver has it twice with the same
+    webhook-id (at least once), the delivery is delivered, and the log has the attempt that ended."""
+    from portal import webhooks
+    from portal.models import WebhookAttempt, WebhookDelivery
+    from tests.api.receiver import Receiver
+
+    receiver = Receiver(delays=[30])
+    org = factories.organisation("ORG-H", "フック商事")
+    endpoint = webhooks.endpoint_create(organisation=org, url=receiver.url)
+    monkeypatch.setattr(webhooks, "deliveries_enqueue", lambda ids: None)  # only the processes below send
+    webhooks.event_emit(organisation_id=org.pk, type="order.accepted", subject="20000000001",
+                        data=lambda: {"request_id": "20000000001"})
+    env = process_env(tmp_path, PORTAL_WEBHOOK_LEASE_SECONDS="3", WEBHOOKS_ALLOW_PRIVATE="true")
+    first, beat = worker(env), start(env, "beat")
+    second = None
+    try:
+        wait_for(lambda: receiver.received, 60, "the first attempt to reach the receiver")
+        os.killpg(first.pid, signal.SIGKILL)  # dies while the receiver holds its request
+        first.wait(10)
+        second = worker(env)
+        wait_for(lambda: WebhookDelivery.objects.filter(state="delivered").exists(), 60, "the delivery")
+    finally:
+        stop(first, *(p for p in (second, beat) if p))
+        receiver.close()
+    ids = [r.headers["webhook-id"] for r in receiver.received]
+    assert len(ids) == 2 and ids[0] == ids[1]
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    assert delivery.state == "delivered"
+    assert list(WebhookAttempt.objects.filter(delivery=delivery).values_list("status_code", flat=True)) == [200]
