@@ -36,12 +36,13 @@ from orders.models import (
 from orders.scheduled_checks import (
     o4_unlinked,
 )
-from orders.status import order_set_status
+from orders.status import on_order_clock, order_set_status
 from portal import clock
 
 logger = logging.getLogger(__name__)
 
 
+@on_order_clock
 def order_activate(*, order_id, actor: str = OrderEvent.Actor.WORKER, user=None) -> bool:
     """Activate an accepted order: issue its numbers (new, reserved, ported) with their options,
     apply NW address changes, set the 0AJ flag and 開通日, complete it and store the completion
@@ -77,6 +78,7 @@ def order_activate(*, order_id, actor: str = OrderEvent.Actor.WORKER, user=None)
     return True
 
 
+@on_order_clock
 def order_retry(*, order_id, actor: str = OrderEvent.Actor.OPERATOR, user=None) -> bool:
     """An order in エラー (e.g. stock ran out) goes back to 受付済 and is activated again, by the
     same service as the worker's, once the operator has added stock."""
@@ -166,6 +168,7 @@ def _activated(order: Order, issued: int, *, actor: str, user=None) -> list[int]
     return [mail.pk] if mail else []
 
 
+@on_order_clock
 def order_complete(*, order_id, actor: str = OrderEvent.Actor.SYSTEM, user=None) -> bool:
     """竣工: two business days after activation (scheduled and sales orders)."""
     with transaction.atomic():
@@ -178,21 +181,38 @@ def order_complete(*, order_id, actor: str = OrderEvent.Actor.SYSTEM, user=None)
     return True
 
 
-def orders_run_due() -> dict[str, int]:
+def orders_run_due(*, organisation_id: int | None = None) -> dict[str, int]:
     """Activate every scheduled or sales order whose date has come (JST), then complete every
-    activated order whose 竣工 date has come. Each step claims its order, so two runs at once
-    (beat and a demo-clock move) never do anything twice."""
+    activated order whose 竣工 date has come — each organisation's by its own clock: those with a
+    test clock one by one on it, the others on the installation's. `organisation_id`: that one
+    organisation's only. Each step claims its order, so two runs at once (beat and a clock move)
+    never do anything twice."""
+    from portal.models import OrganisationClock
+
+    own = set(OrganisationClock.objects.values_list("organisation_id", flat=True))
+    done = {"activated": 0, "completed": 0}
+    groups = [organisation_id] if organisation_id is not None else [None, *sorted(own)]
+    for group in groups:
+        orders = Order.objects.filter(organisation_id=group) if group is not None else \
+            Order.objects.exclude(organisation_id__in=own)
+        with clock.of(group):
+            for name, count in _run_due_of(orders).items():
+                done[name] += count
+    return done
+
+
+def _run_due_of(orders) -> dict[str, int]:
     today = clock.today()
     lost = clock.now() - dt.timedelta(seconds=settings.PORTAL_LOST_TASK_SECONDS)
     now_hhmm = clock.now().astimezone(clock.JST).strftime("%H:%M")
-    due = Order.objects.filter(status=Status.ACCEPTED, scheduled_on__lte=today).filter(
+    due = orders.filter(status=Status.ACCEPTED, scheduled_on__lte=today).filter(
         # Immediate orders are activated by their own task; one whose task was lost (broker down,
         # worker killed mid-activation: its transaction rolled back) is picked up here.
         ~Q(flow=Flow.IMMEDIATE) | Q(submitted_at__lt=lost)).filter(
         # A desired time (工事希望時間, "HH:MM" JST) holds the activation until that time of its day.
         Q(scheduled_on__lt=today) | Q(desired_time="") | Q(desired_time__lte=now_hhmm))
     activated = sum(_safely(order_activate, pk) for pk in due.order_by("scheduled_on").values_list("pk", flat=True))
-    done = Order.objects.filter(status=Status.ACTIVATED, completion_due_on__lte=today)
+    done = orders.filter(status=Status.ACTIVATED, completion_due_on__lte=today)
     completed = sum(_safely(order_complete, pk) for pk in done.values_list("pk", flat=True))
     return {"activated": activated, "completed": completed}
 

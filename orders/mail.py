@@ -85,6 +85,13 @@ MAX_ATTEMPTS = 10  # a mail the server keeps refusing stops being retried (opera
 
 
 def mail_deliver(*, mail_id: int) -> bool:
+    """Hand a stored mail to the mail backend, on its organisation's clock (its delivery time)."""
+    organisation_id = SentMail.objects.filter(pk=mail_id).values_list("organisation_id", flat=True).first()
+    with clock.of(organisation_id):
+        return _mail_deliver(mail_id=mail_id)
+
+
+def _mail_deliver(*, mail_id: int) -> bool:
     """Hand a stored mail to the mail backend (locmem by default: nothing leaves).
 
     Claimed with a conditional update that takes a lease (claimed_at), so two deliveries at once

@@ -46,14 +46,20 @@ from portal.db import is_retryable
 logger = logging.getLogger(__name__)
 
 
-@transaction.atomic
 def order_sales_create(
     *, contract: VoiceContract, scheduled_on: dt.date, operator, kind_label: str = OrderKind.DIALIN,
     note: str = "",
     contact: dict[str, str] | None = None,
 ) -> Order:
-    """A sales-channel order (営業経由変更申込) entered by an operator; it blocks immediate
-    orders on its N番 until 竣工 (B1)."""
+    """A sales-channel order (営業経由変更申込) entered by an operator, on the customer's clock; it
+    blocks immediate orders on its N番 until 竣工 (B1)."""
+    with clock.of(contract.voice_group.organisation_id):
+        return _sales_create(contract=contract, scheduled_on=scheduled_on, operator=operator, kind_label=kind_label,
+                             note=note, contact=contact)
+
+
+@transaction.atomic
+def _sales_create(*, contract, scheduled_on, operator, kind_label, note, contact) -> Order:
     contracts_lock([contract.pk])  # the lock immediate submits check B1 under
     order = Order.objects.create(
         request_id=request_id_new(),

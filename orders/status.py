@@ -1,6 +1,7 @@
 """The order status table in action: request IDs, status moves (claimed by conditional update,
 written to the timeline) and cancellation."""
 
+import functools
 import logging
 
 from django.db import transaction
@@ -59,9 +60,26 @@ def order_set_status(
     return True
 
 
-@transaction.atomic
+def on_order_clock(service):
+    """Run an order's service on its organisation's clock (portal.clock): its dates, events, mails."""
+
+    @functools.wraps(service)
+    def wrapper(*, order_id, **kwargs):
+        organisation_id = Order.objects.filter(pk=order_id).values_list("organisation_id", flat=True).first()
+        with clock.of(organisation_id):
+            return service(order_id=order_id, **kwargs)
+
+    return wrapper
+
+
 def order_cancel(*, order: Order, actor: str, user=None, code: str = EventNote.CANCELLED) -> bool:
     """Cancel an order before its activation; its held reservation codes are released."""
+    with clock.of(order.organisation_id):
+        return _order_cancel(order=order, actor=actor, user=user, code=code)
+
+
+@transaction.atomic
+def _order_cancel(*, order: Order, actor: str, user=None, code: str) -> bool:
     if not order_set_status(order=order, to=Status.CANCELLED, actor=actor, user=user, code=code):
         return False
     reservation_code_release(holder=order.request_id)

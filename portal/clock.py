@@ -1,13 +1,18 @@
 """The one clock. Every "now" and "today (JST)" in business logic comes from here, so tests
 and the demo clock can move time.
 
-With PORTAL_DEMO_CLOCK on, now() is real time plus the demo clock's offset (a DemoClock row that
-operators move forward). Each process re-reads the offset at most every CACHE_SECONDS; the
-process that moves the clock forgets its cached value at once.
+With PORTAL_DEMO_CLOCK on, now() is real time plus an offset: the organisation's own test clock
+(OrganisationClock) when the work at hand is an organisation's and it has one, else the
+installation's demo clock (DemoClock). Whose work is at hand is a context: a customer's request or
+an API key sets it (portal.middleware), and so does every service that acts on an order
+(`with clock.of(order.organisation_id)`). Each process re-reads an offset at most every
+CACHE_SECONDS; the process that moves a clock forgets its cached value at once.
 """
 
+import contextlib
 import datetime as dt
 import time
+from contextvars import ContextVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -16,11 +21,32 @@ from django.utils import timezone
 JST = ZoneInfo("Asia/Tokyo")
 CACHE_SECONDS = 1.0
 _cache: dict[str, float | None] = {"offset": None, "read_at": 0.0}
+_own: dict[int, tuple[float | None, float]] = {}  # organisation → (its clock's seconds or None, read at)
+_organisation: ContextVar[int | None] = ContextVar("clock_organisation", default=None)
+
+
+@contextlib.contextmanager
+def of(organisation_id: int | None):
+    """Whose clock now() and today() read inside the block (None: the installation's)."""
+    token = _organisation.set(organisation_id)
+    try:
+        yield
+    finally:
+        _organisation.reset(token)
+
+
+def organisation() -> int | None:
+    return _organisation.get()
 
 
 def offset() -> dt.timedelta:
     if not settings.PORTAL_DEMO_CLOCK:
         return dt.timedelta(0)
+    organisation_id = _organisation.get()
+    if organisation_id is not None:
+        own = _own_offset(organisation_id)
+        if own is not None:
+            return dt.timedelta(seconds=own)
     if _cache["offset"] is None or time.monotonic() - _cache["read_at"] > CACHE_SECONDS:
         from portal.models import DemoClock
 
@@ -29,9 +55,22 @@ def offset() -> dt.timedelta:
     return dt.timedelta(seconds=_cache["offset"])
 
 
+def _own_offset(organisation_id: int) -> float | None:
+    seconds, read_at = _own.get(organisation_id, (None, 0.0))
+    if time.monotonic() - read_at > CACHE_SECONDS:
+        from portal.models import OrganisationClock
+
+        found = OrganisationClock.objects.filter(organisation_id=organisation_id).values_list(
+            "offset_seconds", flat=True).first()
+        seconds = None if found is None else float(found)
+        _own[organisation_id] = (seconds, time.monotonic())
+    return seconds
+
+
 def forget() -> None:
-    """Drop the cached offset (after moving the clock, and between tests)."""
+    """Drop the cached offsets (after moving a clock, and between tests)."""
     _cache["offset"] = None
+    _own.clear()
 
 
 def now() -> dt.datetime:

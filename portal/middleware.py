@@ -6,6 +6,7 @@ from urllib.parse import unquote_to_bytes
 
 from django.shortcuts import render
 
+from portal import clock
 from portal.db import is_busy
 
 # C0 controls but tab, line feed and carriage return, and DEL: never typed, never stored.
@@ -45,3 +46,28 @@ class BusyDatabaseMiddleware:
             response["Retry-After"] = "5"
             return response
         return None
+
+
+class OrganisationClockMiddleware:
+    """A customer's request (signed in, or by API key) runs on the customer's clock: every now()
+    and today() of its business reads the organisation's test clock (portal.clock)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        organisation_id = None
+        if request.path_info.startswith("/api/"):
+            if request.headers.get("Authorization"):
+                from portal.api import ApiError, api_key_of
+
+                try:
+                    key = api_key_of(request)
+                except ApiError as exc:  # throttled: answered here, as the API would
+                    return exc.response()
+                organisation_id = key.organisation_id if key else None
+        else:
+            user = getattr(request, "user", None)
+            organisation_id = getattr(user, "organisation_id", None) if user and user.is_authenticated else None
+        with clock.of(organisation_id):
+            return self.get_response(request)

@@ -285,3 +285,30 @@ class WebhookInboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.msg_id}"
+
+
+class OrganisationClock(models.Model):
+    """An organisation's own test clock (Stripe's test clocks): an offset from real time that moves
+    only that organisation's business — its dates, due work, mails and events — never another's.
+    Without one, the organisation follows the installation's demo clock (DemoClock). `status` is
+    `advancing` while an advance runs the work that became due, then `ready`."""
+
+    class Status(models.TextChoices):
+        READY = "ready", _("完了")
+        ADVANCING = "advancing", _("進行中")
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, related_name="clock",
+                                        verbose_name=_("お客様"))
+    offset_seconds = models.BigIntegerField(_("進めた秒数"), default=0)
+    status = models.CharField(_("状態"), max_length=10, choices=Status.choices, default=Status.READY)
+    advancing_to = models.DateTimeField(_("進める先"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("テスト時計")
+        verbose_name_plural = _("テスト時計")
+        constraints = [models.CheckConstraint(condition=models.Q(offset_seconds__gte=0),
+                                              name="organisation_clock_only_forward")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation}: +{self.offset_seconds}s"

@@ -48,6 +48,25 @@ def webhooks_sweep() -> int:
     return len(due)
 
 
+@shared_task(name="portal.tasks.test_clock_advance", acks_late=True, autoretry_for=TRANSIENT, max_retries=3)
+def test_clock_advance(organisation_id: int) -> dict:
+    """Run an organisation's test clock advance (portal.test_clocks)."""
+    from portal.test_clocks import clock_advance_run
+
+    return clock_advance_run(organisation_id=organisation_id)
+
+
+@shared_task(name="portal.tasks.test_clocks_sweep", autoretry_for=TRANSIENT, max_retries=2)
+def test_clocks_sweep() -> int:
+    """Scheduled by beat: advances whose task was lost run now."""
+    from portal.test_clocks import clock_advance_run, clocks_stuck
+
+    stuck = clocks_stuck()
+    for organisation_id in stuck:
+        clock_advance_run(organisation_id=organisation_id)
+    return len(stuck)
+
+
 @worker_ready.connect
 def _heartbeat_at_start(**_kwargs) -> None:
     """A worker that just started says so at once, not only at beat's next heartbeat."""

@@ -11,12 +11,13 @@ from numbering import api as numbering_api
 from numbering import views as numbering_views
 from orders import api as orders_api
 from orders import views as orders_views
-from portal import views, webhooks_api
+from portal import clock_api, views, webhooks_api
 from portal.api import api
 
 api.add_router("", numbering_api.router)
 api.add_router("", orders_api.router)
 api.add_router("", webhooks_api.router)
+api.add_router("", clock_api.router)
 
 portal_patterns = [
     path("login/", views.LoginView.as_view(), name="login"),

@@ -154,7 +154,7 @@ def test_rule_codes_are_shown_to_customers_only_in_trainer_mode(client, alice, s
     assert 'badge--rule' in client.get(url).content.decode()
     settings.PORTAL_TRAINER_MODE = False
     page = client.get(url).content.decode()
-    assert "badge--rule" not in page and "B2" not in page
+    assert "badge--rule" not in page and ">B2<" not in page  # (a random token may hold "B2")
 
 
 def test_a_cancelled_order_reads_cancelled_in_both_languages(client, alice, stocked):
