@@ -13,7 +13,7 @@ def test_a_customer_makes_a_key_and_reads_the_api_reference(demo_page: Page, liv
     page = demo_page
     violations: list[str] = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-    page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="API").click()
+    page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="API", exact=True).click()
     expect(page.get_by_role("heading", name="API キー", exact=True)).to_be_visible()
     page.get_by_label("キーの名前").fill("在庫連携")
     page.get_by_role("button", name="作成する").click()
