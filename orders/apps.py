@@ -24,19 +24,30 @@ def _order_saved(sender, instance, **kwargs) -> None:
     order_cache_forget(instance.pk)
 
 
-def _records_back(sender, *, now, **kwargs) -> dict:
-    """The demo clock went back: orders, events, mails and drafts recorded ahead of it come back."""
+def _records_back(sender, *, now, organisation_id=None, **kwargs) -> dict:
+    """A clock went back (the demo clock, or one organisation's test clock: then its records only):
+    orders, events, mails and drafts recorded ahead of it come back."""
     from orders.models import Attachment, Draft, Order, OrderEvent, SentMail
+    from portal.models import OrganisationClock
     from portal.services import records_clamp
 
-    done = Order.objects.filter(activated_on__isnull=False)  # its dates are records now, not plans
-    moved = (records_clamp(Order, now=now, fields=("submitted_at", "activated_on", "completed_on"))
+    own = OrganisationClock.objects.values("organisation_id")  # on clocks of their own: not the demo clock's
+
+    def of(model, path="organisation_id"):
+        rows = model.objects.all()
+        if organisation_id is None:
+            return rows.exclude(**{f"{path}__in": own})
+        return rows.filter(**{path: organisation_id})
+
+    orders = of(Order)
+    done = orders.filter(activated_on__isnull=False)  # its dates are records now, not plans
+    moved = (records_clamp(orders, now=now, fields=("submitted_at", "activated_on", "completed_on"))
              + records_clamp(done, now=now, fields=("scheduled_on",))
              + records_clamp(done.filter(completed_on__isnull=False), now=now, fields=("completion_due_on",))
-             + records_clamp(OrderEvent, now=now, fields=("at",))
-             + records_clamp(SentMail, now=now, fields=("created_at", "delivered_at"))
-             + records_clamp(Draft, now=now, fields=("created_at", "updated_at", "submitted_at"))
-             + records_clamp(Attachment, now=now, fields=("uploaded_at",)))
+             + records_clamp(of(OrderEvent, "order__organisation_id"), now=now, fields=("at",))
+             + records_clamp(of(SentMail), now=now, fields=("created_at", "delivered_at"))
+             + records_clamp(of(Draft), now=now, fields=("created_at", "updated_at", "submitted_at"))
+             + records_clamp(of(Attachment), now=now, fields=("uploaded_at",)))
     from orders.api import orders_cache_bump
 
     orders_cache_bump()

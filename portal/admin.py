@@ -218,3 +218,86 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=clock.now())
         self.message_user(request, _("%(n)s 件の API キーを無効にしました。") % {"n": count}, messages.SUCCESS)
+
+
+class ClockDateForm(forms.Form):
+    to_date = forms.DateField(label=_("この日付まで進める（JST）"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def _clock_results(admin_view, request, results: dict) -> None:
+    for organisation, outcome in results.items():
+        if isinstance(outcome, str):
+            admin_view.message_user(request, f"{organisation}: {outcome}", messages.ERROR)
+        else:
+            admin_view.message_user(request, _(
+                "%(org)s のテスト時計を進めました（%(now)s）。"
+                "開通 %(activated)s件、竣工 %(completed)s件を処理しました。")
+                % {"org": organisation, "activated": outcome.get("activated", 0),
+                   "completed": outcome.get("completed", 0), "now": outcome.get("now", "")}, messages.SUCCESS)
+
+
+@admin.action(description=_("テスト時計: 次の予定（開通・竣工）まで進める"))
+def clock_jump(modeladmin, request, queryset) -> None:
+    from django.core.exceptions import ValidationError
+
+    from portal import clock, test_clocks
+
+    results: dict = {}
+    for organisation in queryset:
+        try:
+            done = test_clocks.clock_jump(organisation_id=organisation.pk)
+        except ValidationError as exc:
+            results[organisation] = " ".join(exc.messages)
+            continue
+        if not done:
+            results[organisation] = str(_("開通・竣工を待っているお申し込みはありません。"))
+            continue
+        with clock.of(organisation.pk):
+            done["now"] = date_format(clock.now().astimezone(clock.JST), "SHORT_DATETIME_FORMAT")
+        results[organisation] = done
+    _clock_results(modeladmin, request, results)
+
+
+@admin.action(description=_("テスト時計: 日付まで進める"))
+def clock_to_date(modeladmin, request, queryset):
+    import datetime as dt
+
+    from django.core.exceptions import ValidationError
+    from django.template.response import TemplateResponse
+
+    from portal import clock, test_clocks
+
+    form = ClockDateForm(request.POST if request.POST.get("apply") else None)
+    if not form.is_valid():
+        return TemplateResponse(request, "admin/portal/clock_to_date.html", {
+            **modeladmin.admin_site.each_context(request), "title": _("テスト時計を日付まで進める"),
+            "form": form, "organisations": queryset, "opts": modeladmin.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME})
+    results: dict = {}
+    for organisation in queryset:
+        with clock.of(organisation.pk):
+            now = clock.now().astimezone(clock.JST)
+        target = dt.datetime.combine(form.cleaned_data["to_date"], now.time(), tzinfo=clock.JST)
+        try:
+            done = test_clocks.clock_advance_now(organisation_id=organisation.pk, to=target)
+        except ValidationError as exc:
+            results[organisation] = " ".join(exc.messages)
+            continue
+        done["now"] = date_format(target, "SHORT_DATETIME_FORMAT")
+        results[organisation] = done
+    _clock_results(modeladmin, request, results)
+    return None
+
+
+@admin.action(description=_("テスト時計: 実時刻（デモ時計）に戻す"))
+def clock_back(modeladmin, request, queryset) -> None:
+    from portal import test_clocks
+
+    for organisation in queryset:
+        moved = test_clocks.clock_reset(organisation_id=organisation.pk)
+        modeladmin.message_user(request, _(
+            "%(org)s のテスト時計を戻しました。進めた間に記録された日時 %(n)s件を現在時刻に戻しました。")
+            % {"org": organisation, "n": sum(v for v in moved.values() if isinstance(v, int))}, messages.SUCCESS)
+
+
+OrganisationAdmin.actions = [clock_jump, clock_to_date, clock_back]

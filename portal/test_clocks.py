@@ -124,10 +124,44 @@ def _run(organisation_id: int, done: dict) -> None:
                 done[name] = done.get(name, 0) + value
 
 
-def clock_reset(*, organisation_id: int) -> None:
-    """Back to the installation's clock: the organisation's own clock is removed."""
+@transaction.atomic
+def clock_reset(*, organisation_id: int) -> dict:
+    """Back to the installation's clock: the organisation's own clock is removed, and what it
+    recorded ahead of that time (orders placed, activated, completed, events, mails) comes back to
+    now (portal.services.demo_clock_reset does the same for the installation)."""
+    from portal.services import clock_reset as reset_signal
+
     OrganisationClock.objects.filter(organisation_id=organisation_id).delete()
     clock.forget()
+    done: dict = {}
+    with clock.of(organisation_id):
+        now = clock.now()
+    for _receiver, result in reset_signal.send(sender=OrganisationClock, now=now, organisation_id=organisation_id):
+        done.update(result or {})
+    return done
+
+
+def clock_advance_now(*, organisation_id: int, to: dt.datetime) -> dict:
+    """Advance and run it here (an operator in admin waits for it)."""
+    clock_advance_start(organisation_id=organisation_id, to=to)
+    return clock_advance_run(organisation_id=organisation_id)
+
+
+def clock_jump(*, organisation_id: int) -> dict:
+    """To the organisation's next due moment (its time of day or later), running what is due; {}
+    when nothing waits."""
+    clock_of(organisation_id)
+    with clock.of(organisation_id):
+        moments = [r.get("next_due") for _receiver, r in next_due_asked.send(
+            sender=DemoClock, organisation_id=organisation_id) if r]
+        moment = min((m for m in moments if m), default=None)
+        if moment is None:
+            return {}
+        now = clock.now().astimezone(clock.JST)
+    target = dt.datetime.combine(moment.date(), max(moment.timetz().replace(tzinfo=None), now.time()),
+                                 tzinfo=clock.JST)
+    return {"day": target.date(), **clock_advance_now(organisation_id=organisation_id,
+                                                      to=max(target, now + dt.timedelta(seconds=1)))}
 
 
 def _event_data(row: OrganisationClock, now: dt.datetime) -> dict:

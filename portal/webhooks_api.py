@@ -186,3 +186,28 @@ def delivery_resend(request, endpoint_id: int, delivery_id: int):
     return Status(202, {"id": delivery.pk, "event_id": delivery.event.msg_id, "type": delivery.event.type,
                         "subject": delivery.event.subject, "occurred_at": delivery.event.occurred_at,
                         "state": "pending", "attempts": []})
+
+
+class InboxMessageOut(Schema):
+    received_at: dt.datetime
+    webhook_id: str
+    type: str
+    verified: bool = Field(description="the signature held with the endpoint's secret")
+    body: str
+
+
+class InboxOut(Schema):
+    url: str = Field(description="make it an endpoint's URL to have the portal receive its own events")
+    messages: list[InboxMessageOut] = Field(description="the latest 50, newest first")
+
+
+@router.get("/webhook-inbox", response=responses({200: InboxOut}),
+            summary="The built-in receiver (Webhook 受信箱): its URL and what it received")
+def inbox(request):
+    from django.urls import reverse
+
+    box = webhooks.inbox_of(request.auth.organisation)
+    url = request.build_absolute_uri(reverse("portal:webhook_inbox_receive", args=[box.token]))
+    return {"url": url, "messages": [
+        {"received_at": m.received_at, "webhook_id": m.msg_id, "type": m.type, "verified": m.verified,
+         "body": m.body} for m in box.messages.all()[:50]]}

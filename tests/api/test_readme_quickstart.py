@@ -18,10 +18,14 @@ pytestmark = [pytest.mark.worker]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _quick_start() -> str:
+def _block(heading: str) -> str:
     readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("### Quick start"):]
+    section = readme[readme.index(heading):]
     return re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+
+
+def _quick_start() -> str:
+    return _block("### Quick start")
 
 
 def test_the_readme_quick_start_works_as_written(live_server, transactional_db, celery_session_app,
@@ -43,3 +47,19 @@ def test_the_readme_quick_start_works_as_written(live_server, transactional_db, 
     assert lines[-3] == "request_id,number,kind,base,activated_on" and len(lines[-2:]) == 2
     assert all(line.startswith(order.request_id + ",050") for line in lines[-2:])
     assert "05012340008" in done.stdout  # the base numbers listed first
+
+    # The integrator's loop, in the same shell: a scheduled order carried to 竣工 by the
+    # organisation's test clock, every step a signed event in the portal's own inbox.
+    loop = subprocess.run(["bash", "-euo", "pipefail", "-c", _quick_start() + _block("### The integrator's loop")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
+    assert loop.returncode == 0, loop.stderr
+    lines = loop.stdout.strip().splitlines()
+    status_line = next(line for line in lines if line.startswith("completed ["))
+    assert "construction_started" in status_line and "issued" in status_line
+    received = [line for line in lines if line.endswith((" True", " False"))]
+    assert received and all(line.endswith(" True") for line in received), received
+    kinds = [line.split()[0] for line in received]
+    scheduled_events = [k for k in kinds if k.startswith("order.")]
+    assert kinds.index("test_clock.advancing") < kinds.index("test_clock.ready")
+    for event in ("order.accepted", "order.in_construction", "order.activated", "order.completed"):
+        assert event in scheduled_events, kinds

@@ -90,3 +90,30 @@ def test_test_clocks_are_demo_only(api, stocked, settings):
     settings.PORTAL_DEMO_CLOCK = False
     assert api.get("/test-clock").status_code == 403
     assert api.post("/test-clock/advance", {"to": "2030-01-01T00:00:00+09:00"}).status_code == 403
+
+
+def test_operators_move_and_reset_organisations_clocks_in_admin(client, api, outsider_api, operator, alice, charlie,
+                                                               stocked, outsider_contract, settings):
+    settings.PORTAL_DEMO_CLOCK = True
+    day = earliest_date(items={"dialin"})
+    stock_add_range(first="05062350000", last="05062350099")
+    mine = api.post("/orders", scheduled(stocked, day)).json()["data"][0]
+    theirs = outsider_api.post("/orders", scheduled(outsider_contract, day)).json()["data"][0]
+    client.force_login(operator)
+    response = client.post("/admin/portal/organisation/", {
+        "action": "clock_jump", "_selected_action": [alice.organisation_id]}, follow=True)
+    assert "開通 1件" in response.content.decode()
+    assert Order.objects.get(request_id=mine["request_id"]).status == "activated"
+    assert Order.objects.get(request_id=theirs["request_id"]).status == "accepted"
+    page = client.post("/admin/portal/organisation/", {
+        "action": "clock_to_date", "_selected_action": [charlie.organisation_id]})
+    assert page.status_code == 200 and "この日付まで進める" in page.content.decode()  # asks for the date
+    client.post("/admin/portal/organisation/", {
+        "action": "clock_to_date", "_selected_action": [charlie.organisation_id], "apply": "1",
+        "to_date": business_days.add_business_days(day, 3).isoformat()})
+    assert Order.objects.get(request_id=theirs["request_id"]).status == "completed"
+    assert Order.objects.get(request_id=mine["request_id"]).status == "activated"  # alice's clock did not move
+    client.post("/admin/portal/organisation/", {"action": "clock_back", "_selected_action": [charlie.organisation_id]})
+    assert not OrganisationClock.objects.filter(organisation=charlie.organisation).exists()
+    completed = Order.objects.get(request_id=theirs["request_id"])
+    assert completed.completed_on <= clock.today()  # brought back with the clock
