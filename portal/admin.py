@@ -8,7 +8,17 @@ from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import ApiKey, DemoClock, Organisation, User, WorkerHeartbeat
+from portal.models import (
+    ApiKey,
+    DemoClock,
+    Organisation,
+    OrganisationClock,
+    User,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WorkerHeartbeat,
+)
 
 admin.site.site_header = _("ビジネスポータル（シミュレーター） 管理画面")
 admin.site.site_title = _("オペレーター管理画面")
@@ -301,3 +311,72 @@ def clock_back(modeladmin, request, queryset) -> None:
 
 
 OrganisationAdmin.actions = [clock_jump, clock_to_date, clock_back]
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    extra = 0
+    can_delete = False
+    fields = ("at", "status_code", "duration_ms", "error", "response_body")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """Operators see every organisation's endpoints, stop or resume them (never their secrets)."""
+
+    list_display = ("url", "organisation", "enabled", "disabled_reason", "failing_since", "created_at")
+    list_filter = ("enabled", "organisation")
+    search_fields = ("url", "description", "organisation__code", "organisation__name")
+    readonly_fields = ("organisation", "url", "description", "events", "failing_since", "created_at")
+    exclude = ("secret", "previous_secret", "previous_until")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """The delivery log: every event to every endpoint, each attempt; 再送 as the customer can."""
+
+    list_display = ("event_type", "subject", "endpoint", "state", "attempts", "last_status", "next_attempt_at")
+    list_filter = ("state", "event__type", "endpoint__organisation")
+    list_select_related = ("event", "endpoint")
+    search_fields = ("event__subject", "event__msg_id", "endpoint__url")
+    readonly_fields = ("event", "endpoint", "state", "attempts", "next_attempt_at", "claimed_at", "delivered_at",
+                       "last_status")
+    inlines = [WebhookAttemptInline]
+    actions = ["resend"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description=_("イベント"), ordering="event__type")
+    def event_type(self, obj: WebhookDelivery) -> str:
+        return obj.event.type
+
+    @admin.display(description=_("リクエストID"), ordering="event__subject")
+    def subject(self, obj: WebhookDelivery) -> str:
+        return obj.event.subject
+
+    @admin.action(description=_("選択したイベントを再送する"))
+    def resend(self, request: HttpRequest, queryset) -> None:
+        from portal.webhooks import delivery_resend
+
+        for delivery in queryset:
+            delivery_resend(delivery=delivery)
+        self.message_user(request, _("%(n)s 件を再送します。") % {"n": queryset.count()}, messages.SUCCESS)
+
+
+@admin.register(OrganisationClock)
+class OrganisationClockAdmin(admin.ModelAdmin):
+    """Organisations on clocks of their own (move them from お客様 with the test clock actions)."""
+
+    list_display = ("organisation", "offset_seconds", "status", "advancing_to", "updated_at")
+    readonly_fields = ("organisation", "offset_seconds", "status", "advancing_to", "updated_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -48,3 +48,28 @@ def test_a_customer_manages_an_endpoint_and_reads_its_log(client, alice, charlie
         assert not WebhookEndpoint.objects.exists()
     finally:
         receiver.close()
+
+
+def test_operators_read_the_delivery_log_and_resend_in_admin(client, operator, api, stocked):
+    from portal.webhooks import deliveries_send_due
+
+    receiver = Receiver(statuses=[500])
+    try:
+        endpoint = api.post("/webhook-endpoints", {"url": receiver.url}).json()
+        api.post("/orders", {"flow": "immediate", "rows": [{"base": "0312345678", "kind": "050", "quantity": 1}],
+                             "contact": {"name": "山田", "phone": "0311112222", "email": "y@example.com"}})
+        deliveries_send_due()
+        client.force_login(operator)
+        listing = client.get("/admin/portal/webhookdelivery/").content.decode()
+        assert "order.accepted" in listing
+        delivery = WebhookDelivery.objects.get()
+        detail = client.get(f"/admin/portal/webhookdelivery/{delivery.pk}/change/").content.decode()
+        assert "500" in detail
+        assert endpoint["secret"] not in client.get(
+            f"/admin/portal/webhookendpoint/{endpoint['id']}/change/").content.decode()
+        client.post("/admin/portal/webhookdelivery/", {"action": "resend", "_selected_action": [delivery.pk]})
+        deliveries_send_due()
+        delivery.refresh_from_db()
+        assert delivery.state == "delivered" and len(receiver.received) == 2
+    finally:
+        receiver.close()

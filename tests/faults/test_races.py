@@ -302,3 +302,33 @@ def test_two_identical_posts_released_together_place_one_order(alice, contract):
         retry = Api(Client(), key).post("/orders", body, key=idempotency_key)
         first = next(r for r in results if r.status_code == 201 and r not in replayed)
         assert retry["Idempotent-Replayed"] == "true" and retry.json() == first.json()
+
+
+def test_two_organisations_advance_their_clocks_at_the_same_time(settings):
+    """Two test clocks moved at once, on real connections: each organisation's scheduled order is
+    activated and completed on its own clock's dates; neither clock moves the other's."""
+    from portal.test_clocks import clock_advance_now, clock_state
+
+    settings.PORTAL_DEMO_CLOCK = True
+    orders = {}
+    for code, number, base, first, days in (("ORG-T1", "N100000071", "05012345671", "05071350000", 10),
+                                            ("ORG-T2", "N100000072", "05012345672", "05072350000", 40)):
+        org = factories.organisation(code, code)
+        contract = factories.contract(org, number, base_numbers=[base])
+        stock_add_range(first=first, last=first[:-2] + "99")
+        user = factories.customer(code.lower(), org)
+        day = earliest_date(items={"dialin"}) + dt.timedelta(days=days)
+        draft = draft_create(user=user, voice_group=contract.voice_group, flow=Flow.SCHEDULED)
+        draft_save(draft=draft, contract=contract, items=[DialInItem(
+            method="screen", bases=[base], red=[RedRow(base=base, kind="050", quantity="1")], red_options=[Options()])],
+            extra=Schedule(date=day.isoformat(), reason="接続試験のため"))
+        [order] = draft_submit(draft_id=draft.pk, user=user)
+        orders[org.pk] = (order, day)
+    targets = {org: dt.datetime.combine(day + dt.timedelta(days=7), dt.time(12), tzinfo=clock.JST)
+               for org, (_order, day) in orders.items()}
+    results = at_once(*[lambda org=org: clock_advance_now(organisation_id=org, to=targets[org]) for org in orders])
+    assert all(isinstance(r, dict) and r["activated"] == 1 and r["completed"] == 1 for r in results), results
+    for org, (order, day) in orders.items():
+        order.refresh_from_db()
+        assert order.status == Status.COMPLETED and order.activated_on == day
+        assert clock_state(org)["now"].astimezone(clock.JST).date() == targets[org].date()
