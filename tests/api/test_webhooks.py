@@ -132,3 +132,19 @@ def test_no_endpoint_no_event_recorded(api, stocked):
 
     api.post("/orders", IMMEDIATE)
     assert not WebhookEvent.objects.exists()
+
+
+def test_an_endpoint_failing_for_five_days_is_stopped_and_the_customer_told(
+        api, alice, stocked, receiver, django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    _endpoint(api, receiver)
+    receiver.statuses = [500]
+    api.post("/orders", IMMEDIATE)
+    WebhookEndpoint.objects.update(failing_since=timezone.now() - dt.timedelta(days=5, minutes=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        deliveries_send_due()
+    stored = WebhookEndpoint.objects.get()
+    assert not stored.enabled and "5日間" in stored.disabled_reason
+    assert WebhookDelivery.objects.get().state == "failed"
+    assert any("Webhook" in m.subject and alice.email in m.to for m in mail.outbox)
