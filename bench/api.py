@@ -56,41 +56,31 @@ import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import (  # noqa: E402
+    CONNECTIONS,
+    ORDERS,
+    WORKERS,
+    bench_env,
+    database_ensure,
+    serve,
+)
+from bench.common import wrk as wrk_run  # noqa: E402
 from bench.ports import free_ports  # noqa: E402 - after the project root is on the path
 
-ROUNDS = int(os.getenv("ROUNDS", "3"))
-SECONDS = int(os.getenv("SECONDS", "5"))
-CONNECTIONS = int(os.getenv("CONNECTIONS", "16"))
-WORKERS = os.getenv("WEB_CONCURRENCY", str((os.cpu_count() or 2) + 1))
-ORDERS = int(os.getenv("ORDERS", "100000"))
 CREATE_RUNS, CSV_RUNS, CSV_ROWS = 5, 3, 10_000
 TARGET_RATIO, TARGET_CREATE_1, TARGET_CSV, TARGET_CLOCK = 0.7, 1.0, 5.0, 10.0
 CLOCK_ORDERS, CLOCK_RUNS = 100, 3
 E2E_TIMEOUT = 120.0
 STOCK_RANGE = 100_000
 
-source_db = os.getenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal")
-source_broker = os.getenv("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
-parts = urlsplit(source_db)
 DB_NAME = "portal_api_bench"
-DB_URL = urlunsplit(parts._replace(path=f"/{DB_NAME}"))
-ADMIN_DB_URL = urlunsplit(parts._replace(path="/postgres"))
-REDIS_URL = urlunsplit(urlsplit(source_broker)._replace(path="/7"))
 WORK = Path(tempfile.mkdtemp(prefix="api-bench-"))
-ENV = {
-    **{k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")},
-    "DATABASE_URL": DB_URL, "CELERY_BROKER_URL": REDIS_URL, "CACHE_URL": REDIS_URL,
-    "DEBUG": "false", "SECRET_KEY": "bench-api-only-secret-key-0123456789abcdefghijkl",
-    "SECURE_SSL_REDIRECT": "false", "SESSION_COOKIE_SECURE": "false", "SECURE_HSTS_SECONDS": "0",
-    "DB_CONN_MAX_AGE": os.getenv("DB_CONN_MAX_AGE", "60"), "DB_POOL": os.getenv("DB_POOL", "false"),
-    "WEB_CONCURRENCY": WORKERS, "PORTAL_API_RATE_PER_MINUTE": "0", "WEBHOOKS_ALLOW_PRIVATE": "true",
-    "PORTAL_DEMO_CLOCK": "true",
-    "STATIC_ROOT": str(WORK / "static"), "PORTAL_VAR_DIR": str(WORK / "var"), "LOG_LEVEL": "WARNING",
-}
+DB_URL, ADMIN_DB_URL, ENV = bench_env(
+    db_name=DB_NAME, redis_db=7, secret_key="bench-api-only-secret-key-0123456789abcdefghijkl", work=WORK,
+    PORTAL_API_RATE_PER_MINUTE="0", WEBHOOKS_ALLOW_PRIVATE="true", PORTAL_DEMO_CLOCK="true")
 os.environ.update(ENV)
 os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
 (WORK / "static").mkdir()
@@ -106,14 +96,6 @@ CSV_CONTRACT, CSV_POOL = "N900000003", ("0AJ", "052", 521_000_000)
 CSV_BASES = [f"0529{i:06d}" for i in range(CSV_ROWS)]  # outside the 052 stock (0521…)
 HISTORY_NUMBERS = 313_000_000  # the history's issued numbers: 0313000000…
 CONTACT = {"name": "山田 太郎", "phone": "03-1111-2222", "email": "bench@example.com"}
-
-
-def database_ensure() -> None:
-    import psycopg
-
-    with psycopg.connect(ADMIN_DB_URL, autocommit=True) as admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
-            admin.execute(f'CREATE DATABASE "{DB_NAME}"')
 
 
 # --- Data ------------------------------------------------------------------------------------------
@@ -242,24 +224,6 @@ def stock_ensure(kind: str, area: str, start: int, need: int) -> None:
 
 # --- Servers and the worker ------------------------------------------------------------------------
 
-def serve(app: str | None, settings: str, port: int, probe: str) -> subprocess.Popen:
-    env = {**ENV, "DJANGO_SETTINGS_MODULE": settings, "PORT": str(port), "PYTHONPATH": str(ROOT)}
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    log = open(WORK / f"gunicorn-{port}.log", "wb")  # noqa: SIM115 - the server's, closed with WORK
-    server = subprocess.Popen([gunicorn, "-c", "portal/gunicorn_conf.py", *([app] if app else [])], cwd=ROOT,
-                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=1)
-        except urllib.error.HTTPError:
-            return server
-        except OSError:
-            if server.poll() is not None:
-                break
-            time.sleep(0.1)
-    raise SystemExit(f"server on {port} did not start:\n{(WORK / f'gunicorn-{port}.log').read_text()[-3000:]}")
-
-
 def worker_start() -> subprocess.Popen:
     log = open(WORK / "worker.log", "wb")  # noqa: SIM115 - the worker's, closed with WORK
     return subprocess.Popen(
@@ -337,14 +301,8 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]) 
 
 
 def wrk(url: str, key: str) -> float:
-    """Requests per second for SECONDS under CONNECTIONS connections."""
-    import re
-
-    done = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "-H", f"Authorization: Bearer {key}",
-                           url], capture_output=True, text=True, check=True)
-    if "Non-2xx" in done.stdout or "Socket errors" in done.stdout:
-        raise SystemExit(f"{url}: errors under load\n{done.stdout}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", done.stdout).group(1))
+    """Requests per second for SECONDS under CONNECTIONS connections, with the key."""
+    return wrk_run(url, f"Authorization: Bearer {key}")[0]
 
 
 # --- End to end ------------------------------------------------------------------------------------
@@ -520,14 +478,16 @@ def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install -y wrk")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the servers are stopped on kill too
-    database_ensure()
+    database_ensure(ADMIN_DB_URL, DB_NAME)
     key = seed({ONE_POOL: 4 * (CREATE_RUNS + 1) + CLOCK_RUNS * CLOCK_ORDERS + 10,
                 CSV_POOL: 2 * (CSV_RUNS * CSV_ROWS + 10)})
     api_port, floor_port = free_ports(2)
     processes = [worker_start()]
     try:
-        processes.append(serve(None, "portal.settings", api_port, "/api/v1/nowhere"))
-        processes.append(serve("django.core.wsgi:get_wsgi_application()", "bench.api_floor", floor_port, "/nowhere/"))
+        processes.append(serve(None, "portal.settings", api_port, ENV, probe="/api/v1/nowhere",
+                               log=WORK / f"gunicorn-{api_port}.log"))
+        processes.append(serve("django.core.wsgi:get_wsgi_application()", "bench.api_floor", floor_port, ENV,
+                               log=WORK / f"gunicorn-{floor_port}.log"))
         worker_ready(processes[0])
         from orders.models import Order
         from portal.api import cursor_encode

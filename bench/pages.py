@@ -19,55 +19,37 @@ defaults) and Debian's `wrk`. Its own database (portal_pages_bench, kept between
 """
 
 import os
-import re
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import (  # noqa: E402
+    CONNECTIONS,
+    ORDERS,
+    ROUNDS,
+    SECONDS,
+    WORKERS,
+    bench_env,
+    database_ensure,
+    serve,
+)
+from bench.common import wrk as wrk_run  # noqa: E402
 from bench.ports import free_ports  # noqa: E402 - after the project root is on the path
 
-ROUNDS = int(os.getenv("ROUNDS", "3"))
-SECONDS = int(os.getenv("SECONDS", "5"))
-CONNECTIONS = int(os.getenv("CONNECTIONS", "16"))
-WORKERS = os.getenv("WEB_CONCURRENCY", str((os.cpu_count() or 2) + 1))
-ORDERS = int(os.getenv("ORDERS", "100000"))
 TARGETS = {"wizard_step": 0.8, "history": 0.7}
 
-source_db = os.getenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal")
-source_broker = os.getenv("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
-parts = urlsplit(source_db)
-DB_URL = urlunsplit(parts._replace(path="/portal_pages_bench"))
-ADMIN_DB_URL = urlunsplit(parts._replace(path="/postgres"))
-REDIS_URL = urlunsplit(urlsplit(source_broker)._replace(path="/6"))
+DB_NAME = "portal_pages_bench"
 WORK = Path(tempfile.mkdtemp(prefix="pages-bench-"))
-ENV = {
-    **{k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")},
-    "DATABASE_URL": DB_URL, "CELERY_BROKER_URL": REDIS_URL, "CACHE_URL": REDIS_URL,
-    "DEBUG": "false", "SECRET_KEY": "bench-pages-only-secret-key-0123456789abcdefghij",
-    "SECURE_SSL_REDIRECT": "false", "SESSION_COOKIE_SECURE": "false", "SECURE_HSTS_SECONDS": "0",
-    "DB_CONN_MAX_AGE": os.getenv("DB_CONN_MAX_AGE", "60"), "DB_POOL": os.getenv("DB_POOL", "false"),
-    "WEB_CONCURRENCY": WORKERS,
-    "STATIC_ROOT": str(WORK / "static"), "PORTAL_VAR_DIR": str(WORK / "var"), "LOG_LEVEL": "WARNING",
-}
+DB_URL, ADMIN_DB_URL, ENV = bench_env(db_name=DB_NAME, redis_db=6, work=WORK,
+                                      secret_key="bench-pages-only-secret-key-0123456789abcdefghij")
 os.environ.update(ENV)
 os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
-
-
-def database_ensure() -> None:
-    import psycopg
-
-    with psycopg.connect(ADMIN_DB_URL, autocommit=True) as admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = 'portal_pages_bench'").fetchone():
-            admin.execute("CREATE DATABASE portal_pages_bench")
 
 
 def seed() -> tuple[str, str]:
@@ -113,21 +95,6 @@ def seed() -> tuple[str, str]:
     return session.session_key, str(draft.pk)
 
 
-def serve(app: str | None, settings: str, port: int) -> subprocess.Popen:
-    env = {**ENV, "DJANGO_SETTINGS_MODULE": settings, "PORT": str(port), "PYTHONPATH": str(ROOT)}
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    server = subprocess.Popen([gunicorn, "-c", "portal/gunicorn_conf.py", *([app] if app else [])], cwd=ROOT,
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/nowhere/", timeout=1)
-        except urllib.error.HTTPError:
-            return server
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"server on {port} did not start")
-
-
 def fetch(url: str, cookie: str) -> str:
     request = urllib.request.Request(url, headers={"Cookie": cookie})
     with urllib.request.urlopen(request, timeout=30) as response:
@@ -137,25 +104,18 @@ def fetch(url: str, cookie: str) -> str:
 
 def wrk(url: str, cookie: str) -> tuple[float, float]:
     """Requests per second and mean latency (ms) for SECONDS under CONNECTIONS connections."""
-    done = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "-H", f"Cookie: {cookie}", url],
-                          capture_output=True, text=True, check=True)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", done.stdout).group(1))
-    value, unit = re.search(r"Latency\s+([\d.]+)(us|ms|s)\b", done.stdout).groups()
-    latency = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-    if "Non-2xx" in done.stdout:
-        raise SystemExit(f"{url}: non-2xx answers under load\n{done.stdout}")
-    return rps, latency
+    return wrk_run(url, f"Cookie: {cookie}")
 
 
 def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install -y wrk")
-    database_ensure()
+    database_ensure(ADMIN_DB_URL, DB_NAME)
     session_key, draft_id = seed()
     cookie = f"sessionid={session_key}"
     portal_port, floor_port = free_ports(2)
-    portal = serve(None, "portal.settings", portal_port)
-    floor = serve("django.core.wsgi:get_wsgi_application()", "bench.floor", floor_port)
+    portal = serve(None, "portal.settings", portal_port, ENV)
+    floor = serve("django.core.wsgi:get_wsgi_application()", "bench.floor", floor_port, ENV)
     try:
         base = f"http://127.0.0.1:{portal_port}"
         first = fetch(base + "/ipvoice/orders/history/", cookie)
