@@ -59,6 +59,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench import common  # noqa: E402
 from bench.common import (  # noqa: E402
     CONNECTIONS,
     ORDERS,
@@ -69,6 +70,8 @@ from bench.common import (  # noqa: E402
 )
 from bench.common import wrk as wrk_run  # noqa: E402
 from bench.ports import free_ports  # noqa: E402 - after the project root is on the path
+
+ROUNDS, SECONDS = common.ROUNDS, common.SECONDS  # --quick lowers them (and wrk's SECONDS with them)
 
 CREATE_RUNS, CSV_RUNS, CSV_ROWS = 5, 3, 10_000
 TARGET_RATIO, TARGET_CREATE_1, TARGET_CSV, TARGET_CLOCK = 0.7, 1.0, 5.0, 10.0
@@ -475,6 +478,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="ROUNDS=2 SECONDS=2, 3 one-number and 1 CSV order")
     if parser.parse_args().quick:
         ROUNDS, SECONDS, CREATE_RUNS, CSV_RUNS, CLOCK_RUNS = 2, 2, 3, 1, 1
+        common.SECONDS = SECONDS
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install -y wrk")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the servers are stopped on kill too
