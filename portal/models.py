@@ -152,7 +152,7 @@ class WebhookEndpoint(models.Model):
     which events (none listed: all), the signing secret (`whsec_…`; during a rotation the previous
     one signs too until `previous_until`), and whether it is still sent to."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="webhook_endpoints",
+    organisation = models.ForeignKey(Organisation, on_delete=models.DB_CASCADE, related_name="webhook_endpoints",
                                      verbose_name=_("お客様"))
     url = models.URLField(_("URL"), max_length=500)
     description = models.CharField(_("説明"), max_length=200, blank=True)
@@ -183,7 +183,7 @@ class WebhookEvent(models.Model):
     ID) keeps one order's events in order."""
 
     msg_id = models.CharField(_("メッセージID"), max_length=40, unique=True)
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="webhook_events",
+    organisation = models.ForeignKey(Organisation, on_delete=models.DB_CASCADE, related_name="webhook_events",
                                      verbose_name=_("お客様"))
     type = models.CharField(_("種類"), max_length=40)
     subject = models.CharField(_("対象"), max_length=40, blank=True)
@@ -208,9 +208,12 @@ class WebhookDelivery(models.Model):
         DELIVERED = "delivered", _("送信済み")
         FAILED = "failed", _("送信失敗")
 
-    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries",
+    event = models.ForeignKey(WebhookEvent, on_delete=models.DB_CASCADE, related_name="deliveries",
                               verbose_name=_("イベント"))
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries",
+    # Removed with their endpoint by the database itself, in its one DELETE: a delivery or attempt
+    # a worker writes meanwhile never makes the removal fail (Django's own cascade would select the
+    # rows first and then trip over one inserted since).
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.DB_CASCADE, related_name="deliveries",
                                  verbose_name=_("エンドポイント"))
     state = models.CharField(_("状態"), max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(_("試行回数"), default=0)
@@ -233,7 +236,7 @@ class WebhookDelivery(models.Model):
 class WebhookAttempt(models.Model):
     """One try of a delivery: when (real time), the answer's status, how long, what it said."""
 
-    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log",
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.DB_CASCADE, related_name="attempt_log",
                                  verbose_name=_("送信"))
     at = models.DateTimeField(_("日時"))
     status_code = models.PositiveSmallIntegerField(_("応答ステータス"), null=True, blank=True)

@@ -232,7 +232,7 @@ def webhook_detail(request: HttpRequest, endpoint_id: int) -> HttpResponse:
             endpoint.save(update_fields=["enabled", "disabled_reason", "failing_since"])
             messages.success(request, _("送信を再開しました。") if endpoint.enabled else _("送信を停止しました。"))
         elif action == "delete":
-            endpoint.delete()
+            service.endpoint_delete(endpoint=endpoint)
             messages.success(request, _("Webhook エンドポイントを削除しました。"))
             return redirect("portal:webhooks")
         elif action == "resend":

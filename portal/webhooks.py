@@ -25,13 +25,14 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
 
 from portal import clock
+from portal.db import is_retryable
 from portal.models import Organisation, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -101,6 +102,21 @@ def endpoint_create(*, organisation: Organisation, url: str, description: str = 
         raise EndpointCapReached(_("Webhook エンドポイントは %(n)s 件までです。") % {"n": MAX_ENDPOINTS})
     return WebhookEndpoint.objects.create(organisation=organisation, url=url_check(url), description=description,
                                           events=list(events or []), secret=secret_new())
+
+
+def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+    """Remove an endpoint with its deliveries and their attempts (the database cascades them in one
+    statement). A worker writing to the same rows at that moment may make the two wait for each
+    other: the database then undoes one, and the removal is tried again."""
+    for attempt in range(1, 4):
+        try:
+            with transaction.atomic():
+                WebhookEndpoint.objects.filter(pk=endpoint.pk).delete()
+            return
+        except OperationalError as exc:
+            if not is_retryable(exc) or attempt == 3:
+                raise
+            time.sleep(0.05 * attempt)
 
 
 def endpoint_rotate(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
@@ -187,6 +203,17 @@ def delivery_send(*, delivery_id: int) -> bool:
     except (OSError, ValidationError, http.client.HTTPException) as exc:
         error = (getattr(exc, "messages", None) or [str(exc) or type(exc).__name__])[0][:300]
     duration = int((time.monotonic() - started) * 1000)
+    try:
+        return _attempt_record(delivery, event, endpoint, sent_at=sent_at, status=status, text=text, error=error,
+                               duration=duration)
+    except IntegrityError:
+        # The endpoint was removed while this attempt was on its way: nothing is left to record.
+        if WebhookDelivery.objects.filter(pk=delivery.pk).exists():
+            raise
+        return False
+
+
+def _attempt_record(delivery, event, endpoint, *, sent_at, status, text, error, duration) -> bool:
     with transaction.atomic():
         WebhookAttempt.objects.create(delivery_id=delivery.pk, at=sent_at, status_code=status, duration_ms=duration,
                                       response_body=text[:RESPONSE_KEPT], error=error)

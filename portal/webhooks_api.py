@@ -148,7 +148,7 @@ def endpoint_update(request, endpoint_id: int, body: EndpointPatch):
 @router.delete("/webhook-endpoints/{endpoint_id}", response=responses({204: None}, 404),
                summary="Remove a webhook endpoint")
 def endpoint_delete(request, endpoint_id: int):
-    _endpoint(request, endpoint_id).delete()
+    webhooks.endpoint_delete(endpoint=_endpoint(request, endpoint_id))
     return Status(204, None)
 
 

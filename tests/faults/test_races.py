@@ -332,3 +332,34 @@ def test_two_organisations_advance_their_clocks_at_the_same_time(settings):
         order.refresh_from_db()
         assert order.status == Status.COMPLETED and order.activated_on == day
         assert clock_state(org)["now"].astimezone(clock.JST).date() == targets[org].date()
+
+
+def test_an_endpoint_removed_while_a_worker_sends_to_it_goes_without_an_error():
+    """The bench once got a 500 here: an endpoint removed while a worker was recording an attempt
+    of one of its deliveries (Django's cascade selected the rows, then the worker's new row broke
+    the delete). Now the database cascades, and the worker finds nothing left to record."""
+    from portal import webhooks
+    from portal.models import WebhookDelivery, WebhookEndpoint
+    from tests.api.receiver import Receiver
+
+    org = factories.organisation("ORG-H", "フック商事")
+    receiver = Receiver()
+    try:
+        for round_ in range(8):
+            receiver.delays = [0.15]  # the attempt is on its way while the endpoint goes
+            endpoint = webhooks.endpoint_create(organisation=org, url=receiver.url)
+            webhooks.event_emit(organisation_id=org.pk, type="test_clock.ready", subject=f"race-{round_}",
+                                data=lambda: {"round": 1})
+            [delivery] = WebhookDelivery.objects.filter(endpoint=endpoint).values_list("pk", flat=True)
+
+            def remove(endpoint=endpoint):
+                time.sleep(0.05)
+                webhooks.endpoint_delete(endpoint=endpoint)
+                return "removed"
+
+            results = at_once(lambda delivery=delivery: webhooks.delivery_send(delivery_id=delivery), remove)
+            assert results == [False, "removed"], results
+            assert not WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
+            assert not WebhookDelivery.objects.filter(pk=delivery).exists()
+    finally:
+        receiver.close()
