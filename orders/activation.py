@@ -8,7 +8,7 @@ from collections import defaultdict
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 
 from numbering import phone
 from numbering.models import NetworkAddress, ReservationCode, VoiceContract
@@ -22,10 +22,11 @@ from numbering.services import (
     representative_groups_grow,
     reserved_numbers_issue,
 )
-from orders import dispatch, rules
+from orders import dispatch, network, rules
 from orders.mail import mail_compose
 from orders.models import (
     OPTION_FIELDS,
+    PORTING_REJECTIONS,
     EventNote,
     Flow,
     Order,
@@ -47,43 +48,105 @@ def order_activate(*, order_id, actor: str = OrderEvent.Actor.WORKER, user=None)
     """Activate an accepted order: issue its numbers (new, reserved, ported) with their options,
     apply NW address changes, set the 0AJ flag and 開通日, complete it and store the completion
     e-mail. The worker, the sweep and an operator's action all come here. Claimed with a
-    conditional update, so a task that runs twice does nothing twice. A shortfall of stock puts
-    the order in エラー with nothing issued."""
-    mail_ids: list[int] = []
+    conditional update, so a task that runs twice does nothing twice. What the network does
+    (orders.network): a transient failure keeps the order 工事中 with a retry planned; a permanent
+    one, or a stock pool short of numbers, puts it in エラー with nothing issued."""
+    if Order.objects.filter(pk=order_id, status=Status.ACCEPTED, porting_answer_on__isnull=False).exists():
+        porting_answer_run(order_id=order_id)  # the losing carrier answers before the construction
     with transaction.atomic():
         order = Order.objects.select_related("contract").get(pk=order_id)
         if not order_set_status(order=order, to=Status.IN_CONSTRUCTION, actor=actor, user=user,
                                 expected=Status.ACCEPTED, code=EventNote.CONSTRUCTION_STARTED):
             return False
-        try:
-            with transaction.atomic():
-                issued, dropped = _issue_items(order)
-                mail_ids += _activated(order, issued, actor=actor, user=user)
-                if dropped:
-                    OrderEvent.objects.create(
-                        order=order, at=clock.now(), from_status=Status.ACTIVATED, to_status=Status.ACTIVATED,
-                        actor=OrderEvent.Actor.SYSTEM, note_code=EventNote.OPTION_DROPPED,
-                        note_params={"numbers": dropped})
-                    mail = mail_compose(order=order, kind=SentMail.Kind.OPTION_CANCELLED,
-                                        extra={"numbers": dropped})
-                    if mail:
-                        mail_ids.append(mail.pk)
-        except (InsufficientStock, ValidationError, IntegrityError, DataError) as exc:
-            logger.warning("order %s could not be activated: %s", order.request_id, exc)
-            code = EventNote.NO_STOCK if isinstance(exc, InsufficientStock) else EventNote.ISSUE_FAILED
-            order_set_status(order=order, to=Status.ERROR, actor=actor, user=user, code=code,
-                             expected=Status.IN_CONSTRUCTION)  # the savepoint undid any later move
-    if mail_ids:
-        transaction.on_commit(lambda: dispatch.mails_enqueue(mail_ids))
+        _attempt(order, actor=actor, user=user)
     return True
 
 
 @on_order_clock
+def order_attempt_again(*, order_id, actor: str = OrderEvent.Actor.WORKER, user=None) -> bool:
+    """The next activation attempt after a transient failure: its own delayed task, or the sweep
+    when that task was lost. Claimed under the order's row lock (the attempt's time is cleared in
+    the same transaction), so two runs never attempt twice and a killed worker's attempt comes back."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update(of=("self",)).select_related("contract").get(pk=order_id)
+        slack = dt.timedelta(seconds=1)  # a delayed task may arrive a moment early
+        if (order.status != Status.IN_CONSTRUCTION or order.next_attempt_at is None
+                or order.next_attempt_at > clock.now() + slack):
+            return False
+        Order.objects.filter(pk=order.pk).update(next_attempt_at=None)
+        order.next_attempt_at = None
+        _attempt(order, actor=actor, user=user)
+    return True
+
+
+def _attempt(order: Order, *, actor: str, user=None) -> None:
+    """One activation attempt of an order 工事中, in the caller's transaction."""
+    fault = network.activation_fault(order)
+    if fault == network.TRANSIENT:
+        attempt = order.activation_attempts + 1
+        if attempt >= network.MAX_ATTEMPTS:
+            Order.objects.filter(pk=order.pk).update(activation_attempts=attempt, network_failures=0)
+            order_set_status(order=order, to=Status.ERROR, actor=actor, user=user, expected=Status.IN_CONSTRUCTION,
+                             code=EventNote.ACTIVATION_GAVE_UP, params={"attempt": attempt})
+            return
+        seconds = network.backoff(attempt)
+        order.activation_attempts, order.network_failures = attempt, order.network_failures - 1
+        order.next_attempt_at = clock.now() + dt.timedelta(seconds=seconds)
+        Order.objects.filter(pk=order.pk).update(activation_attempts=attempt, network_failures=order.network_failures,
+                                                 next_attempt_at=order.next_attempt_at)
+        OrderEvent.objects.create(order=order, at=clock.now(), from_status=Status.IN_CONSTRUCTION,
+                                  to_status=Status.IN_CONSTRUCTION, actor=OrderEvent.Actor.WORKER,
+                                  note_code=EventNote.ACTIVATION_TRANSIENT,
+                                  note_params={"seconds": seconds, "attempt": attempt})
+        order_id = order.pk
+        transaction.on_commit(lambda: dispatch.attempt_again_enqueue(order_id, seconds))
+        return
+    if fault == network.PERMANENT:
+        order_set_status(order=order, to=Status.ERROR, actor=actor, user=user, expected=Status.IN_CONSTRUCTION,
+                         code=EventNote.ACTIVATION_FAILED)
+        return
+    empty = network.pool_outage(order, lambda: _pools_wanted(order))
+    if empty:
+        order_set_status(order=order, to=Status.ERROR, actor=actor, user=user, code=EventNote.POOL_EMPTY,
+                         params={"pool": network.pool_name(*empty), "wanted": _pools_wanted(order)[empty], "free": 0},
+                         expected=Status.IN_CONSTRUCTION)
+        return
+    mail_ids: list[int] = []
+    try:
+        with transaction.atomic():
+            issued, dropped = _issue_items(order)
+            mail_ids += _activated(order, issued, actor=actor, user=user)
+            if dropped:
+                OrderEvent.objects.create(
+                    order=order, at=clock.now(), from_status=Status.ACTIVATED, to_status=Status.ACTIVATED,
+                    actor=OrderEvent.Actor.SYSTEM, note_code=EventNote.OPTION_DROPPED,
+                    note_params={"numbers": dropped})
+                mail = mail_compose(order=order, kind=SentMail.Kind.OPTION_CANCELLED,
+                                    extra={"numbers": dropped})
+                if mail:
+                    mail_ids.append(mail.pk)
+    except InsufficientStock as exc:
+        logger.warning("order %s could not be activated: %s", order.request_id, exc)
+        order_set_status(order=order, to=Status.ERROR, actor=actor, user=user, code=EventNote.POOL_EMPTY,
+                         params={"pool": network.pool_name(exc.kind, exc.area), "wanted": exc.wanted,
+                                 "free": exc.got},
+                         expected=Status.IN_CONSTRUCTION)  # the savepoint undid any later move
+    except (ValidationError, IntegrityError, DataError) as exc:
+        logger.warning("order %s could not be activated: %s", order.request_id, exc)
+        order_set_status(order=order, to=Status.ERROR, actor=actor, user=user, code=EventNote.ISSUE_FAILED,
+                         expected=Status.IN_CONSTRUCTION)
+    if mail_ids:
+        transaction.on_commit(lambda: dispatch.mails_enqueue(mail_ids))
+
+
+@on_order_clock
 def order_retry(*, order_id, actor: str = OrderEvent.Actor.OPERATOR, user=None) -> bool:
-    """An order in エラー (e.g. stock ran out) goes back to 受付済 and is activated again, by the
-    same service as the worker's, once the operator has added stock."""
+    """An order in エラー goes back to 受付済 and is activated again, by the same service as the
+    worker's, once the operator has put right what failed (stock added, the network back). A
+    scheduled order whose porting the losing carrier rejected is asked again on its date's eve."""
     with transaction.atomic():
         order = Order.objects.get(pk=order_id)
+        rejected = order.error_code in PORTING_REJECTIONS
         if not order_set_status(order=order, to=Status.ACCEPTED, actor=actor, user=user, expected=Status.ERROR,
                                 code=EventNote.RETRY):
             return False
@@ -91,10 +154,53 @@ def order_retry(*, order_id, actor: str = OrderEvent.Actor.OPERATOR, user=None) 
             # Activated on the day it really happens, so 竣工 is two business days from then.
             Order.objects.filter(pk=order.pk).update(scheduled_on=clock.today())
             order.scheduled_on = clock.today()
+        if rejected:  # the losing carrier answers again (by the next business day)
+            order.porting_answer_on = min(network.porting_answer_day(clock.now()), order.scheduled_on or clock.today())
+            Order.objects.filter(pk=order.pk).update(porting_answer_on=order.porting_answer_on)
+    if rejected and order.porting_answer_on > clock.today():
+        return True  # waits for the carrier's answer
+    if rejected:
+        porting_answer_run(order_id=order_id)
+        order.refresh_from_db(fields=["status"])
+        if order.status != Status.ACCEPTED:
+            return True
     if order.flow != Flow.IMMEDIATE and order.scheduled_on and order.scheduled_on > clock.today():
         return True  # a scheduled order waits for its date again
     order_activate(order_id=order_id, actor=actor, user=user)
     return True
+
+
+@on_order_clock
+def porting_answer_run(*, order_id) -> bool:
+    """The losing carrier's answer to an accepted order's porting (the business day after the
+    order, before its construction date): accepted, written on the timeline; or rejected with a
+    reason, and the whole order goes to エラー (none of its items is issued)."""
+    with transaction.atomic():
+        claimed = Order.objects.filter(pk=order_id, status=Status.ACCEPTED, porting_answer_on__isnull=False).update(
+            porting_answer_on=None)
+        if not claimed:
+            return False
+        order = Order.objects.get(pk=order_id)
+        rejection = network.porting_answer(order)
+        if rejection is None:
+            OrderEvent.objects.create(order=order, at=clock.now(), from_status=Status.ACCEPTED,
+                                      to_status=Status.ACCEPTED, actor=OrderEvent.Actor.WORKER,
+                                      note_code=EventNote.PORTING_ACCEPTED)
+            return True
+        order_set_status(order=order, to=Status.ERROR, actor=OrderEvent.Actor.WORKER, expected=Status.ACCEPTED,
+                         code=rejection.code, params={"numbers": rejection.numbers})
+    return True
+
+
+def _pools_wanted(order: Order) -> dict[tuple[str, str], int]:
+    """New numbers the order takes from each stock pool (kind, area code)."""
+    wanted: dict[tuple[str, str], int] = defaultdict(int)
+    rows = (order.items.filter(reservation_code__isnull=True, ported_number="")
+            .values("base_number__kind", "base_number__number", "kind").annotate(n=Sum("quantity")))
+    for row in rows:
+        wanted[pool_for(base_kind=row["base_number__kind"], base_number=row["base_number__number"],
+                        contract_area=order.contract.area_code, kind=row["kind"])] += row["n"]
+    return dict(wanted)
 
 
 def _activation_day(order: Order) -> dt.date:
@@ -197,7 +303,7 @@ def orders_run_due(*, organisation_id: int | None = None) -> dict[str, int]:
             Order.objects.exclude(organisation_id__in=own)
         with clock.of(group):
             for name, count in _run_due_of(orders).items():
-                done[name] += count
+                done[name] = done.get(name, 0) + count
     return done
 
 
@@ -211,10 +317,21 @@ def _run_due_of(orders) -> dict[str, int]:
         ~Q(flow=Flow.IMMEDIATE) | Q(submitted_at__lt=lost)).filter(
         # A desired time (工事希望時間, "HH:MM" JST) holds the activation until that time of its day.
         Q(scheduled_on__lt=today) | Q(desired_time="") | Q(desired_time__lte=now_hhmm))
+    # The losing carriers answer first: a porting they reject is never activated.
+    answers = orders.filter(status=Status.ACCEPTED, porting_answer_on__lte=today)
+    answered = sum(_safely(porting_answer_run, pk) for pk in answers.order_by("submitted_at", "request_id")
+                   .values_list("pk", flat=True))
     activated = sum(_safely(order_activate, pk) for pk in due.order_by("scheduled_on").values_list("pk", flat=True))
+    # Attempts after a transient failure whose own delayed task is late or was lost.
+    again = orders.filter(status=Status.IN_CONSTRUCTION, next_attempt_at__lte=clock.now())
+    attempted = sum(_safely(order_attempt_again, pk) for pk in again.order_by("next_attempt_at")
+                    .values_list("pk", flat=True))
     done = orders.filter(status=Status.ACTIVATED, completion_due_on__lte=today)
     completed = sum(_safely(order_complete, pk) for pk in done.values_list("pk", flat=True))
-    return {"activated": activated, "completed": completed}
+    result = {"activated": activated, "completed": completed}
+    if answered or attempted:
+        result |= {"porting_answered": answered, "attempted_again": attempted}
+    return result
 
 
 def mails_sweep() -> int:

@@ -5,8 +5,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from orders import activation, placement, status
-from orders.models import Attachment, Draft, EventNote, LeadTime, Order, OrderEvent, SentMail, Status
+from orders import activation, operator, placement, status
+from orders.models import Attachment, Draft, EventNote, LeadTime, NetworkScenario, Order, OrderEvent, SentMail, Status
 from portal.db import is_busy
 from portal.i18n import list_text
 
@@ -154,7 +154,7 @@ def _operator_action(name: str, label: str, service, allowed: tuple[str, ...]):
                                     messages.SUCCESS)
         if failed:
             modeladmin.message_user(request, _(
-                "次のお申し込みは開通できずエラーになりました（空き番号の不足など。在庫を追加して再実行してください）: "
+                "次のお申し込みは開通できずエラーになりました（理由と対応はお申し込みの画面に表示されます）: "
                 "%(orders)s") % {"orders": list_text(failed)}, messages.ERROR)
         if busy:
             modeladmin.message_user(request, _(
@@ -184,19 +184,81 @@ ACTIONS = [
         "complete", _("竣工にする"),
         lambda order, user: activation.order_complete(order_id=order.pk, actor=Operator, user=user),
         (Status.ACTIVATED,)),
-    _operator_action(
-        "cancel", _("キャンセルする（番号予約コードを解放）"),
-        lambda order, user: status.order_cancel(order=order, actor=Operator, user=user,
-                                                  code=EventNote.CANCELLED_BY_OPERATOR),
-        (Status.ACCEPTED, Status.ERROR)),
 ]
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("キャンセルの理由"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text=_("お客様へのキャンセル通知メールとステータス履歴に記載されます。"))
+
+
+class MoveDateForm(forms.Form):
+    day = forms.DateField(label=_("変更後の工事日"), widget=forms.DateInput(attrs={"type": "date"}),
+                          help_text=_("最短納期日以降の営業日。お客様に工事日変更のお知らせをメールします。"))
+    note = forms.CharField(label=_("お客様へのご連絡"), max_length=300, required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}),
+                           help_text=_("任意。メールとステータス履歴に記載されます。"))
+
+
+def _intermediate(modeladmin, request, queryset, *, name: str, title: str, form, lead: str, button: str):
+    from django.template.response import TemplateResponse
+
+    return TemplateResponse(request, "admin/orders/order_action_form.html", {
+        **modeladmin.admin_site.each_context(request), "title": title, "form": form, "orders": queryset,
+        "opts": modeladmin.model._meta, "action": name, "lead": lead, "button": button,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME})
+
+
+@admin.action(description=_("理由を添えてキャンセルする（番号予約コードを解放し、お客様にメール）"))
+def cancel(modeladmin, request: HttpRequest, queryset: QuerySet[Order]):
+    form = CancelForm(request.POST if request.POST.get("apply") else None)
+    if not form.is_valid():
+        return _intermediate(modeladmin, request, queryset, name="cancel", title=_("お申し込みのキャンセル"), form=form,
+                             lead=_("次のお申し込みをキャンセルします。受付済とエラーのお申し込みだけが対象です。"),
+                             button=_("キャンセルする"))
+    reason = form.cleaned_data["reason"]
+    run = _operator_action(
+        "cancel", "", lambda order, user: status.order_cancel(order=order, actor=Operator, user=user, reason=reason,
+                                                              code=EventNote.CANCELLED_BY_OPERATOR),
+        (Status.ACCEPTED, Status.ERROR))
+    run(modeladmin, request, queryset)
+    return None
+
+
+@admin.action(description=_("工事日を変更する（最短納期日以降・お客様にメール）"))
+def move_date(modeladmin, request: HttpRequest, queryset: QuerySet[Order]):
+    from django.core.exceptions import ValidationError
+
+    form = MoveDateForm(request.POST if request.POST.get("apply") else None)
+    if not form.is_valid():
+        return _intermediate(modeladmin, request, queryset, name="move_date", title=_("工事日の変更"), form=form,
+                             lead=_("次のお申し込みの工事日を変更します。エラーのお申し込みは新しい工事日で受付済に戻ります。"),
+                             button=_("工事日を変更する"))
+    moved, refused = 0, []
+    for order in queryset.order_by("submitted_at"):
+        try:
+            operator.order_move_date(order_id=order.pk, day=form.cleaned_data["day"], user=request.user,
+                                     note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            refused.append(f"{order.request_id}: {' '.join(exc.messages)}")
+            continue
+        moved += 1
+    if moved:
+        modeladmin.message_user(request, _("%(count)s件のお申し込みの工事日を変更しました。") % {"count": moved},
+                                messages.SUCCESS)
+    for line in refused:
+        modeladmin.message_user(request, line, messages.ERROR)
+    return None
+
+
+ACTIONS.extend([move_date, cancel])
 
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     # Fits 1280 px: the sales channel shows in 申込方法 (営業経由), the option and dates on the order.
-    list_display = ["request_id", "submitted_at", "organisation", "contract", "flow", "status", "scheduled_on"]
-    list_filter = ["status", "channel", "flow", "submitted_at"]
+    list_display = ["request_id", "submitted_at", "organisation", "contract", "flow", "status_shown", "scheduled_on"]
+    list_filter = ["status", "error_code", "channel", "flow", "submitted_at"]
     search_fields = ["request_id", "contract__number", "organisation__name", "contact_email"]
     list_select_related = ["organisation", "contract"]
     autocomplete_fields = ["contract"]
@@ -204,9 +266,27 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "submitted_at"
     actions = ACTIONS
     # The change page: the order, then everything ordered, formatted (never raw JSON or row IDs).
-    SUMMARY = ["request_id", "organisation", "contract", "channel", "flow", "kind_label", "status", "language",
+    SUMMARY = ["request_id", "organisation", "contract", "channel", "flow", "kind_label", "status", "error_shown",
+               "language",
                "submitted_at", "scheduled_on", "activated_on", "completion_due_on", "completed_on", "created_by",
                "draft_id", "site_url"]
+
+    @admin.display(description=_("ステータス"), ordering="status")
+    def status_shown(self, obj: Order) -> str:
+        from django.utils.html import format_html
+
+        if obj.status == Status.ERROR and obj.error_code:
+            return format_html('{}<br><small class="error-reason-admin">{}</small>', obj.get_status_display(),
+                               obj.error_text)
+        return obj.get_status_display()
+
+    @admin.display(description=_("エラーの理由と対応"))
+    def error_shown(self, obj: Order) -> str:
+        from django.utils.html import format_html
+
+        if obj.status != Status.ERROR:
+            return "-"
+        return format_html('<strong>{}</strong><br>{}: {}', obj.error_text or "-", _("対応"), obj.error_hint or "-")
 
     @admin.display(description=_("お申し込み内容"))
     def contents(self, obj: Order) -> str:
@@ -298,3 +378,68 @@ class LeadTimeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+class ScenarioForm(forms.ModelForm):
+    class Meta:
+        model = NetworkScenario
+        fields = ["organisation", "kind", "times", "reason", "pool_kind", "pool_area"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("reason", "pool_kind"):
+            field = self.fields[name]
+            field.choices = [("", _("（指定なし）")), *[c for c in field.choices if c[0]]]
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        if kind == NetworkScenario.Kind.PORTING_REJECTED and not data.get("reason"):
+            self.add_error("reason", _("拒否の理由を選んでください。"))
+        if kind != NetworkScenario.Kind.ACTIVATION_TRANSIENT:
+            data["times"] = 1
+        if kind != NetworkScenario.Kind.PORTING_REJECTED:
+            data["reason"] = ""
+        if kind != NetworkScenario.Kind.POOL_EMPTY:
+            data["pool_kind"] = data["pool_area"] = ""
+        elif data.get("pool_area") and data.get("pool_kind") != "0AJ":
+            self.add_error("pool_area", _("市外局番は0AJの在庫にだけ指定できます。"))
+        return data
+
+
+@admin.register(NetworkScenario)
+class NetworkScenarioAdmin(admin.ModelAdmin):
+    """Trainer mode: switches that make the simulated network fail the next order of an
+    organisation (PORTAL_NETWORK_SCENARIOS; hidden when it is off)."""
+
+    form = ScenarioForm
+    list_display = ["created_at", "organisation", "summary_shown", "created_by", "used_by", "used_at"]
+    list_filter = ["kind", ("used_by", admin.EmptyFieldListFilter)]
+    list_select_related = ["organisation", "created_by", "used_by"]
+    readonly_fields = ["created_by", "used_by", "used_at"]
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        fields = ["organisation", "kind", "times", "reason", "pool_kind", "pool_area"]
+        return fields if obj is None else [*fields, *self.readonly_fields]
+
+    @admin.display(description=_("シナリオ"))
+    def summary_shown(self, obj: NetworkScenario) -> str:
+        return obj.summary
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        from django.conf import settings
+
+        return settings.PORTAL_NETWORK_SCENARIOS and super().has_module_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        from django.conf import settings
+
+        return settings.PORTAL_NETWORK_SCENARIOS and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False if obj is not None and obj.used_by_id else super().has_change_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: NetworkScenario, form, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

@@ -24,12 +24,12 @@ from pydantic import ValidationError as PydanticValidationError
 from numbering import phone
 from numbering.models import BaseNumber, DialInNumber, ReservedNumber, StockNumber, VoiceContract, VoiceGroup
 from numbering.services import reservation_code_issue, stock_pool
-from orders import csv_input, selectors, status
+from orders import activation, csv_input, selectors, status
 from orders.attachments import attachment_store
 from orders.content import Content, rule_of
 from orders.eligibility import Wish, eligibility_check
 from orders.forms import ContactForm
-from orders.models import OPTION_FIELDS, Flow, Order, OrderEvent, OrderKind, status_label
+from orders.models import OPTION_FIELDS, Flow, Order, OrderEvent, OrderKind, note_text, status_label
 from orders.models import Status as OrderStatus
 from orders.placement import ContentInvalid, spec_place
 from orders.scheduled_checks import LINE_TYPES
@@ -239,6 +239,15 @@ class ContactOut(Schema):
     email: str
 
 
+class ErrorOut(Schema):
+    """Why an order is in エラー (the network's answer)."""
+
+    code: str = Field(description="porting_holder_mismatch, porting_address_mismatch, porting_not_portable, "
+                                  "activation_failed, activation_gave_up, pool_empty, no_stock or issue_failed")
+    message: str = Field(description="the reason in the request's language")
+    params: dict = Field(description="its values: numbers rejected, the stock pool, numbers wanted and free")
+
+
 class OrderSummary(Schema):
     request_id: str
     flow: str
@@ -250,6 +259,7 @@ class OrderSummary(Schema):
     submitted_at: dt.datetime
     scheduled_on: dt.date | None
     activated_on: dt.date | None
+    error: ErrorOut | None = Field(description="why the order is in エラー; null in any other status")
 
 
 class OrderOut(OrderSummary):
@@ -482,7 +492,7 @@ ITEMS_SHOWN = 1000
 
 
 SUMMARY_FIELDS = ("request_id", "flow", "status", "contract__number", "kind_label", "channel", "submitted_at",
-                  "scheduled_on", "activated_on")
+                  "scheduled_on", "activated_on", "error_code", "error_params")
 
 
 def _order_summary(order, kind_labels: dict | None = None) -> dict:
@@ -494,6 +504,8 @@ def _order_summary(order, kind_labels: dict | None = None) -> dict:
         "status_label": status_label(flow=order.flow, status=order.status), "contract": contract,
         "kind_label": str(kind), "channel": order.channel, "submitted_at": order.submitted_at,
         "scheduled_on": order.scheduled_on, "activated_on": order.activated_on,
+        "error": ({"code": order.error_code, "message": note_text(order.error_code, order.error_params),
+                   "params": order.error_params} if order.status == OrderStatus.ERROR and order.error_code else None),
     }
 
 
@@ -788,12 +800,14 @@ def order_numbers(request, request_id: str, limit: int = Query(200, ge=1, le=MAX
 
 
 @router.post("/orders/{request_id}/cancel", response=responses({200: OrderOut}, 404, 409, 422),
-             summary="Cancel a scheduled order before its construction date (as the screen allows)")
+             summary="Cancel a scheduled order before its construction date, or an order in error (as the screen "
+                     "allows)")
 def order_cancel(request, request_id: str):
     order = _order_of(request, request_id)
     if not order.customer_can_cancel:
         raise ApiError(409, _(
-            "このお申し込みはキャンセルできません（工事日指定のお申し込みを、工事日の前日までキャンセルできます）。"),
+            "このお申し込みはキャンセルできません（工事日指定のお申し込みは工事日の前日まで、"
+            "エラーのお申し込みはいつでもキャンセルできます）。"),
             slug="not-cancellable")
     if not status.order_cancel(order=order, actor=OrderEvent.Actor.CUSTOMER, user=request.auth.user):
         order.refresh_from_db()
@@ -842,3 +856,17 @@ def reservation_code_create(request, body: ReservationCodeIn):
                  "numbers": list(ReservedNumber.objects.filter(code=code).order_by("number")
                                  .values_list("number", flat=True))})
 
+
+
+@router.post("/test-helpers/orders/{request_id}/retry", response=responses({200: OrderOut}, 403, 404, 409, 422),
+             summary="Demo mode only: retry an order in error, as an operator does in admin "
+                     "(エラーのお申し込みを再実行する)")
+def order_retry_helper(request, request_id: str):
+    if not settings.PORTAL_DEMO_MODE:
+        raise ApiError(403, _("テスト用の操作はデモモードでのみ使えます。"), slug="demo-only")
+    order = _order_of(request, request_id)
+    if order.status != OrderStatus.ERROR or not activation.order_retry(
+            order_id=order.pk, actor=OrderEvent.Actor.OPERATOR, user=None):
+        raise ApiError(409, _("エラーのお申し込みだけを再実行できます。"), slug="not-in-error")
+    order.refresh_from_db()
+    return order_out(order)

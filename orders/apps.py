@@ -41,7 +41,7 @@ def _records_back(sender, *, now, organisation_id=None, **kwargs) -> dict:
 
     orders = of(Order)
     done = orders.filter(activated_on__isnull=False)  # its dates are records now, not plans
-    moved = (records_clamp(orders, now=now, fields=("submitted_at", "activated_on", "completed_on"))
+    moved = (records_clamp(orders, now=now, fields=("submitted_at", "activated_on", "completed_on", "next_attempt_at"))
              + records_clamp(done, now=now, fields=("scheduled_on",))
              + records_clamp(done.filter(completed_on__isnull=False), now=now, fields=("completion_due_on",))
              + records_clamp(of(OrderEvent, "order__organisation_id"), now=now, fields=("at",))
@@ -82,6 +82,15 @@ def _next_due(sender, **kwargs) -> dict:
                   .aggregate(d=Min("completion_due_on"))["d"])
     if completion:
         moments.append(dt.datetime.combine(completion, dt.time(0, 0), tzinfo=clock.JST))
+    # The network's own work: a losing carrier's answer, an attempt after a transient failure.
+    answer = (orders.filter(status=Status.ACCEPTED, porting_answer_on__gt=now.date())
+              .aggregate(d=Min("porting_answer_on"))["d"])
+    if answer:
+        moments.append(dt.datetime.combine(answer, dt.time(0, 0), tzinfo=clock.JST))
+    attempt = (orders.filter(status=Status.IN_CONSTRUCTION, next_attempt_at__gt=now)
+               .aggregate(t=Min("next_attempt_at"))["t"])
+    if attempt:
+        moments.append(attempt)
     return {"next_due": min(moments, default=None)}
 
 

@@ -17,3 +17,17 @@ def mails_enqueue(mail_ids: list[int]) -> None:
     from orders import tasks
 
     enqueue(tasks.mail_deliver, mail_ids)
+
+
+def attempt_again_enqueue(order_id, seconds: int) -> None:
+    """The next activation attempt after a transient failure, in `seconds` (the sweep runs it if
+    this is lost)."""
+    from orders import tasks
+
+    try:
+        tasks.order_attempt_again.apply_async((str(order_id),), countdown=seconds)
+    except Exception:
+        import logging
+
+        logging.getLogger(__name__).warning("could not enqueue the next attempt of %s; the sweep will", order_id,
+                                            exc_info=True)

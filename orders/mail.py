@@ -23,6 +23,7 @@ SUBJECTS = {
         "【%(brand)s】お申し込みキャンセルのお知らせ（リクエストID：%(request_id)s）"),
     SentMail.Kind.OPTION_CANCELLED: gettext_lazy(
         "【%(brand)s】特定番号通知キャンセルのお知らせ（リクエストID：%(request_id)s）"),
+    SentMail.Kind.DATE_CHANGED: gettext_lazy("【%(brand)s】工事日変更のお知らせ（リクエストID：%(request_id)s）"),
 }
 FALLBACK_SITE = "http://127.0.0.1:8000"
 
@@ -56,11 +57,11 @@ def mail_compose(*, order: Order, kind: str, extra: dict | None = None) -> SentM
         subject = str(SUBJECTS[kind]) % {"brand": brand, "request_id": order.request_id}
         body_text = render_to_string(f"orders/mail/{kind}.txt", context)
         body_html = render_to_string(f"orders/mail/{kind}.html", context)
-    mail, created = SentMail.objects.get_or_create(
-        order=order, kind=kind,
-        defaults={"organisation_id": order.organisation_id, "to": order.contact_email, "subject": subject,
-                  "body_text": body_text, "body_html": body_html, "created_at": clock.now()},
-    )
+    fields = {"organisation_id": order.organisation_id, "to": order.contact_email, "subject": subject,
+              "body_text": body_text, "body_html": body_html, "created_at": clock.now()}
+    if kind == SentMail.Kind.DATE_CHANGED:  # every move of the date is told
+        return SentMail.objects.create(order=order, kind=kind, **fields)
+    mail, created = SentMail.objects.get_or_create(order=order, kind=kind, defaults=fields)
     return mail if created else None
 
 

@@ -44,7 +44,9 @@ LIVE_STATUSES = frozenset({"accepted", "in_construction", "activated"})
 
 def poll_every(*, flow: str, status: str) -> str:
     """How often a page asks for an order's progress ('' once it is final): an immediate order
-    moves in seconds, a scheduled one on its date."""
+    moves in seconds, a scheduled one on its date; one in エラー when an operator resolves it."""
+    if status == "error":
+        return "5s"
     if status not in LIVE_STATUSES:
         return ""
     return "2s" if flow == Flow.IMMEDIATE else "10s"
@@ -123,6 +125,16 @@ class Order(models.Model):
     contact_department = models.CharField(_("部署名"), max_length=100, blank=True)
     contact_phone = models.CharField(_("電話番号"), max_length=20, blank=True)
     contact_email = models.EmailField(_("メールアドレス"), blank=True)
+    # Why the order is in エラー (an EventNote code with its values, worded in the reader's language);
+    # cleared when it is retried.
+    error_code = models.CharField(_("エラーの理由"), max_length=30, blank=True)
+    error_params = models.JSONField(_("エラーの内容"), default=dict, blank=True)
+    # The simulated network (orders.network): failed activation attempts so far and when the next
+    # one runs (a transient failure), and the day the losing carrier answers a porting.
+    activation_attempts = models.PositiveSmallIntegerField(_("開通処理の失敗回数"), default=0)
+    next_attempt_at = models.DateTimeField(_("次の開通処理"), null=True, blank=True)
+    network_failures = models.PositiveSmallIntegerField(_("予定された一時的な障害の残り回数"), default=0)
+    porting_answer_on = models.DateField(_("移転元事業者の回答予定日"), null=True, blank=True)
     desired_time = models.CharField(_("工事希望時間"), max_length=5, blank=True)
     desired_reason = models.CharField(_("夜間/深夜/土日休日の実施希望理由"), max_length=175, blank=True)
     network_changes = models.JSONField(_("0AJ利用拠点NWアドレス情報"), default=list, blank=True)
@@ -162,6 +174,17 @@ class Order(models.Model):
         return poll_every(flow=self.flow, status=self.status)
 
     @property
+    def error_text(self) -> str:
+        """Why the order is in エラー, in the reader's language ('' otherwise)."""
+        return note_text(self.error_code, self.error_params) if self.status == Status.ERROR else ""
+
+    @property
+    def error_hint(self) -> str:
+        """What an operator does about it."""
+        hint = OPERATOR_HINTS.get(self.error_code) if self.status == Status.ERROR else None
+        return str(hint) % note_params(self.error_params) if hint else ""
+
+    @property
     def is_immediate(self) -> bool:
         return self.flow == Flow.IMMEDIATE
 
@@ -170,6 +193,8 @@ class Order(models.Model):
         """A scheduled portal order, still 受付済, before its construction date (JST)."""
         from portal import clock
 
+        if self.channel == Channel.PORTAL and self.status == Status.ERROR:
+            return True  # it goes nowhere by itself: the customer may give it up
         return (self.channel == Channel.PORTAL and self.flow == Flow.SCHEDULED and self.status == Status.ACCEPTED
                 and self.scheduled_on is not None and self.scheduled_on > clock.today())
 
@@ -287,6 +312,7 @@ class SentMail(models.Model):
         COMPLETED = "completed", _("工事完了通知メール")
         CANCELLED = "cancelled", _("キャンセル通知メール")
         OPTION_CANCELLED = "option_cancelled", _("特定番号通知キャンセルのお知らせ")
+        DATE_CHANGED = "date_changed", _("工事日変更のお知らせ")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="mails", verbose_name=_("お申し込み"))
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="mails",
@@ -307,7 +333,9 @@ class SentMail(models.Model):
         verbose_name = _("送信メール")
         verbose_name_plural = _("送信メール")
         ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["order", "kind"], name="one_mail_per_order_and_kind")]
+        # One of each kind per order, except the notice of a moved date (each move is told).
+        constraints = [models.UniqueConstraint(fields=["order", "kind"], condition=~Q(kind="date_changed"),
+                                               name="one_mail_per_order_and_kind")]
         indexes = [models.Index(fields=["organisation", "-created_at"], name="mail_list_idx"),
                    models.Index(fields=["created_at"], condition=Q(delivered_at__isnull=True),
                                 name="mail_undelivered_idx")]
@@ -331,11 +359,72 @@ class EventNote(models.TextChoices):
     OPTION_DROPPED = "option_dropped", _(
         "フリーダイヤル・ナビダイヤル紐付が未完了のため特定番号通知をキャンセルしました（%(numbers)s）")
     NO_STOCK = "no_stock", _("空き番号が不足したため開通できませんでした。")
+    POOL_EMPTY = "pool_empty", _(
+        "番号在庫（%(pool)s）の空き番号が不足したため開通できませんでした（必要 %(wanted)s件、空き %(free)s件）。")
     ISSUE_FAILED = "issue_failed", _("番号の払い出しに失敗しました。")
+    ACTIVATION_TRANSIENT = "activation_transient", _(
+        "ネットワークの一時的な障害のため開通できませんでした。%(seconds)s秒後に再試行します（%(attempt)s回目の失敗）。")
+    ACTIVATION_FAILED = "activation_failed", _("ネットワークの障害のため開通できませんでした（恒久的な障害）。")
+    ACTIVATION_GAVE_UP = "activation_gave_up", _(
+        "ネットワークの一時的な障害が続いたため、%(attempt)s回の再試行の後に開通を中止しました。")
+    PORTING_ACCEPTED = "porting_accepted", _("移転元事業者が番号ポータビリティを承諾しました。")
+    PORTING_HOLDER_MISMATCH = "porting_holder_mismatch", _(
+        "移転元事業者が番号ポータビリティを拒否しました: 回線名義が移転元事業者の登録と一致しません（%(numbers)s）。")
+    PORTING_ADDRESS_MISMATCH = "porting_address_mismatch", _(
+        "移転元事業者が番号ポータビリティを拒否しました: "
+        "設置場所住所が移転元事業者の登録と一致しません（%(numbers)s）。")
+    PORTING_NOT_PORTABLE = "porting_not_portable", _(
+        "移転元事業者が番号ポータビリティを拒否しました: 番号ポータビリティの対象外の番号です（%(numbers)s）。")
+    SCENARIO_TRANSIENT = "scenario_transient", _("トレーナーのシナリオ: 開通処理の一時的な障害 ×%(times)s")
+    SCENARIO_PERMANENT = "scenario_permanent", _("トレーナーのシナリオ: 開通処理の恒久的な障害")
+    SCENARIO_PORTING = "scenario_porting", _("トレーナーのシナリオ: 移転元事業者による番号ポータビリティの拒否")
+    SCENARIO_POOL = "scenario_pool", _("トレーナーのシナリオ: 番号在庫が空（%(pool)s）")
+    MAGIC = "magic", _("テスト用の値（%(value)s）により、ネットワークの結果を再現します。")
     RETRY = "retry", _("エラーのお申し込みを再実行します")
+    DATE_MOVED = "date_moved", _("工事日を%(old)sから%(new)sに変更しました。")
     CANCELLED = "cancelled", _("お申し込みをキャンセルしました")
     CANCELLED_BY_OPERATOR = "cancelled_by_operator", _("オペレーターがキャンセルしました")
     CANCELLED_ON_REQUEST = "cancelled_on_request", _("お客様のご依頼によりキャンセルしました")
+
+
+PORTING_REJECTIONS = (EventNote.PORTING_HOLDER_MISMATCH, EventNote.PORTING_ADDRESS_MISMATCH,
+                      EventNote.PORTING_NOT_PORTABLE)
+
+# What an operator does about each reason for エラー (shown in admin beside the order).
+OPERATOR_HINTS = {
+    EventNote.NO_STOCK: _("番号在庫に空き番号を追加してから「エラーのお申し込みを再実行する」を実行してください。"),
+    EventNote.POOL_EMPTY: _(
+        "番号在庫（%(pool)s）に空き番号を追加してから「エラーのお申し込みを再実行する」を実行してください。"),
+    EventNote.ISSUE_FAILED: _(
+        "番号在庫と予約番号を確認してから「エラーのお申し込みを再実行する」を実行してください。"),
+    EventNote.ACTIVATION_FAILED: _(
+        "ネットワークの復旧を確認してから「エラーのお申し込みを再実行する」を実行してください。"
+        "開通できない場合は理由を添えてキャンセルしてください。"),
+    EventNote.ACTIVATION_GAVE_UP: _(
+        "ネットワークの復旧を確認してから「エラーのお申し込みを再実行する」を実行してください。"),
+    EventNote.PORTING_HOLDER_MISMATCH: _(
+        "お客様に移転元事業者に登録された回線名義をご確認いただいてください。訂正後は工事日を変更して再実行、"
+        "訂正できない場合は理由を添えてキャンセルしてください。"),
+    EventNote.PORTING_ADDRESS_MISMATCH: _(
+        "お客様に移転元事業者に登録された設置場所住所をご確認いただいてください。訂正後は工事日を変更して再実行、"
+        "訂正できない場合は理由を添えてキャンセルしてください。"),
+    EventNote.PORTING_NOT_PORTABLE: _(
+        "この番号は移転できません。理由を添えてキャンセルし、お客様に新しい番号でのお申し込みをご案内してください。"),
+}
+
+
+def note_params(params: dict) -> dict:
+    """A timeline entry's values as shown: counts with separators, lists joined."""
+    return {k: f"{v:,}" if isinstance(v, int) else list_text(v) if isinstance(v, list) else v
+            for k, v in (params or {}).items()}
+
+
+def note_text(code: str, params: dict) -> str:
+    """A stored note code with its values, worded in the reader's language."""
+    if not code:
+        return ""
+    label = str(EventNote(code).label)
+    return label % note_params(params) if params else label
 
 
 # The rule behind a timeline entry, shown to operators and in trainer mode (PORTAL_TRAINER_MODE).
@@ -378,10 +467,7 @@ class OrderEvent(models.Model):
         """The entry in the reader's language: the system's words, then the operator's own."""
         parts = []
         if self.note_code:
-            params = {k: f"{v:,}" if isinstance(v, int) else list_text(v) if isinstance(v, list) else v
-                      for k, v in self.note_params.items()}
-            label = str(EventNote(self.note_code).label)
-            parts.append(label % params if params else label)
+            parts.append(note_text(self.note_code, self.note_params))
         if self.note:
             parts.append(self.note)
         return " ".join(parts)
@@ -451,3 +537,67 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class NetworkScenario(models.Model):
+    """A trainer's switch (PORTAL_NETWORK_SCENARIOS): what the simulated network does to the next
+    order of one organisation it hits — activation failing (transient ×N or permanent), porting
+    rejected with a reason, a stock pool empty. Consumed by that order and written on its timeline."""
+
+    class Kind(models.TextChoices):
+        ACTIVATION_TRANSIENT = "activation_transient", _(
+            "次の開通処理が一時的な障害で失敗する（N回、その後自動再試行で開通）")
+        ACTIVATION_PERMANENT = "activation_permanent", _("次の開通処理が恒久的な障害で失敗する（エラー）")
+        PORTING_REJECTED = "porting_rejected", _("次の番号ポータビリティを移転元事業者が拒否する")
+        POOL_EMPTY = "pool_empty", _("次に払い出す番号在庫が空（空き番号の不足）")
+
+    class Reason(models.TextChoices):
+        HOLDER = EventNote.PORTING_HOLDER_MISMATCH.value, _("回線名義の不一致")
+        ADDRESS = EventNote.PORTING_ADDRESS_MISMATCH.value, _("設置場所住所の不一致")
+        NOT_PORTABLE = EventNote.PORTING_NOT_PORTABLE.value, _("番号ポータビリティの対象外")
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="scenarios",
+                                     verbose_name=_("お客様"))
+    kind = models.CharField(_("シナリオ"), max_length=30, choices=Kind.choices)
+    times = models.PositiveSmallIntegerField(
+        _("失敗する回数"), default=1,
+        help_text=_("一時的な障害の回数（1〜9）。4回までは自動の再試行で開通し、5回以上では再試行を中止してエラーになります。"))
+    reason = models.CharField(_("拒否の理由"), max_length=30, choices=Reason.choices, blank=True,
+                              help_text=_("番号ポータビリティの拒否のときに選びます。"))
+    pool_kind = models.CharField(_("番号種別"), max_length=3, choices=NumberKind.choices, blank=True,
+                                 help_text=_("空にする番号在庫。空欄なら次のお申し込みが払い出すどの在庫でも。"))
+    pool_area = models.CharField(_("市外局番"), max_length=5, blank=True,
+                                 help_text=_("0AJの在庫の市外局番（例: 03）。050は空欄。"))
+    created_at = models.DateTimeField(_("作成日時"), default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("作成者"))
+    used_by = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="scenarios",
+                                verbose_name=_("適用されたお申し込み"))
+    used_at = models.DateTimeField(_("適用日時"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ネットワークのシナリオ（トレーナー）")
+        verbose_name_plural = _("ネットワークのシナリオ（トレーナー）")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organisation", "kind"], condition=Q(used_by__isnull=True),
+                                name="scenario_waiting_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(times__gte=1) & Q(times__lte=9), name="scenario_times_range"),
+            models.CheckConstraint(condition=~Q(kind="porting_rejected") | ~Q(reason=""),
+                                   name="scenario_porting_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return self.summary
+
+    @property
+    def summary(self) -> str:
+        """The switch in a few words, as the timeline names it."""
+        if self.kind == self.Kind.ACTIVATION_TRANSIENT:
+            return _("開通処理の一時的な障害 ×%(n)s") % {"n": self.times}
+        if self.kind == self.Kind.ACTIVATION_PERMANENT:
+            return str(_("開通処理の恒久的な障害"))
+        if self.kind == self.Kind.PORTING_REJECTED:
+            return _("番号ポータビリティの拒否（%(reason)s）") % {"reason": self.get_reason_display()}
+        pool = " ".join(p for p in (self.pool_kind, self.pool_area) if p) or _("次の払い出し")
+        return _("番号在庫が空（%(pool)s）") % {"pool": pool}

@@ -34,6 +34,7 @@ from orders.models import (
     SentMail,
     Status,
 )
+from orders.network import porting_answer_day
 from orders.scheduled_checks import (
     parse_date,
 )
@@ -185,10 +186,14 @@ def _place(*, spec, user, site_url: str, draft: Draft | None = None) -> list[Ord
     mails: list[int] = []
     codes_by_order: list[tuple[Order, dict]] = []
     for placed in placements:
+        # Ported numbers: the losing carrier answers on the next business day (orders.activation).
+        answer = (min(porting_answer_day(now), placed.fields.get("scheduled_on") or porting_answer_day(now))
+                  if any(row.get("ported_number") for row in placed.items) else None)
         order = Order.objects.create(
             request_id=request_id_new(), organisation=spec.organisation, contract=placed.contract,
             channel=Channel.PORTAL, flow=spec.flow, submitted_at=now, draft_id=draft.pk if draft else None,
-            created_by=user, language=_language(), site_url=site_url, **dump(spec.contact), **placed.fields)
+            created_by=user, language=_language(), site_url=site_url, porting_answer_on=answer,
+            **dump(spec.contact), **placed.fields)
         OrderItem.objects.bulk_create(
             [OrderItem(order=order, position=position, **row) for position, row in enumerate(placed.items, start=1)],
             batch_size=2000)

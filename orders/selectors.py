@@ -33,7 +33,7 @@ class HistoryPage:
 
 
 HISTORY_FIELDS = ("request_id", "submitted_at", "contract__number", "scheduled_on", "kind_label", "channel", "flow",
-                  "status", "activated_on")
+                  "status", "activated_on", "error_code", "error_params")
 
 
 def history_cursor(order) -> str:

@@ -48,14 +48,20 @@ def order_set_status(
     current = expected or order.status
     if to not in TRANSITIONS[current]:
         raise InvalidTransition(f"{order.request_id}: {current} → {to} is not allowed")
-    changed = Order.objects.filter(pk=order.pk, status=current).update(status=to)
+    fields: dict = {"status": to}
+    if to == Status.ERROR:  # why, for the customer's pages, the API and the order.error event
+        fields |= {"error_code": code, "error_params": params or {}, "next_attempt_at": None}
+    elif current == Status.ERROR and to == Status.ACCEPTED:  # retried: the network starts afresh
+        fields |= {"error_code": "", "error_params": {}, "activation_attempts": 0, "network_failures": 0}
+    changed = Order.objects.filter(pk=order.pk, status=current).update(**fields)
     if not changed:
         return False
+    for name, value in fields.items():
+        setattr(order, name, value)
     OrderEvent.objects.create(
         order=order, at=clock.now(), from_status=current, to_status=to, actor=actor, user=user,
         note_code=code, note_params=params or {}, note=note,
     )
-    order.status = to
     order_event(order, to)
     return True
 
@@ -72,18 +78,19 @@ def on_order_clock(service):
     return wrapper
 
 
-def order_cancel(*, order: Order, actor: str, user=None, code: str = EventNote.CANCELLED) -> bool:
-    """Cancel an order before its activation; its held reservation codes are released."""
+def order_cancel(*, order: Order, actor: str, user=None, code: str = EventNote.CANCELLED, reason: str = "") -> bool:
+    """Cancel an order before its activation (or in エラー); its held reservation codes are
+    released. `reason`: an operator's words, on the timeline and in the customer's e-mail."""
     with clock.of(order.organisation_id):
-        return _order_cancel(order=order, actor=actor, user=user, code=code)
+        return _order_cancel(order=order, actor=actor, user=user, code=code, reason=reason)
 
 
 @transaction.atomic
-def _order_cancel(*, order: Order, actor: str, user=None, code: str) -> bool:
-    if not order_set_status(order=order, to=Status.CANCELLED, actor=actor, user=user, code=code):
+def _order_cancel(*, order: Order, actor: str, user=None, code: str, reason: str) -> bool:
+    if not order_set_status(order=order, to=Status.CANCELLED, actor=actor, user=user, code=code, note=reason):
         return False
     reservation_code_release(holder=order.request_id)
-    mail = mail_compose(order=order, kind=SentMail.Kind.CANCELLED)
+    mail = mail_compose(order=order, kind=SentMail.Kind.CANCELLED, extra={"reason": reason})
     if mail:
         transaction.on_commit(lambda: dispatch.mails_enqueue([mail.pk]))
     return True

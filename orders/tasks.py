@@ -17,6 +17,13 @@ def order_activate(order_id: str) -> bool:
     return activation.order_activate(order_id=order_id)
 
 
+@shared_task(name="orders.tasks.order_attempt_again", acks_late=True, autoretry_for=TRANSIENT,
+             retry_backoff=True, retry_backoff_max=60, max_retries=8)
+def order_attempt_again(order_id: str) -> bool:
+    """The next activation attempt after the network failed for a moment."""
+    return activation.order_attempt_again(order_id=order_id)
+
+
 @shared_task(name="orders.tasks.mail_deliver", acks_late=True, autoretry_for=(OSError, *TRANSIENT),
              retry_backoff=True, retry_backoff_max=300, max_retries=8, soft_time_limit=40, time_limit=50)
 def mail_deliver(mail_id: int) -> bool:

@@ -26,7 +26,7 @@ from orders.attachments import stored_path
 from orders.eligibility import eligibility_check
 from orders.forms import PrecheckForm
 from orders.mail import mail_html_response
-from orders.models import Attachment, Flow, OrderEvent, OrderKind, SentMail, poll_every, status_label
+from orders.models import Attachment, Flow, OrderEvent, OrderKind, SentMail, note_text, poll_every, status_label
 from portal import clock
 from portal.formats import strftime_pattern
 from portal.models import WorkerHeartbeat
@@ -126,6 +126,7 @@ class HistoryRow:
     numbers_url: str   # "" until the order is activated (sales orders: never)
     progress_url: str  # "" once the order is final
     poll_every: str
+    error: str         # why it is in エラー ('' otherwise)
 
 
 def history_row_labels() -> dict[str, str]:
@@ -155,7 +156,8 @@ def history_rows(orders: list) -> list[HistoryRow]:
             status_label=labels[key], detail_url=detail_url(o.request_id),
             contract_url=contract_url(o.contract__number),
             numbers_url=numbers_url(o.request_id) if o.activated_on and o.flow != Flow.SALES else "",
-            progress_url=progress_url(o.request_id) if every else "", poll_every=every or ""))
+            progress_url=progress_url(o.request_id) if every else "", poll_every=every or "",
+            error=note_text(o.error_code, o.error_params) if o.status == "error" and o.error_code else ""))
     return rows
 
 

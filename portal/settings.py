@@ -271,6 +271,9 @@ PORTAL_DEMO_CLOCK = envbool("PORTAL_DEMO_CLOCK", "true" if DEBUG else "false")
 PORTAL_DEMO_MODE = envbool("PORTAL_DEMO_MODE", "true" if PORTAL_DEMO_CLOCK else "false")
 # Trainer mode: customers' screens name the rule behind each decision (E7, B1, O4 …), as in training.
 PORTAL_TRAINER_MODE = envbool("PORTAL_TRAINER_MODE", "true" if DEBUG else "false")
+# Network outcomes for training and testing (orders.network): test values that make the simulated
+# network reject a porting or fail an activation, and trainers' switches in admin. Off in production.
+PORTAL_NETWORK_SCENARIOS = envbool("PORTAL_NETWORK_SCENARIOS", "true" if PORTAL_DEMO_MODE else "false")
 
 # Celery: Redis when CELERY_BROKER_URL is set, else kombu's filesystem transport.
 CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL", "filesystem://")

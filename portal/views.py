@@ -113,8 +113,9 @@ class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
 
 
 def help_page(request: HttpRequest) -> HttpResponse:
-    """困ったときは: public, so it is reachable from the sign-in page too."""
-    return render(request, "portal/help.html")
+    """困ったときは: public, so it is reachable from the sign-in page too. In a demo or test
+    installation (PORTAL_NETWORK_SCENARIOS) it lists the test values that make the network fail."""
+    return render(request, "portal/help.html", {"scenarios": settings.PORTAL_NETWORK_SCENARIOS})
 
 
 @require_GET

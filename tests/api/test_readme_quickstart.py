@@ -63,3 +63,26 @@ def test_the_readme_quick_start_works_as_written(live_server, transactional_db, 
     assert kinds.index("test_clock.advancing") < kinds.index("test_clock.ready")
     for event in ("order.accepted", "order.in_construction", "order.activated", "order.completed"):
         assert event in scheduled_events, kinds
+
+
+def test_the_readme_failure_block_works_as_written(live_server, transactional_db, celery_session_app,
+                                                   celery_session_worker, tmp_path):
+    """The README's "Provoke a failure": the order ends in エラー with activation_failed and its words,
+    then the test helper's retry activates it."""
+    from orders import demo
+
+    demo.demo_load()
+    (tmp_path / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    (tmp_path / "manage.py").symlink_to(ROOT / "manage.py")
+    db = connection.settings_dict
+    env = {**os.environ, "PORTAL": live_server.url, "DEBUG": "true", "DJANGO_SETTINGS_MODULE": "portal.settings",
+           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"}
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", _quick_start() + _block("### Provoke a failure")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[-2].startswith("activation_failed ネットワークの障害のため開通できませんでした"), lines[-2:]
+    assert lines[-1] == "completed"
+    failing = json.loads((tmp_path / "failing.json").read_text())["data"][0]["request_id"]
+    order = Order.objects.get(request_id=failing)
+    assert order.status == "completed" and order.events.filter(note_code="retry").exists()

@@ -296,3 +296,49 @@ def test_a_worker_killed_mid_webhook_delivery_loses_nothing(tmp_path, monkeypatc
     delivery = WebhookDelivery.objects.get(endpoint=endpoint)
     assert delivery.state == "delivered"
     assert list(WebhookAttempt.objects.filter(delivery=delivery).values_list("status_code", flat=True)) == [200]
+
+
+def test_a_worker_killed_during_an_activation_retry_issues_each_number_once(tmp_path):
+    """An order 工事中 after a transient network failure, its retry due: the sweep's attempt is
+    SIGKILLed while it issues the numbers; the next worker's attempt issues them, once."""
+    import datetime as dt
+
+    from orders.models import EventNote, OrderEvent
+
+    org = factories.organisation("ORG-KR", "再試行商事")
+    contract = factories.contract(org, "N100000067", base_numbers=["0312345000"])
+    stock_add_range(first="05020000000", last="05020002999")
+    order = Order.objects.create(
+        request_id=request_id_new(), organisation=org, contract=contract, flow="immediate", status=Status.ACCEPTED,
+        submitted_at=clock.now(), scheduled_on=clock.today(), contact_email="r@example.com")
+    OrderItem.objects.create(order=order, position=1, base_number=BaseNumber.objects.get(contract=contract),
+                             kind="050", quantity=2000)
+    # As the first attempt left it: 工事中, one failure, the next attempt due now (its own task lost).
+    Order.objects.filter(pk=order.pk).update(status=Status.IN_CONSTRUCTION, activation_attempts=1,
+                                             next_attempt_at=clock.now() - dt.timedelta(seconds=1))
+    OrderEvent.objects.create(order=order, at=clock.now(), from_status=Status.IN_CONSTRUCTION,
+                              to_status=Status.IN_CONSTRUCTION, actor="worker",
+                              note_code=EventNote.ACTIVATION_TRANSIENT, note_params={"seconds": 5, "attempt": 1})
+    env = process_env(tmp_path)
+    blocker = psycopg.connect(env["DATABASE_URL"], autocommit=True)
+    blocker.execute("SELECT pg_advisory_lock(81, 502000)")
+    first, beat = worker(env), start(env, "beat")
+    try:
+        wait_for(lambda: blocker.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory' AND datname = %s",
+            [env["DATABASE_URL"].rsplit("/", 1)[1]]).fetchone(),
+            what="the worker to be in the middle of the retry")
+        os.killpg(first.pid, signal.SIGKILL)  # the attempt dies with its transaction open
+        first.wait(10)
+        blocker.execute("SELECT pg_advisory_unlock(81, 502000)")
+        second = worker(env)
+        wait_for(lambda: Order.objects.filter(pk=order.pk, status=Status.COMPLETED).exists(), 90,
+                 "the retried order to complete")
+    finally:
+        blocker.close()
+        stop(first, *(p for p in (locals().get("second"), beat) if p))
+    order.refresh_from_db()
+    numbers = list(DialInNumber.objects.filter(source=order.request_id).values_list("number", flat=True))
+    assert len(numbers) == len(set(numbers)) == 2000
+    assert order.next_attempt_at is None and order.error_code == ""
+    assert order.events.filter(to_status=Status.ACTIVATED).count() == 1

@@ -129,7 +129,8 @@ def test_an_operator_activates_a_sales_order_and_cannot_cancel_it_afterwards(cli
     order.refresh_from_db()
     assert order.status == Status.ACTIVATED and order.activated_on is not None
     assert order.events.filter(to_status=Status.ACTIVATED, actor="operator").exists()
-    response = client.post(url, {"action": "cancel", "_selected_action": [order.pk]}, follow=True)
+    response = client.post(url, {"action": "cancel", "_selected_action": [order.pk], "apply": "1",
+                                 "reason": "試験"}, follow=True)
     assert "この操作を行えません" in response.content.decode()
     order.refresh_from_db()
     assert order.status == Status.ACTIVATED

@@ -68,7 +68,12 @@ def test_cancel_by_the_operator_releases_the_code(client, operator, alice, stock
     code = reservation_code_issue(contract=stocked, numbers=["0312350091"], expires_at=clock.now() + dt.timedelta(1))
     order = submitted(alice, stocked, blue=[{"base": "0312345678", "number": "0312350091", "code": code.code}])
     client.force_login(operator)
-    client.post(reverse(CHANGELIST), {"action": "cancel", "_selected_action": [order.pk]})
+    asked = client.post(reverse(CHANGELIST), {"action": "cancel", "_selected_action": [order.pk]})
+    assert "キャンセルの理由" in asked.content.decode()  # first the reason is asked for
+    order.refresh_from_db()
+    assert order.status == Status.ACCEPTED
+    client.post(reverse(CHANGELIST), {"action": "cancel", "_selected_action": [order.pk], "apply": "1",
+                                      "reason": "お客様のご依頼により"})
     code.refresh_from_db()
     order.refresh_from_db()
     assert order.status == Status.CANCELLED and code.status == ReservationCode.Status.AVAILABLE
@@ -90,7 +95,9 @@ def test_no_admin_action_leaves_an_order_activated_without_its_numbers(client, o
     client.force_login(operator)
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    response = client.post(reverse(CHANGELIST), {"action": action, "_selected_action": [order.pk]})
+    # The actions that ask first (cancel's reason, the new date) are answered.
+    answers = {"apply": "1", "reason": "試験", "day": (clock.today() + dt.timedelta(days=40)).isoformat()}
+    response = client.post(reverse(CHANGELIST), {"action": action, "_selected_action": [order.pk], **answers})
     assert response.status_code == 302
     order.refresh_from_db()
     if order.status in (Status.ACTIVATED, Status.COMPLETED):
