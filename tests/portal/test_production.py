@@ -106,3 +106,14 @@ def test_gunicorn_serves_pages_static_files_and_health(tmp_path, transactional_d
         "from django.test import Client; r = Client().get('/healthz/', secure=True); "
         "print(r.status_code, r.json()['broker'])"))
     assert done.stdout.strip().endswith("503 unreachable"), done.stderr[-2000:]
+
+
+def test_production_keeps_every_demo_and_training_switch_off(tmp_path):
+    """No test clock, demo mode, trainer mode, network failure or private webhook target unless
+    asked for: each is on in `make run` and the tests only."""
+    names = ("PORTAL_DEMO_CLOCK", "PORTAL_DEMO_MODE", "PORTAL_TRAINER_MODE", "PORTAL_NETWORK_SCENARIOS",
+             "WEBHOOKS_ALLOW_PRIVATE")
+    code = f"from django.conf import settings; print({{n: getattr(settings, n) for n in {names!r}}})"
+    done = manage(production_env(tmp_path), "shell", "-c", code)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == str(dict.fromkeys(names, False))
