@@ -363,3 +363,29 @@ def test_an_endpoint_removed_while_a_worker_sends_to_it_goes_without_an_error():
             assert not WebhookDelivery.objects.filter(pk=delivery).exists()
     finally:
         receiver.close()
+
+
+def test_an_activation_retry_run_by_its_task_and_the_sweep_at_once_issues_once(world):
+    """After a transient failure the next attempt's own task and beat's sweep may come together:
+    one attempt happens, the numbers are issued once, nobody gets an error."""
+    from numbering.models import DialInNumber
+    from orders.activation import order_attempt_again, orders_run_due
+    from orders.models import OrderItem
+    from orders.status import request_id_new
+
+    user, contract = world
+    for _round in range(ROUNDS // 2):
+        order = Order.objects.create(
+            request_id=request_id_new(), organisation=user.organisation, contract=contract, flow=Flow.IMMEDIATE,
+            status=Status.ACCEPTED, submitted_at=clock.now(), scheduled_on=clock.today(), contact_email="r@example.com")
+        OrderItem.objects.create(order=order, position=1, base_number=contract.base_numbers.get(), kind="050",
+                                 quantity=5)
+        Order.objects.filter(pk=order.pk).update(status=Status.IN_CONSTRUCTION, activation_attempts=1,
+                                                 next_attempt_at=clock.now() - dt.timedelta(seconds=1))
+        results = at_once(lambda order=order: order_attempt_again(order_id=order.pk),
+                          lambda order=order: orders_run_due(organisation_id=order.organisation_id))
+        assert not any(isinstance(r, Exception) for r in results), results
+        order.refresh_from_db()
+        assert order.status == Status.COMPLETED
+        assert DialInNumber.objects.filter(source=order.request_id).count() == 5
+        assert order.events.filter(to_status=Status.ACTIVATED).count() == 1
