@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from numbering.models import DialInNumber, ReservationCode, StockNumber
 from numbering.services import reservation_code_issue, stock_add_range
-from orders import activation, operator
+from orders import activation, operator, rules
 from orders.lead_times import earliest_date
 from orders.models import EventNote, NetworkScenario, Order, SentMail, Status
 from portal import business_days, clock, test_clocks
@@ -51,6 +51,18 @@ def events_of(order) -> list[str]:
 
 def codes(order) -> list[str]:
     return list(order.events.order_by("at", "id").values_list("note_code", flat=True))
+
+
+def past_the_answer(order):
+    """The organisation's test clock to noon of the day the losing carrier answers the order."""
+    order.refresh_from_db()
+    to = dt.datetime.combine(order.porting_answer_on, dt.time(12), tzinfo=clock.JST)
+    return test_clocks.clock_advance_now(organisation_id=order.organisation_id, to=to)
+
+
+def advance_to(order, day: dt.date):
+    to = dt.datetime.combine(day, dt.time(12), tzinfo=clock.JST)
+    return test_clocks.clock_advance_now(organisation_id=order.organisation_id, to=to)
 
 
 def advance(order, **delta):
@@ -199,7 +211,7 @@ def test_a_rejected_porting_puts_the_whole_order_in_error_before_its_date(api, a
     order = porting(api, stocked, number=number)
     assert order.porting_answer_on == business_days.add_business_days(clock.today(), 1)
     assert order.porting_answer_on < order.scheduled_on  # the answer comes before the construction date
-    advance(order, days=4)
+    past_the_answer(order)
     order.refresh_from_db()
     assert order.status == Status.ERROR and order.error_code == code
     assert order.error_params == {"numbers": [number]}
@@ -208,14 +220,14 @@ def test_a_rejected_porting_puts_the_whole_order_in_error_before_its_date(api, a
     assert not DialInNumber.objects.filter(source=order.request_id).exists()  # the dial-in item neither
     assert events_of(order) == ["order.accepted", "order.error"]
     # Its construction date passes: nothing is activated while it is in エラー.
-    advance(order, days=20)
+    advance_to(order, order.scheduled_on + dt.timedelta(days=3))
     order.refresh_from_db()
     assert order.status == Status.ERROR
 
 
 def test_an_accepted_porting_is_on_the_timeline_and_the_order_activates_on_its_date(api, alice, stocked):
     order = porting(api, stocked)
-    advance(order, days=4)
+    past_the_answer(order)
     order.refresh_from_db()
     assert order.status == Status.ACCEPTED and EventNote.PORTING_ACCEPTED in codes(order)
     assert order.porting_answer_on is None
@@ -226,7 +238,7 @@ def test_a_porting_switch_rejects_the_next_porting_only_with_its_reason(api, ali
                                    reason="porting_address_mismatch")
     first = porting(api, stocked, number="0311110001")
     second = porting(api, stocked, number="0311110002")
-    advance(first, days=4)
+    past_the_answer(first)
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.status == Status.ERROR and first.error_code == "porting_address_mismatch"
@@ -239,7 +251,7 @@ def test_the_operator_moves_the_date_of_a_rejected_porting_and_the_carrier_is_as
     NetworkScenario.objects.create(organisation=alice.organisation, kind="porting_rejected",
                                    reason="porting_holder_mismatch")
     order = porting(api, stocked)
-    advance(order, days=4)
+    past_the_answer(order)
     order.refresh_from_db()
     assert order.status == Status.ERROR
     client.force_login(operator_user)
@@ -263,7 +275,7 @@ def test_the_operator_moves_the_date_of_a_rejected_porting_and_the_carrier_is_as
     mail = SentMail.objects.get(order=order, kind=SentMail.Kind.DATE_CHANGED)
     assert "工事日変更のお知らせ" in mail.subject and "回線名義を訂正しました" in mail.body_text
     # The carrier answers again (the switch is spent: accepted), then the date comes: activated.
-    advance(order, days=30)
+    advance_to(order, rules.completion_date(day) + dt.timedelta(days=1))
     order.refresh_from_db()
     assert order.status == Status.COMPLETED
     assert DialInNumber.objects.filter(source=order.request_id).count() == 2

@@ -324,8 +324,11 @@ def test_two_organisations_advance_their_clocks_at_the_same_time(settings):
             extra=Schedule(date=day.isoformat(), reason="接続試験のため"))
         [order] = draft_submit(draft_id=draft.pk, user=user)
         orders[org.pk] = (order, day)
-    targets = {org: dt.datetime.combine(day + dt.timedelta(days=7), dt.time(12), tzinfo=clock.JST)
-               for org, (_order, day) in orders.items()}
+    from orders import rules
+
+    # A day past each order's 竣工 (two business days after its date: the year-end closure may lie between).
+    targets = {org: dt.datetime.combine(rules.completion_date(day) + dt.timedelta(days=1), dt.time(12),
+                                        tzinfo=clock.JST) for org, (_order, day) in orders.items()}
     results = at_once(*[lambda org=org: clock_advance_now(organisation_id=org, to=targets[org]) for org in orders])
     assert all(isinstance(r, dict) and r["activated"] == 1 and r["completed"] == 1 for r in results), results
     for org, (order, day) in orders.items():
