@@ -342,3 +342,86 @@ def test_a_worker_killed_during_an_activation_retry_issues_each_number_once(tmp_
     assert len(numbers) == len(set(numbers)) == 2000
     assert order.next_attempt_at is None and order.error_code == ""
     assert order.events.filter(to_status=Status.ACTIVATED).count() == 1
+
+
+def test_the_integrator_s_loop_with_every_part_in_its_own_process(tmp_path):
+    """The web server, the worker and beat as separate processes (as docker-compose runs them), the
+    program's receiver a small HTTP server here: an order placed by API on an organisation's test
+    clock, the clock advanced by API, and the receiver gets order.accepted → order.in_construction
+    → order.activated → order.completed in that order, each verified with standardwebhooks; the
+    other organisation's order does not move."""
+    import datetime as dt
+    import json
+    import urllib.request
+    import uuid
+
+    from standardwebhooks import Webhook
+
+    from portal import business_days
+    from portal.apikeys import api_key_create
+    from tests.api.receiver import Receiver
+
+    org = factories.organisation("ORG-L", "ループ商事")
+    user = factories.customer("loop-user", org)
+    contract = factories.contract(org, "N100000033", base_numbers=["05012345633"])
+    other_org = factories.organisation("ORG-M", "見物商事")
+    other = Order.objects.create(request_id=request_id_new(), organisation=other_org,
+                                 contract=factories.contract(other_org, "N100000034", base_numbers=["05012345634"]),
+                                 flow="scheduled", submitted_at=clock.now(), contact_email="m@example.com",
+                                 scheduled_on=business_days.add_business_days(clock.today(), 6))
+    OrderItem.objects.create(order=other, position=1, base_number=BaseNumber.objects.get(number="05012345634"),
+                             kind="050", quantity=1)
+    stock_add_range(first="05033000000", last="05033000099")
+    key = api_key_create(user=user, name="loop")[1]
+    receiver = Receiver()
+    port = free_port()
+    env = process_env(tmp_path, WEBHOOKS_ALLOW_PRIVATE="true", PORTAL_DEMO_CLOCK="true", DEBUG="true")
+    web = subprocess.Popen([sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"], cwd=ROOT,
+                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    processes = [web, worker(env), start(env, "beat")]
+    root = f"http://127.0.0.1:{port}/api/v1"
+
+    def call(method: str, path: str, body: dict | None = None):
+        request = urllib.request.Request(root + path, method=method, data=json.dumps(body).encode() if body else None,
+                                         headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json",
+                                                  "Idempotency-Key": str(uuid.uuid4())})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"{}")
+
+    def up():
+        try:
+            return call("GET", "/test-clock")
+        except OSError:
+            return None
+
+    try:
+        wait_for(up, 60, "the web server")
+        secret = call("POST", "/webhook-endpoints", {"url": receiver.url})["secret"]
+        day = business_days.add_business_days(clock.today(), 6)
+        placed = call("POST", "/orders", {
+            "flow": "scheduled", "contract": contract.number, "construction": {"date": day.isoformat(),
+                                                                               "reason": "接続試験のため"},
+            "items": [{"type": "dialin", "rows": [{"base": "05012345633", "kind": "050", "quantity": 2}]}],
+            "contact": {"name": "山田 太郎", "phone": "03-1111-2222", "email": "yamada@example.com"}})
+        request_id = placed["data"][0]["request_id"]
+        to = dt.datetime.combine(day + dt.timedelta(days=14), dt.time(12), tzinfo=clock.JST)
+        assert call("POST", "/test-clock/advance", {"to": to.isoformat()})["status"] == "advancing"
+        wait_for(lambda: call("GET", "/test-clock")["status"] == "ready", 60, "the clock to be ready")
+        wanted = ["order.accepted", "order.in_construction", "order.activated", "order.completed"]
+
+        def order_events():
+            found = []
+            for message in list(receiver.received):
+                event = Webhook(secret).verify(message.body, message.headers)  # raises unless signed right
+                if event["type"].startswith("order."):
+                    found.append(event["type"])
+            return found if len(found) >= len(wanted) else None
+
+        received = wait_for(order_events, 60, "the order's four events")
+    finally:
+        stop(*processes)
+        receiver.close()
+    assert received == wanted
+    assert Order.objects.get(request_id=request_id).status == Status.COMPLETED
+    other.refresh_from_db()
+    assert other.status == Status.ACCEPTED  # the other organisation's clock did not move
