@@ -73,6 +73,30 @@ def stop(*processes) -> None:
             process.wait(10)
 
 
+def killed_mid_issue(env) -> list[subprocess.Popen]:
+    """A worker and beat; the worker SIGKILLed in the middle of issuing numbers of the block
+    0502000xxxx, then a second worker. The guard's lock on that block is held here, so the worker's
+    issuing statement stops inside its transaction (stock rows deleted, dial-ins inserted) until it
+    dies. Returns the processes still running (for stop())."""
+    blocker = psycopg.connect(env["DATABASE_URL"], autocommit=True)
+    blocker.execute("SELECT pg_advisory_lock(81, 502000)")
+    first, beat = worker(env), start(env, "beat")
+    try:
+        wait_for(lambda: blocker.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory' AND datname = %s",
+            [env["DATABASE_URL"].rsplit("/", 1)[1]]).fetchone(),
+            what="the worker to be in the middle of issuing")
+        os.killpg(first.pid, signal.SIGKILL)  # the worker dies with its transaction open
+        first.wait(10)
+        blocker.execute("SELECT pg_advisory_unlock(81, 502000)")
+        return [worker(env), beat]
+    except BaseException:
+        stop(first, beat)
+        raise
+    finally:
+        blocker.close()
+
+
 def delivered_files(tmp_path, request_id: str) -> int:
     """Messages the file backend wrote (each send appends a message and a line of dashes)
     whose subject names the order."""
@@ -99,26 +123,13 @@ def test_a_worker_killed_mid_activation_leaves_nothing_half_done(tmp_path):
     OrderItem.objects.bulk_create(OrderItem(order=order, position=i + 1, base_number=base, kind="050", quantity=2000)
                                   for i, base in enumerate(BaseNumber.objects.filter(contract=contract)))
     env = process_env(tmp_path)
-    # Hold the guard's lock on the first block of numbers the order takes (0502000xxxx): the worker's issuing
-    # statement stops inside its transaction, with the stock rows deleted and the dial-ins inserted.
-    blocker = psycopg.connect(env["DATABASE_URL"], autocommit=True)
-    blocker.execute("SELECT pg_advisory_lock(81, 502000)")
     # The order's own task is lost (never sent): the sweep finds it, as it would after a crash.
-    first, beat = worker(env), start(env, "beat")
+    processes = killed_mid_issue(env)
     try:
-        wait_for(lambda: blocker.execute(
-            "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory' AND datname = %s",
-            [env["DATABASE_URL"].rsplit("/", 1)[1]]).fetchone(),
-            what="the worker to be in the middle of the activation")
-        os.killpg(first.pid, signal.SIGKILL)  # the worker dies with its transaction open
-        first.wait(10)
-        blocker.execute("SELECT pg_advisory_unlock(81, 502000)")
-        second = worker(env)
         wait_for(lambda: SentMail.objects.filter(order=order, kind=SentMail.Kind.COMPLETED,
                                                  delivered_at__isnull=False).exists(), 90, "the completion e-mail")
     finally:
-        blocker.close()
-        stop(first, *(p for p in (locals().get("second"), beat) if p))
+        stop(*processes)
     order.refresh_from_db()
     assert order.status == Status.COMPLETED
     numbers = list(DialInNumber.objects.filter(source=order.request_id).values_list("number", flat=True))
@@ -319,24 +330,12 @@ def test_a_worker_killed_during_an_activation_retry_issues_each_number_once(tmp_
     OrderEvent.objects.create(order=order, at=clock.now(), from_status=Status.IN_CONSTRUCTION,
                               to_status=Status.IN_CONSTRUCTION, actor="worker",
                               note_code=EventNote.ACTIVATION_TRANSIENT, note_params={"seconds": 5, "attempt": 1})
-    env = process_env(tmp_path)
-    blocker = psycopg.connect(env["DATABASE_URL"], autocommit=True)
-    blocker.execute("SELECT pg_advisory_lock(81, 502000)")
-    first, beat = worker(env), start(env, "beat")
+    processes = killed_mid_issue(process_env(tmp_path))
     try:
-        wait_for(lambda: blocker.execute(
-            "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory' AND datname = %s",
-            [env["DATABASE_URL"].rsplit("/", 1)[1]]).fetchone(),
-            what="the worker to be in the middle of the retry")
-        os.killpg(first.pid, signal.SIGKILL)  # the attempt dies with its transaction open
-        first.wait(10)
-        blocker.execute("SELECT pg_advisory_unlock(81, 502000)")
-        second = worker(env)
         wait_for(lambda: Order.objects.filter(pk=order.pk, status=Status.COMPLETED).exists(), 90,
                  "the retried order to complete")
     finally:
-        blocker.close()
-        stop(first, *(p for p in (locals().get("second"), beat) if p))
+        stop(*processes)
     order.refresh_from_db()
     numbers = list(DialInNumber.objects.filter(source=order.request_id).values_list("number", flat=True))
     assert len(numbers) == len(set(numbers)) == 2000
