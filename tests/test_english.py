@@ -13,8 +13,9 @@ from django.utils.html import escape
 
 from numbering.models import BaseNumber, VoiceContract
 from orders import demo
+from orders.activation import order_activate
 from orders.lead_times import earliest_date
-from orders.models import Draft, Flow, Order, SentMail
+from orders.models import Draft, Flow, NetworkScenario, Order, SentMail
 from orders.spec import lead_items, spec_of
 from portal.models import User
 from tests import factories
@@ -217,6 +218,11 @@ def test_every_customer_page_in_english_shows_no_japanese_ui_text(db):
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     scan = Scanner(client)
     walk_immediate(scan, VoiceContract.objects.get(number="N140000008"), user)
+    # The order just placed meets a trainer's switch: its pages show エラー with the reason, in English.
+    placed = Order.objects.filter(organisation=user.organisation, status="accepted").latest("submitted_at")
+    NetworkScenario.objects.create(organisation=user.organisation, kind="activation_permanent")
+    order_activate(order_id=placed.pk)
+    assert Order.objects.get(pk=placed.pk).status == "error"
     walk_scheduled(scan, VoiceContract.objects.get(number="N140000005"), user)
     walk_cloud(scan, VoiceContract.objects.get(number="N140000004"), user)
     scan.refresh()
