@@ -22,6 +22,9 @@ JST = ZoneInfo("Asia/Tokyo")
 CACHE_SECONDS = 1.0
 _cache: dict[str, float | None] = {"offset": None, "read_at": 0.0}
 _own: dict[int, tuple[float | None, float]] = {}  # organisation → (its clock's seconds or None, read at)
+# Bumped by forget(): a value read from the database before a clock moved is not kept after it
+# (another thread of this process may read while one moves a clock and forgets).
+_generation = [0]
 _organisation: ContextVar[int | None] = ContextVar("clock_organisation", default=None)
 
 
@@ -47,12 +50,15 @@ def offset() -> dt.timedelta:
         own = _own_offset(organisation_id)
         if own is not None:
             return dt.timedelta(seconds=own)
-    if _cache["offset"] is None or time.monotonic() - _cache["read_at"] > CACHE_SECONDS:
+    kept = _cache["offset"]
+    if kept is None or time.monotonic() - _cache["read_at"] > CACHE_SECONDS:
         from portal.models import DemoClock
 
-        seconds = DemoClock.objects.filter(pk=1).values_list("offset_seconds", flat=True).first()
-        _cache["offset"], _cache["read_at"] = float(seconds or 0), time.monotonic()
-    return dt.timedelta(seconds=_cache["offset"])
+        generation = _generation[0]
+        kept = float(DemoClock.objects.filter(pk=1).values_list("offset_seconds", flat=True).first() or 0)
+        if generation == _generation[0]:
+            _cache["offset"], _cache["read_at"] = kept, time.monotonic()
+    return dt.timedelta(seconds=kept)
 
 
 def _own_offset(organisation_id: int) -> float | None:
@@ -60,15 +66,18 @@ def _own_offset(organisation_id: int) -> float | None:
     if time.monotonic() - read_at > CACHE_SECONDS:
         from portal.models import OrganisationClock
 
+        generation = _generation[0]
         found = OrganisationClock.objects.filter(organisation_id=organisation_id).values_list(
             "offset_seconds", flat=True).first()
         seconds = None if found is None else float(found)
-        _own[organisation_id] = (seconds, time.monotonic())
+        if generation == _generation[0]:
+            _own[organisation_id] = (seconds, time.monotonic())
     return seconds
 
 
 def forget() -> None:
     """Drop the cached offsets (after moving a clock, and between tests)."""
+    _generation[0] += 1
     _cache["offset"] = None
     _own.clear()
 
