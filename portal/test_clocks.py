@@ -7,12 +7,13 @@ events sent; no other organisation's orders move.
                                      ─► task test_clock_advance ─► clock_advance_run ─► "ready"
 """
 
+import contextlib
 import datetime as dt
 import math
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -48,9 +49,9 @@ def clock_state(organisation_id: int) -> dict:
             "advancing_to": own.advancing_to if own else None, "own": own is not None}
 
 
-def clock_advance_start(*, organisation_id: int, to: dt.datetime) -> OrganisationClock:
+def clock_advance_start(*, organisation_id: int, to: dt.datetime, enqueue: bool = True) -> OrganisationClock:
     """Forward only; one advance at a time. Marks the clock `advancing` (and says so by webhook);
-    the task runs the due work and marks it `ready`."""
+    the task runs the due work and marks it `ready` (`enqueue=False`: the caller runs it itself)."""
     clock_of(organisation_id)
     with transaction.atomic():
         row = OrganisationClock.objects.select_for_update().get(organisation_id=organisation_id)
@@ -66,7 +67,8 @@ def clock_advance_start(*, organisation_id: int, to: dt.datetime) -> Organisatio
         with clock.of(organisation_id):
             event_emit(organisation_id=organisation_id, type="test_clock.advancing", subject="test_clock",
                        data=lambda: _event_data(row, now))
-        transaction.on_commit(lambda: _enqueue(organisation_id))
+        if enqueue:
+            transaction.on_commit(lambda: _enqueue(organisation_id))
     return row
 
 
@@ -83,7 +85,35 @@ def _enqueue(organisation_id: int) -> None:
 
 def clock_advance_run(*, organisation_id: int) -> dict:
     """Run an advance: step the clock to each moment something is due up to the target, in time
-    order, running what is due there; then to the target; then `ready` (and say so)."""
+    order, running what is due there; then to the target; then `ready` (and say so). One runner at
+    a time per organisation (its task, the sweep's for a stuck one, an operator's in admin): the
+    others return {} at once."""
+    with _runner(organisation_id) as alone:
+        return _advance_run(organisation_id) if alone else {}
+
+
+@contextlib.contextmanager
+def _runner(organisation_id: int):
+    """This organisation's advance is run here alone: a PostgreSQL session advisory lock, let go
+    at the end (or by the database when the process dies). SQLite: one writer anyway."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [RUNNER_LOCK, organisation_id])
+        alone = cursor.fetchone()[0]
+    try:
+        yield alone
+    finally:
+        if alone:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [RUNNER_LOCK, organisation_id])
+
+
+RUNNER_LOCK = 82  # advisory lock class of test-clock advances (81: the number-block guard)
+
+
+def _advance_run(organisation_id: int) -> dict:
     row = OrganisationClock.objects.filter(organisation_id=organisation_id,
                                            status=OrganisationClock.Status.ADVANCING).first()
     if row is None or row.advancing_to is None:
@@ -143,7 +173,7 @@ def clock_reset(*, organisation_id: int) -> dict:
 
 def clock_advance_now(*, organisation_id: int, to: dt.datetime) -> dict:
     """Advance and run it here (an operator in admin waits for it)."""
-    clock_advance_start(organisation_id=organisation_id, to=to)
+    clock_advance_start(organisation_id=organisation_id, to=to, enqueue=False)
     return clock_advance_run(organisation_id=organisation_id)
 
 

@@ -392,3 +392,34 @@ def test_an_activation_retry_run_by_its_task_and_the_sweep_at_once_issues_once(w
         assert order.status == Status.COMPLETED
         assert DialInNumber.objects.filter(source=order.request_id).count() == 5
         assert order.events.filter(to_status=Status.ACTIVATED).count() == 1
+
+
+def test_an_advance_is_run_once_when_its_task_and_another_runner_come_together(settings):
+    """The API's advance task, the sweep's retry of a stuck one, or an operator's in admin may run
+    the same advance at once: one runs it (one test_clock.ready), the other returns at once."""
+    from portal import webhooks
+    from portal.models import WebhookEvent
+    from portal.test_clocks import clock_advance_run, clock_advance_start
+
+    settings.PORTAL_DEMO_CLOCK = True
+    for round_ in range(5):
+        org = factories.organisation(f"ORG-A{round_}", "一回商事")
+        webhooks.endpoint_create(organisation=org, url="http://127.0.0.1:9/hooks")
+        contract = factories.contract(org, f"N10000008{round_}", base_numbers=[f"0501234568{round_}"])
+        stock_add_range(first=f"0507{round_}350000", last=f"0507{round_}350009")
+        user = factories.customer(f"once-{round_}", org)
+        day = earliest_date(items={"dialin"})
+        draft = draft_create(user=user, voice_group=contract.voice_group, flow=Flow.SCHEDULED)
+        draft_save(draft=draft, contract=contract, items=[DialInItem(
+            method="screen", bases=[f"0501234568{round_}"], red=[RedRow(base=f"0501234568{round_}", kind="050",
+                                                                         quantity="1")], red_options=[Options()])],
+            extra=Schedule(date=day.isoformat(), reason="接続試験のため"))
+        [order] = draft_submit(draft_id=draft.pk, user=user)
+        to = dt.datetime.combine(day + dt.timedelta(days=14), dt.time(12), tzinfo=clock.JST)
+        clock_advance_start(organisation_id=org.pk, to=to, enqueue=False)
+        results = at_once(lambda org=org: clock_advance_run(organisation_id=org.pk),
+                          lambda org=org: clock_advance_run(organisation_id=org.pk))
+        assert sorted(bool(r) for r in results) == [False, True], results
+        assert WebhookEvent.objects.filter(organisation=org, type="test_clock.ready").count() == 1
+        order.refresh_from_db()
+        assert order.status == Status.COMPLETED
