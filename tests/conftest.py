@@ -40,6 +40,33 @@ def _worker_quiet():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _worker_idle_before_flush(request):
+    """After a transactional test, its data is flushed only once the worker thread is idle (a
+    delivery or activation the test set going may still be running: a TRUNCATE against it
+    deadlocks). Set up after the database fixture, so torn down before its flush."""
+    import time
+
+    from celery.worker import state
+
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (bool(marker and marker.kwargs.get("transaction"))
+                     or {"transactional_db", "live_server"} & set(request.fixturenames))
+    watching = transactional and (_WORKER_STARTED or "celery_session_worker" in request.fixturenames)
+    if watching:
+        request.getfixturevalue("_django_db_helper")
+    yield
+    if not watching:
+        return
+    from portal.celery import app
+
+    for _round in range(2):  # idle, nothing queued, and still idle
+        deadline = time.monotonic() + 15
+        while state.active_requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+        app.control.purge()
+
+
 _WORKER_STARTED: list = []
 
 
