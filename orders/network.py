@@ -49,10 +49,11 @@ def _note(order: Order, code: str, params: dict | None = None) -> None:
                               actor=OrderEvent.Actor.WORKER, note_code=code, note_params=params or {})
 
 
-def scenario_take(order: Order, kind: str, *, pools: set[tuple[str, str]] | None = None) -> NetworkScenario | None:
-    """The organisation's oldest waiting switch of this kind, now spent on `order` (in the caller's
-    transaction: two orders at once never take the same one)."""
-    waiting = NetworkScenario.objects.filter(organisation_id=order.organisation_id, kind=kind, used_by__isnull=True)
+def scenario_take(order: Order, *kinds: str, pools: set[tuple[str, str]] | None = None) -> NetworkScenario | None:
+    """The organisation's oldest waiting switch of these kinds, now spent on `order` (in the
+    caller's transaction: two orders at once never take the same one)."""
+    waiting = NetworkScenario.objects.filter(organisation_id=order.organisation_id, kind__in=kinds,
+                                             used_by__isnull=True)
     if pools is not None:
         match = Q(pool_kind="")
         for kind_, area in pools:
@@ -141,16 +142,15 @@ def _activation_plan(order: Order) -> tuple[str, int] | None:
         return value
     if value is not None:
         return None  # the pool's turn comes at the issue (pool_outage)
-    for kind, times_of in ((NetworkScenario.Kind.ACTIVATION_PERMANENT, lambda s: 0),
-                           (NetworkScenario.Kind.ACTIVATION_TRANSIENT, lambda s: s.times)):
-        scenario = scenario_take(order, kind)
-        if scenario is not None:
-            if kind == NetworkScenario.Kind.ACTIVATION_PERMANENT:
-                _note(order, EventNote.SCENARIO_PERMANENT)
-                return PERMANENT, 0
-            _note(order, EventNote.SCENARIO_TRANSIENT, {"times": scenario.times})
-            return TRANSIENT, times_of(scenario)
-    return None
+    scenario = scenario_take(order, NetworkScenario.Kind.ACTIVATION_PERMANENT,
+                             NetworkScenario.Kind.ACTIVATION_TRANSIENT)
+    if scenario is None:
+        return None
+    if scenario.kind == NetworkScenario.Kind.ACTIVATION_PERMANENT:
+        _note(order, EventNote.SCENARIO_PERMANENT)
+        return PERMANENT, 0
+    _note(order, EventNote.SCENARIO_TRANSIENT, {"times": scenario.times})
+    return TRANSIENT, scenario.times
 
 
 def pool_outage(order: Order, pools_of) -> tuple[str, str] | None:
