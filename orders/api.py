@@ -492,20 +492,24 @@ ITEMS_SHOWN = 1000
 
 
 SUMMARY_FIELDS = ("request_id", "flow", "status", "contract__number", "kind_label", "channel", "submitted_at",
-                  "scheduled_on", "activated_on", "error_code", "error_params")
+                  "scheduled_on", "activated_on", "error_code")
 
 
-def _order_summary(order, kind_labels: dict | None = None) -> dict:
-    """An order (or a named row of SUMMARY_FIELDS) as the history lists it."""
+def _order_summary(order, kind_labels: dict | None = None, error_params: dict | None = None) -> dict:
+    """An order (or a named row of SUMMARY_FIELDS, with `error_params`: request ID → the values of
+    its reason) as the history lists it."""
     contract = order.contract.number if isinstance(order, Order) else order.contract__number
     kind = (kind_labels or dict(OrderKind.choices)).get(order.kind_label, order.kind_label)
+    error = None
+    if order.status == OrderStatus.ERROR and order.error_code:
+        params = order.error_params if isinstance(order, Order) else (error_params or {}).get(order.request_id, {})
+        error = {"code": order.error_code, "message": note_text(order.error_code, params), "params": params}
     return {
         "request_id": order.request_id, "flow": order.flow, "status": order.status,
         "status_label": status_label(flow=order.flow, status=order.status), "contract": contract,
         "kind_label": str(kind), "channel": order.channel, "submitted_at": order.submitted_at,
         "scheduled_on": order.scheduled_on, "activated_on": order.activated_on,
-        "error": ({"code": order.error_code, "message": note_text(order.error_code, order.error_params),
-                   "params": order.error_params} if order.status == OrderStatus.ERROR and order.error_code else None),
+        "error": error,
     }
 
 
@@ -708,7 +712,8 @@ def orders_list(request, limit: int = Query(50, ge=1, le=MAX_LIMIT), cursor: str
     kind_labels = {value: str(label) for value, label in OrderKind.choices}
     # Built here to OrderPage's shape from plain rows, so rendered as it is (the schema documents it
     # and the schema tests check every answer against it).
-    return _render({"data": [_order_summary(o, kind_labels) for o in rows], "next_cursor": next_cursor})
+    params = selectors.error_params_of([o.request_id for o in rows if o.status == "error" and o.error_code])
+    return _render({"data": [_order_summary(o, kind_labels, params) for o in rows], "next_cursor": next_cursor})
 
 
 @router.get("/orders/{request_id}", response=responses({200: OrderOut}, 404), url_name="order_get",

@@ -144,6 +144,7 @@ def history_rows(orders: list) -> list[HistoryRow]:
     zone = timezone.get_current_timezone()
     when, day = strftime_pattern("DATETIME_FORMAT"), strftime_pattern("DATE_FORMAT")
     rows = []
+    params = selectors.error_params_of([o.request_id for o in orders if o.status == "error" and o.error_code])
     for o in orders:
         key = (o.flow, o.status)
         if key not in labels:
@@ -157,7 +158,7 @@ def history_rows(orders: list) -> list[HistoryRow]:
             contract_url=contract_url(o.contract__number),
             numbers_url=numbers_url(o.request_id) if o.activated_on and o.flow != Flow.SALES else "",
             progress_url=progress_url(o.request_id) if every else "", poll_every=every or "",
-            error=note_text(o.error_code, o.error_params) if o.status == "error" and o.error_code else ""))
+            error=note_text(o.error_code, params.get(o.request_id, {})) if o.request_id in params else ""))
     return rows
 
 
