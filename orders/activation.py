@@ -105,10 +105,17 @@ def _attempt(order: Order, *, actor: str, user=None) -> None:
         order_set_status(order=order, to=Status.ERROR, actor=actor, user=user, expected=Status.IN_CONSTRUCTION,
                          code=EventNote.ACTIVATION_FAILED)
         return
-    empty = network.pool_outage(order, lambda: _pools_wanted(order))
+    wanted: dict = {}  # the order's pools, read at most once
+
+    def pools() -> dict:
+        if not wanted:
+            wanted.update(_pools_wanted(order))
+        return wanted
+
+    empty = network.pool_outage(order, pools)
     if empty:
         order_set_status(order=order, to=Status.ERROR, actor=actor, user=user, code=EventNote.POOL_EMPTY,
-                         params={"pool": network.pool_name(*empty), "wanted": _pools_wanted(order)[empty], "free": 0},
+                         params={"pool": network.pool_name(*empty), "wanted": wanted[empty], "free": 0},
                          expected=Status.IN_CONSTRUCTION)
         return
     mail_ids: list[int] = []
@@ -155,7 +162,7 @@ def order_retry(*, order_id, actor: str = OrderEvent.Actor.OPERATOR, user=None) 
             Order.objects.filter(pk=order.pk).update(scheduled_on=clock.today())
             order.scheduled_on = clock.today()
         if rejected:  # the losing carrier answers again (by the next business day)
-            order.porting_answer_on = min(network.porting_answer_day(clock.now()), order.scheduled_on or clock.today())
+            order.porting_answer_on = network.porting_answer_day(clock.now(), order.scheduled_on or clock.today())
             Order.objects.filter(pk=order.pk).update(porting_answer_on=order.porting_answer_on)
     if rejected and order.porting_answer_on > clock.today():
         return True  # waits for the carrier's answer

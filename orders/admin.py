@@ -200,10 +200,15 @@ class MoveDateForm(forms.Form):
                            help_text=_("任意。メールとステータス履歴に記載されます。"))
 
 
-def _intermediate(modeladmin, request, queryset, *, name: str, title: str, form, lead: str, button: str):
+def _asked(modeladmin, request, queryset, form_class, *, name: str, title: str, lead: str, button: str):
+    """An action that asks first (its form on a page of its own): (the answers, None) once they are
+    given and valid, else (None, the page asking)."""
     from django.template.response import TemplateResponse
 
-    return TemplateResponse(request, "admin/orders/order_action_form.html", {
+    form = form_class(request.POST if request.POST.get("apply") else None)
+    if form.is_valid():
+        return form.cleaned_data, None
+    return None, TemplateResponse(request, "admin/orders/order_action_form.html", {
         **modeladmin.admin_site.each_context(request), "title": title, "form": form, "orders": queryset,
         "opts": modeladmin.model._meta, "action": name, "lead": lead, "button": button,
         "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME})
@@ -211,12 +216,12 @@ def _intermediate(modeladmin, request, queryset, *, name: str, title: str, form,
 
 @admin.action(description=_("理由を添えてキャンセルする（番号予約コードを解放し、お客様にメール）"))
 def cancel(modeladmin, request: HttpRequest, queryset: QuerySet[Order]):
-    form = CancelForm(request.POST if request.POST.get("apply") else None)
-    if not form.is_valid():
-        return _intermediate(modeladmin, request, queryset, name="cancel", title=_("お申し込みのキャンセル"), form=form,
-                             lead=_("次のお申し込みをキャンセルします。受付済とエラーのお申し込みだけが対象です。"),
-                             button=_("キャンセルする"))
-    reason = form.cleaned_data["reason"]
+    answers, page = _asked(modeladmin, request, queryset, CancelForm, name="cancel", title=_("お申し込みのキャンセル"),
+                           lead=_("次のお申し込みをキャンセルします。受付済とエラーのお申し込みだけが対象です。"),
+                           button=_("キャンセルする"))
+    if page:
+        return page
+    reason = answers["reason"]
     run = _operator_action(
         "cancel", "", lambda order, user: status.order_cancel(order=order, actor=Operator, user=user, reason=reason,
                                                               code=EventNote.CANCELLED_BY_OPERATOR),
@@ -229,16 +234,15 @@ def cancel(modeladmin, request: HttpRequest, queryset: QuerySet[Order]):
 def move_date(modeladmin, request: HttpRequest, queryset: QuerySet[Order]):
     from django.core.exceptions import ValidationError
 
-    form = MoveDateForm(request.POST if request.POST.get("apply") else None)
-    if not form.is_valid():
-        return _intermediate(modeladmin, request, queryset, name="move_date", title=_("工事日の変更"), form=form,
-                             lead=_("次のお申し込みの工事日を変更します。エラーのお申し込みは新しい工事日で受付済に戻ります。"),
-                             button=_("工事日を変更する"))
+    answers, page = _asked(modeladmin, request, queryset, MoveDateForm, name="move_date", title=_("工事日の変更"),
+                           lead=_("次のお申し込みの工事日を変更します。エラーのお申し込みは新しい工事日で受付済に戻ります。"),
+                           button=_("工事日を変更する"))
+    if page:
+        return page
     moved, refused = 0, []
     for order in queryset.order_by("submitted_at"):
         try:
-            operator.order_move_date(order_id=order.pk, day=form.cleaned_data["day"], user=request.user,
-                                     note=form.cleaned_data["note"])
+            operator.order_move_date(order_id=order.pk, day=answers["day"], user=request.user, note=answers["note"])
         except ValidationError as exc:
             refused.append(f"{order.request_id}: {' '.join(exc.messages)}")
             continue

@@ -107,11 +107,13 @@ def porting_answer(order: Order) -> PortingRejection | None:
     return None
 
 
-def porting_answer_day(submitted: dt.datetime) -> dt.date:
-    """The losing carrier answers on the business day after the order (JST)."""
+def porting_answer_day(asked: dt.datetime, construction: dt.date | None = None) -> dt.date:
+    """The losing carrier answers on the business day after it is asked (JST), never after the
+    construction date."""
     from portal import business_days, clock
 
-    return business_days.add_business_days(submitted.astimezone(clock.JST).date(), 1)
+    day = business_days.add_business_days(asked.astimezone(clock.JST).date(), 1)
+    return min(day, construction) if construction else day
 
 
 # --- An activation attempt ---------------------------------------------------------------------------

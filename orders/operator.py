@@ -80,7 +80,7 @@ def order_move_date(*, order_id, day: dt.date, user=None, note: str = "") -> Ord
         order.scheduled_on = day
         fields = {"scheduled_on": day}
         if rejected or order.porting_answer_on:
-            order.porting_answer_on = fields["porting_answer_on"] = min(porting_answer_day(clock.now()), day)
+            order.porting_answer_on = fields["porting_answer_on"] = porting_answer_day(clock.now(), day)
         Order.objects.filter(pk=order.pk).update(**fields)
         mail = mail_compose(order=order, kind=SentMail.Kind.DATE_CHANGED, extra={"old": old, "new": day, "note": note})
         if mail:

@@ -187,7 +187,7 @@ def _place(*, spec, user, site_url: str, draft: Draft | None = None) -> list[Ord
     codes_by_order: list[tuple[Order, dict]] = []
     for placed in placements:
         # Ported numbers: the losing carrier answers on the next business day (orders.activation).
-        answer = (min(porting_answer_day(now), placed.fields.get("scheduled_on") or porting_answer_day(now))
+        answer = (porting_answer_day(now, placed.fields.get("scheduled_on"))
                   if any(row.get("ported_number") for row in placed.items) else None)
         order = Order.objects.create(
             request_id=request_id_new(), organisation=spec.organisation, contract=placed.contract,
