@@ -305,6 +305,7 @@ def test_another_organisation_s_key_gets_404_on_every_object_url(api, outsider_a
         response = outsider_api.get(path)
         assert response.status_code == 404 and response["Content-Type"] == PROBLEM, path
     assert outsider_api.post(f"/orders/{order.request_id}/cancel").status_code == 404
+    assert outsider_api.post(f"/test-helpers/orders/{order.request_id}/retry").status_code == 404
     assert outsider_api.post("/eligibility", {"contract": stocked.number}, key=None).status_code == 404
     assert outsider_api.get("/orders").json()["data"] == []
     assert outsider_api.get("/contracts").json()["data"] == []
